@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs every Debian package nmz needs to build, test and run its examples.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  build-essential meson ninja-build pkg-config cmake
+  libboost-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  cppzmq-dev libzmq3-dev doctest-dev libfuse3-dev fuse3 libnetfilter-queue-dev libmnl-dev
+  libcli11-dev libcpp-httplib-dev
+  iptables iproute2 procps python3 stress-ng util-linux
+)
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${packages[@]}"

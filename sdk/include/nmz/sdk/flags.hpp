@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nmz/sdk/export.hpp>
+#include <nmz/sdk/status.hpp>
+
+namespace nmz::sdk {
+
+// Command-line flags with the syntax Namazu users type (Go's flag package)
+// and the one everyone else expects: `-pid 1`, `--pid 1`, `-pid=1`,
+// `--pid=1`; booleans as `-x`, `-x=true`, `-x=false`. Parsing stops at the
+// first argument that is not a flag, or after `--`; everything from there on
+// is returned by positionals() (without the `--`).
+//
+// Targets are borrowed: they must outlive parse(). Not thread-safe; use from
+// one thread (configure()).
+class NMZ_SDK_API FlagSet {
+ public:
+  explicit FlagSet(std::string command_name);
+  FlagSet(const FlagSet&) = delete;
+  FlagSet& operator=(const FlagSet&) = delete;
+  ~FlagSet();
+
+  // The target keeps its current value as the default.
+  void add_string(std::string name, std::string* target, std::string help);
+  void add_int(std::string name, std::int64_t* target, std::string help);
+  void add_double(std::string name, double* target, std::string help);
+  void add_bool(std::string name, bool* target, std::string help);
+  void add_duration(std::string name, std::chrono::nanoseconds* target, std::string help);
+  // Repeatable: each occurrence appends.
+  void add_string_list(std::string name, std::vector<std::string>* target, std::string help);
+
+  // Errors: `nmz inspectors proc: flag -pid: expected an integer, got "x"`,
+  // `... unknown flag -foo`, `... flag -pid needs a value`.
+  Status parse(const std::vector<std::string>& args);
+
+  [[nodiscard]] const std::vector<std::string>& positionals() const noexcept;
+  // Whether `--` separated the flags from the positionals.
+  [[nodiscard]] bool saw_double_dash() const noexcept;
+  [[nodiscard]] bool was_set(std::string_view name) const noexcept;
+  // One line per flag: "  -name value\t help (default ...)".
+  [[nodiscard]] std::string usage() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nmz::sdk

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nmz/sdk/context.hpp>
+#include <nmz/sdk/export.hpp>
+#include <nmz/sdk/signal.hpp>
+#include <nmz/sdk/status.hpp>
+
+namespace nmz::sdk {
+
+// What an inspector is given by `nmz inspectors NAME [flags]` (or by any
+// other host front end, such as container mode).
+struct InspectorSettings {
+  // This inspector's entity id: every event it submits carries it, and the
+  // actions for them are routed back by it.
+  std::string entity_id;
+  // The flags and arguments that the host did not consume itself (the host
+  // handles -autopilot, -entity-id and -orchestrator-url), in order, "--"
+  // included. Parse them with nmz::sdk::FlagSet for Namazu-compatible syntax.
+  std::vector<std::string> args;
+};
+
+// Implemented by the host; connects an inspector to an orchestrator, local
+// (in-process) or remote (REST): the inspector cannot tell which.
+class NMZ_SDK_API InspectorHost {
+ public:
+  virtual ~InspectorHost();
+  // Sends one event towards the policy. Thread: any, concurrently. Never
+  // blocks for long. An error means the event was not accepted (malformed,
+  // or the host is shutting down) and no action will come for it.
+  virtual Status submit(Event event) noexcept = 0;
+  [[nodiscard]] virtual Logger& logger() noexcept = 0;
+  [[nodiscard]] virtual std::string_view entity_id() const noexcept = 0;
+};
+
+// Intercepts something nondeterministic and turns each occurrence into an
+// Event. Lifecycle, driven by the host: factory -> configure -> run (on a
+// thread of its own) -> destructor; request_stop and on_action may be called
+// while run is in progress.
+class NMZ_SDK_API Inspector {
+ public:
+  Inspector() = default;
+  Inspector(const Inspector&) = delete;
+  Inspector& operator=(const Inspector&) = delete;
+  virtual ~Inspector();
+
+  // Required. Parses `settings.args` and checks everything that can be
+  // checked before anything is changed on the machine; a bad flag is an
+  // invalid_argument Status whose message names the flag. Called once, on
+  // the host's main thread. May block briefly. `context.options()` is empty
+  // for inspectors; `context` is borrowed until the destructor.
+  virtual Status configure(const ComponentContext& context, const InspectorSettings& settings) noexcept = 0;
+
+  // Required. Does the inspection until it is finished (for example the
+  // inspected command exited) or request_stop() was called, then undoes
+  // everything it changed on the machine (rules, mounts, scheduler
+  // attributes) and returns the exit status nmz should end with (a wrapped
+  // command's own exit status, or 0). Errors that prevent inspecting at all
+  // are returned as a Status. `host` is borrowed until run returns.
+  // Thread: a host thread dedicated to this call; it may block as long as it
+  // needs to.
+  struct Outcome {
+    Status status;
+    int exit_code = 0;
+  };
+  virtual Outcome run(InspectorHost& host) noexcept = 0;
+
+  // Required. Asks run() to finish soon. Thread: any (typically the host's
+  // signal-handling thread). Must not block; may be called more than once,
+  // and before run() started.
+  virtual void request_stop() noexcept = 0;
+
+  // Required. The action decided for an event this inspector submitted.
+  // Exactly one arrives per accepted deferred event; for non-deferred events
+  // the host only forwards actions meant for inspectors (never NopAction).
+  // If the orchestrator is lost, the host answers held deferred events with
+  // their default action itself (fail open).
+  // Thread: a host delivery thread of this inspector's entity, one call at a
+  // time. Must not block for long (hand the action to the waiting operation).
+  virtual void on_action(Action action) noexcept = 0;
+};
+
+}  // namespace nmz::sdk

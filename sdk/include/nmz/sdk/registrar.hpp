@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include <nmz/sdk/explore_policy.hpp>
+#include <nmz/sdk/export.hpp>
+#include <nmz/sdk/inspector.hpp>
+
+namespace nmz::sdk {
+
+// Plain function pointers, not std::function: the host keeps them after the
+// registration call and must know they need no state from the plugin.
+// A factory may return nullptr (out of resources); it must not throw.
+using ExplorePolicyFactory = std::unique_ptr<ExplorePolicy> (*)();
+using InspectorFactory = std::unique_ptr<Inspector> (*)();
+
+// Implemented by the host and lent to a plugin's register function, on the
+// host's main thread, for the duration of that call only.
+class NMZ_SDK_API Registrar {
+ public:
+  virtual ~Registrar();
+  // Component names are lowercase ("random", "proc", "mypolicy") and unique
+  // across all loaded plugins; the host refuses a second one, naming both
+  // files. `description` is shown by `nmz plugins list`.
+  virtual void add_explore_policy(std::string_view name, ExplorePolicyFactory factory,
+                                  std::string_view description) noexcept = 0;
+  virtual void add_inspector(std::string_view name, InspectorFactory factory,
+                             std::string_view description) noexcept = 0;
+  // Reports that registration failed; the host refuses the whole plugin
+  // with this message.
+  virtual void fail(std::string_view message) noexcept = 0;
+};
+
+// The factory for a component type with a default constructor.
+template <class Component>
+std::unique_ptr<Component> make_component_as() noexcept {
+  try {
+    return std::make_unique<Component>();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+template <class Policy>
+std::unique_ptr<ExplorePolicy> make_policy() noexcept {
+  return make_component_as<Policy>();
+}
+
+template <class InspectorType>
+std::unique_ptr<Inspector> make_inspector() noexcept {
+  return make_component_as<InspectorType>();
+}
+
+}  // namespace nmz::sdk

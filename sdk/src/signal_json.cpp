@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <nmz/sdk/signal_json.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace nmz::sdk {
+namespace {
+
+using nlohmann::json;
+
+json option_object(const std::string& text) {
+  auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_object() ? parsed : json::object();
+}
+
+// Reads a member that must be a string when present; `required` makes absence an error.
+Result<std::string> string_member(const json& object, const char* key, bool required) {
+  auto it = object.find(key);
+  if (it == object.end()) {
+    if (required) return Status::invalid(std::string("missing \"") + key + "\"");
+    return std::string();
+  }
+  if (!it->is_string()) return Status::invalid(std::string("\"") + key + "\" must be a string");
+  return it->get<std::string>();
+}
+
+Result<json> parse_signal(std::string_view text, std::string_view expected_type) {
+  json object;
+  try {
+    object = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return Status::invalid("malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  }
+  if (!object.is_object()) return Status::invalid("a signal must be a JSON object");
+  auto type = string_member(object, "type", true);
+  if (!type) return type.status();
+  if (*type != expected_type) {
+    return Status::invalid("\"type\" must be \"" + std::string(expected_type) + "\", got \"" + *type + "\"");
+  }
+  if (auto it = object.find("option"); it != object.end() && !it->is_object() && !it->is_null()) {
+    return Status::invalid("\"option\" must be an object");
+  }
+  return object;
+}
+
+std::string option_text(const json& object) {
+  auto it = object.find("option");
+  return it == object.end() || it->is_null() ? std::string("{}") : it->dump();
+}
+
+}  // namespace
+
+std::string to_json(const Event& event) {
+  json object{{"uuid", event.uuid},       {"entity", event.entity},         {"type", "event"},
+              {"class", event.class_name}, {"deferred", event.deferred},     {"option", option_object(event.option)}};
+  if (!event.replay_hint.empty()) object["replay_hint"] = event.replay_hint;
+  return object.dump();
+}
+
+std::string to_json(const Action& action) {
+  json object{{"uuid", action.uuid},
+              {"entity", action.entity},
+              {"type", "action"},
+              {"class", action.class_name},
+              {"option", option_object(action.option)}};
+  if (!action.event_uuid.empty()) object["event_uuid"] = action.event_uuid;
+  return object.dump();
+}
+
+Result<Event> event_from_json(std::string_view text) {
+  auto object = parse_signal(text, "event");
+  if (!object) return object.status();
+  auto uuid = string_member(*object, "uuid", true);
+  auto entity = string_member(*object, "entity", true);
+  auto class_name = string_member(*object, "class", true);
+  auto hint = string_member(*object, "replay_hint", false);
+  for (const auto* member : {&uuid, &entity, &class_name, &hint}) {
+    if (!*member) return member->status();
+  }
+  if (!is_known_event_class(*class_name)) return Status::invalid("unknown event class \"" + *class_name + "\"");
+  Event event;
+  if (auto it = object->find("deferred"); it != object->end()) {
+    if (!it->is_boolean()) return Status::invalid("\"deferred\" must be a boolean");
+    event.deferred = it->get<bool>();
+  }
+  event.uuid = std::move(uuid).value();
+  event.entity = std::move(entity).value();
+  event.class_name = std::move(class_name).value();
+  event.replay_hint = std::move(hint).value();
+  event.option = option_text(*object);
+  return event;
+}
+
+Result<Action> action_from_json(std::string_view text) {
+  auto object = parse_signal(text, "action");
+  if (!object) return object.status();
+  auto uuid = string_member(*object, "uuid", true);
+  auto entity = string_member(*object, "entity", true);
+  auto class_name = string_member(*object, "class", true);
+  auto event_uuid = string_member(*object, "event_uuid", false);
+  for (const auto* member : {&uuid, &entity, &class_name, &event_uuid}) {
+    if (!*member) return member->status();
+  }
+  if (!is_known_action_class(*class_name)) return Status::invalid("unknown action class \"" + *class_name + "\"");
+  Action action;
+  action.uuid = std::move(uuid).value();
+  action.entity = std::move(entity).value();
+  action.class_name = std::move(class_name).value();
+  action.event_uuid = std::move(event_uuid).value();
+  action.option = option_text(*object);
+  return action;
+}
+
+}  // namespace nmz::sdk
