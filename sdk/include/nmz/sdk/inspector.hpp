@@ -38,7 +38,12 @@ class NMZ_SDK_API InspectorHost {
 };
 
 // Intercepts something nondeterministic and turns each occurrence into an
-// Event. Lifecycle, driven by the host: factory -> configure -> run (on a
+// Event.
+//
+// Signals: the host blocks SIGINT, SIGTERM and SIGHUP in all of its threads
+// and turns them into request_stop(). An inspector that starts processes
+// must unblock them in the child (posix_spawnattr_setsigmask or
+// pthread_sigmask after fork) so the target sees the default mask. Lifecycle, driven by the host: factory -> configure -> run (on a
 // thread of its own) -> destructor; request_stop and on_action may be called
 // while run is in progress.
 class NMZ_SDK_API Inspector {
@@ -81,6 +86,8 @@ class NMZ_SDK_API Inspector {
   // their default action itself (fail open).
   // Thread: a host delivery thread of this inspector's entity, one call at a
   // time. Must not block for long (hand the action to the waiting operation).
+  // May still be called after run() returned, until the host has shut its
+  // orchestrator down: ignore actions that come too late.
   virtual void on_action(Action action) noexcept = 0;
 };
 

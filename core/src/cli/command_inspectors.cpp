@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/common_inspector_flags.hpp"
+#include "cli/plugin_loading.hpp"
+#include "cli/signal_watcher.hpp"
+#include "config/config.hpp"
+#include "log/logging.hpp"
+#include "orchestrator/local_inspector_host.hpp"
+#include "orchestrator/orchestrator_session.hpp"
+
+namespace nmz::core::cli {
+namespace {
+
+int fail(const std::string& message, int code) {
+  std::cerr << message << "\n";
+  return code;
+}
+
+int exit_code_for(const sdk::Status& status) { return status.code() == sdk::StatusCode::invalid_argument ? 2 : 1; }
+
+int list_inspectors(const PluginHost& host) {
+  std::cout << "usage: nmz inspectors NAME [-autopilot config.toml] [-entity-id ID] [-orchestrator-url URL] "
+               "[flags] [-- CMD ARGS...]\n\ninspectors:\n";
+  for (const ComponentRecord* c : host.components()) {
+    if (c->kind == ComponentKind::inspector) std::cout << "  " << c->name << "  " << c->description << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int command_inspectors(const std::vector<std::string>& args) {
+  init_logging();
+  PluginHost host;  // first: destroyed last, after every plugin object
+  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+    load_plugins(host, {});
+    return list_inspectors(host);
+  }
+  const std::string& name = args[0];
+  auto flags = split_common_inspector_flags(name, std::vector<std::string>(args.begin() + 1, args.end()));
+  if (!flags) return fail(flags.status().message(), 2);
+
+  auto config = flags->autopilot.empty() ? parse_config("", "<defaults>") : load_config(flags->autopilot);
+  if (!config) return fail("nmz inspectors " + name + ": " + config.status().message(), 2);
+  for (const auto& key : config->unknown_keys) named_logger("config")->warn("{}: unknown key \"{}\" ignored", config->source, key);
+  load_plugins(host, config->plugin_path);
+
+  auto inspector = host.create_inspector(name);
+  if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
+  HostComponentContext context("inspector." + name,
+                               std::make_unique<TomlConfigView>(nullptr, nullptr, config->source, name),
+                               resolve_seed(config->seed));
+  sdk::InspectorSettings settings{flags->entity_id, flags->inspector_args};
+  if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
+
+  if (flags->orchestrator_url.rfind("local://", 0) != 0) {
+    return fail("nmz inspectors " + name + ": remote orchestrators (" + flags->orchestrator_url +
+                    ") need the REST transceiver, which this build does not have yet; use -autopilot",
+                2);
+  }
+  if (flags->autopilot.empty()) named_logger("nmz")->info("autopilot with the default config (policy \"random\")");
+
+  sdk::Inspector& target = **inspector;
+  SignalWatcher signals([&target](int signal_number) {
+    static int count = 0;
+    if (++count >= 3) _exit(128 + signal_number);  // the user insists: do not wait for cleanup
+    target.request_stop();
+  });
+  auto session = start_orchestrator(host, *config, /*collect_trace=*/false);
+  if (!session) return fail("nmz inspectors " + name + ": " + session.status().message(), exit_code_for(session.status()));
+  LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id);
+  sdk::Inspector::Outcome outcome = target.run(endpoint);
+  (*session)->orchestrator->stop();
+  if (!outcome.status) return fail("nmz inspectors " + name + ": " + outcome.status.message(), exit_code_for(outcome.status));
+  return outcome.exit_code;
+}
+
+}  // namespace nmz::core::cli

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+
+#include "cli/commands.hpp"
+#include "cli/plugin_loading.hpp"
+#include "cli/signal_watcher.hpp"
+#include "config/config.hpp"
+#include "log/logging.hpp"
+#include "orchestrator/orchestrator_session.hpp"
+
+namespace nmz::core::cli {
+
+int command_orchestrator(const std::vector<std::string>& args) {
+  init_logging();
+  if (args.size() > 1 || (args.size() == 1 && (args[0] == "-h" || args[0] == "--help"))) {
+    std::cerr << "usage: nmz orchestrator [config.toml]\n";
+    return 2;
+  }
+  // Without a file, Namazu listens for REST on 10080.
+  auto config = args.empty() ? parse_config("restPort = 10080", "<defaults>") : load_config(args[0]);
+  if (!config) {
+    std::cerr << "nmz orchestrator: " << config.status().message() << "\n";
+    return 2;
+  }
+  PluginHost host;
+  load_plugins(host, config->plugin_path);
+
+  std::mutex mutex;
+  std::condition_variable interrupted;
+  bool stop = false;
+  SignalWatcher signals([&](int) {
+    std::lock_guard lock(mutex);
+    stop = true;
+    interrupted.notify_all();
+  });
+  auto session = start_orchestrator(host, *config, /*collect_trace=*/false);
+  if (!session) {
+    std::cerr << "nmz orchestrator: " << session.status().message() << "\n";
+    return 2;
+  }
+  named_logger("nmz")->info("orchestrator running; stop it with Ctrl-C");
+  std::unique_lock lock(mutex);
+  interrupted.wait(lock, [&] { return stop; });
+  (*session)->orchestrator->stop();
+  return 0;
+}
+
+}  // namespace nmz::core::cli

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <iomanip>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/plugin_loading.hpp"
+#include "plugin/plugin_host.hpp"
+
+namespace nmz::core::cli {
+namespace {
+
+void print_components(const PluginHost& host) {
+  std::cout << std::left << std::setw(16) << "NAME" << std::setw(11) << "KIND" << std::setw(10) << "VERSION"
+            << "FILE\n";
+  for (const ComponentRecord* c : host.components()) {
+    std::cout << std::setw(16) << c->name << std::setw(11) << to_string(c->kind) << std::setw(10)
+              << c->library->info->version << c->library->path.string() << "\n";
+  }
+}
+
+int usage() {
+  std::cerr << "usage: nmz plugins list\n"
+               "       nmz plugins inspect FILE.so\n";
+  return 2;
+}
+
+}  // namespace
+
+int command_plugins(const std::vector<std::string>& args) {
+  if (args.empty()) return usage();
+  if (args[0] == "list" && args.size() == 1) {
+    PluginHost host;
+    bool refused = false;
+    for (const auto& error : host.load_directories(plugin_search_path({}))) {
+      std::cerr << "nmz plugins list: refused " << error.message() << "\n";
+      refused = true;
+    }
+    print_components(host);
+    return refused ? 1 : 0;
+  }
+  if (args[0] == "inspect" && args.size() == 2) {
+    PluginHost host;
+    if (auto status = host.load_file(args[1]); !status) {
+      std::cerr << "nmz plugins inspect: " << status.message() << "\n";
+      return 1;
+    }
+    const sdk::PluginInfo* info = host.libraries().front()->info;
+    std::cout << "plugin:      " << info->name << "\n"
+              << "version:     " << info->version << "\n"
+              << "description: " << info->description << "\n"
+              << "sdk:         " << info->sdk_version << " (ABI " << info->abi_version << ")\n"
+              << "toolchain:   " << info->build_fingerprint << "\n"
+              << "file:        " << host.libraries().front()->path.string() << "\n"
+              << "components:\n";
+    for (const ComponentRecord* c : host.components()) {
+      std::cout << "  " << to_string(c->kind) << " " << c->name << ": " << c->description << "\n";
+    }
+    return 0;
+  }
+  return usage();
+}
+
+}  // namespace nmz::core::cli

@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nmz::core::cli {
+
+// Each `nmz VERB` takes the arguments after the verb and returns nmz's exit
+// status. Errors are printed to stderr as "nmz VERB: what went wrong".
+int run_cli(const std::vector<std::string>& args);
+
+int command_version(const std::vector<std::string>& args);
+int command_plugins(const std::vector<std::string>& args);
+int command_orchestrator(const std::vector<std::string>& args);
+int command_inspectors(const std::vector<std::string>& args);
+
+}  // namespace nmz::core::cli

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <iostream>
+#include <map>
+#include <string_view>
+
+#include "cli/commands.hpp"
+
+namespace nmz::core::cli {
+namespace {
+
+using Command = int (*)(const std::vector<std::string>&);
+
+struct Verb {
+  Command run;
+  const char* synopsis;
+};
+
+const std::map<std::string_view, Verb>& verbs() {
+  static const std::map<std::string_view, Verb> table{
+      {"version", {&command_version, "Print nmz's version, SDK version and plugin ABI"}},
+      {"plugins", {&command_plugins, "List plugins (list) or check one file (inspect FILE)"}},
+      {"orchestrator", {&command_orchestrator, "Start the orchestrator without a workspace"}},
+      {"inspectors", {&command_inspectors, "Start an inspector: proc, fs, ethernet, or any plugin's"}},
+  };
+  return table;
+}
+
+void print_help(std::ostream& out) {
+  out << "usage: nmz <command> [arguments]\n\n"
+         "nmz is a programmable fuzzy scheduler for testing distributed systems.\n\n"
+         "commands:\n";
+  for (const auto& [name, verb] : verbs()) out << "  " << name << std::string(14 - name.size(), ' ') << verb.synopsis << "\n";
+  out << "\nRun `nmz <command> -h` for a command's flags.\n";
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    print_help(std::cerr);
+    return 2;
+  }
+  const std::string& verb = args[0];
+  if (verb == "-h" || verb == "-help" || verb == "--help" || verb == "help") {
+    print_help(std::cout);
+    return 0;
+  }
+  if (verb == "-v" || verb == "-version" || verb == "--version") return command_version({});
+  auto it = verbs().find(verb);
+  if (it == verbs().end()) {
+    std::cerr << "nmz: unknown command \"" << verb << "\"\n\n";
+    print_help(std::cerr);
+    return 2;
+  }
+  return it->second.run(std::vector<std::string>(args.begin() + 1, args.end()));
+}
+
+}  // namespace nmz::core::cli

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <nmz/sdk/signal.hpp>
+
+#include "orchestrator/action_destination.hpp"
+
+namespace nmz::core {
+
+// One entity's queue of actions and the thread that delivers them in order.
+// Entities do not wait for each other: no head-of-line blocking (Namazu's
+// REST queue stalled every entity behind one that did not poll).
+class EntityMailbox {
+ public:
+  explicit EntityMailbox(ActionDestination* destination);
+  EntityMailbox(const EntityMailbox&) = delete;
+  EntityMailbox& operator=(const EntityMailbox&) = delete;
+  // Delivers what is queued, then joins the thread.
+  ~EntityMailbox();
+
+  // Thread: any. Never blocks beyond a short lock.
+  void post(sdk::Action action);
+  // Later actions go to `destination` (an inspector reconnecting).
+  void redirect(ActionDestination* destination);
+
+ private:
+  void run();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<sdk::Action> queue_;
+  ActionDestination* destination_;
+  bool closing_ = false;
+  bool worker_idle_ = false;
+  std::thread worker_;  // last: starts after the members it uses exist
+};
+
+}  // namespace nmz::core

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "orchestrator/orchestrator.hpp"
+
+#include <functional>
+#include <vector>
+
+#include "log/logging.hpp"
+
+namespace nmz::core {
+
+using sdk::Status;
+
+Orchestrator::Orchestrator(PluginObject<sdk::ExplorePolicy> policy, Options options)
+    : log_(named_logger("orchestrator")),
+      policy_(std::move(policy)),
+      options_(options),
+      enabled_(options.start_enabled) {}
+
+Orchestrator::~Orchestrator() { stop(); }
+
+Status Orchestrator::start() {
+  if (started_.exchange(true)) return Status::invalid("orchestrator already started");
+  Status status = policy_->start(*this);
+  if (!status) {
+    stopped_ = true;
+    return status;
+  }
+  if (!enabled_) log_->info("orchestration starts disabled: events pass through until it is enabled");
+  return Status::ok();
+}
+
+void Orchestrator::stop() {
+  if (stopped_.exchange(true)) return;
+  if (started_) policy_->stop();
+  // A policy that kept events past stop() must not leave their operations
+  // held forever: answer them here.
+  release_pending();
+  std::map<std::string, std::unique_ptr<EntityMailbox>, std::less<>> mailboxes;
+  {
+    std::lock_guard lock(mailboxes_mutex_);
+    mailboxes.swap(mailboxes_);
+  }
+  mailboxes.clear();  // each mailbox delivers what it holds, then joins
+}
+
+Orchestrator::PendingShard& Orchestrator::shard_for(const std::string& uuid) {
+  return shards_[std::hash<std::string>{}(uuid) % kShards];
+}
+
+EntityMailbox* Orchestrator::mailbox_for(const std::string& entity, ActionDestination* destination) {
+  std::lock_guard lock(mailboxes_mutex_);
+  auto it = mailboxes_.find(entity);
+  if (it == mailboxes_.end()) {
+    if (destination == nullptr) return nullptr;
+    it = mailboxes_.emplace(entity, std::make_unique<EntityMailbox>(destination)).first;
+  }
+  return it->second.get();
+}
+
+void Orchestrator::attach(const std::string& entity, ActionDestination* destination) {
+  if (stopped_) return;
+  std::lock_guard lock(mailboxes_mutex_);
+  auto it = mailboxes_.find(entity);
+  if (it == mailboxes_.end()) {
+    mailboxes_.emplace(entity, std::make_unique<EntityMailbox>(destination));
+  } else {
+    it->second->redirect(destination);
+  }
+}
+
+Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
+  if (stopped_) return Status::error(sdk::StatusCode::unavailable, "the orchestrator is shutting down");
+  if (event.entity.empty()) return Status::invalid("event has no entity");
+  if (!sdk::is_known_event_class(event.class_name)) {
+    return Status::invalid("unknown event class \"" + event.class_name + "\"");
+  }
+  if (event.uuid.empty()) event.uuid = sdk::new_uuid();
+  mailbox_for(event.entity, destination);
+  {
+    PendingShard& shard = shard_for(event.uuid);
+    std::lock_guard lock(shard.mutex);
+    auto [it, inserted] = shard.events.try_emplace(event.uuid, PendingEvent{event, std::chrono::system_clock::now()});
+    if (!inserted) return Status::invalid("an event with uuid " + event.uuid + " is already pending");
+  }
+  if (enabled_) {
+    policy_->queue_event(std::move(event));
+  } else {
+    emit(sdk::default_action(event));
+  }
+  return Status::ok();
+}
+
+void Orchestrator::emit(sdk::Action action) noexcept {
+  try {
+    std::optional<PendingEvent> cause;
+    if (!action.event_uuid.empty()) {
+      PendingShard& shard = shard_for(action.event_uuid);
+      std::lock_guard lock(shard.mutex);
+      auto node = shard.events.extract(action.event_uuid);
+      if (!node.empty()) cause = std::move(node.mapped());
+    }
+    if (!action.event_uuid.empty() && !cause) {
+      log_->warn("dropped {} for event {}: that event is not pending (answered twice, or unknown)",
+                 action.class_name, action.event_uuid);
+      return;
+    }
+    auto triggered = std::chrono::system_clock::now();
+    std::optional<sdk::Action> traced;
+    if (options_.collect_trace) traced = action;
+    if (action.class_name == sdk::action_class::shell) {
+      shell_runner_.enqueue(sdk::option_string(action.option, "command").value_or(""));
+    } else if (!sdk::is_orchestrator_side_only(action)) {
+      route(std::move(action));
+    }
+    if (traced) {
+      TraceEntry entry{std::move(*traced), std::nullopt, {}, triggered};
+      if (cause) {
+        entry.event_arrived = cause->arrived;
+        entry.event = std::move(cause->event);
+      }
+      std::lock_guard lock(trace_mutex_);
+      trace_.push_back(std::move(entry));
+    }
+  } catch (const std::exception& e) {
+    log_->error("failed to handle an action: {}", e.what());
+  }
+}
+
+void Orchestrator::route(sdk::Action action) {
+  EntityMailbox* mailbox = mailbox_for(action.entity, nullptr);
+  if (mailbox == nullptr) {
+    log_->warn("dropped {} for unknown entity \"{}\"", action.class_name, action.entity);
+    return;
+  }
+  mailbox->post(std::move(action));
+}
+
+void Orchestrator::release_pending() {
+  std::vector<sdk::Action> releases;
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (const auto& [uuid, pending] : shard.events) releases.push_back(sdk::default_action(pending.event));
+  }
+  if (!releases.empty()) log_->info("released {} held event(s) with their default action", releases.size());
+  for (auto& action : releases) emit(std::move(action));
+}
+
+void Orchestrator::set_enabled(bool enabled) {
+  if (enabled_.exchange(enabled) == enabled) {
+    log_->warn("orchestration is already {}", enabled ? "enabled" : "disabled");
+  } else {
+    log_->info("orchestration {}", enabled ? "enabled" : "disabled");
+  }
+}
+
+Trace Orchestrator::take_trace() {
+  std::lock_guard lock(trace_mutex_);
+  return std::exchange(trace_, {});
+}
+
+std::size_t Orchestrator::pending_events() const {
+  std::size_t count = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    count += shard.events.size();
+  }
+  return count;
+}
+
+}  // namespace nmz::core

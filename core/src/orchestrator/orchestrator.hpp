@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <spdlog/logger.h>
+
+#include <nmz/sdk/explore_policy.hpp>
+#include <nmz/sdk/signal.hpp>
+#include <nmz/sdk/status.hpp>
+
+#include "orchestrator/action_destination.hpp"
+#include "orchestrator/entity_mailbox.hpp"
+#include "orchestrator/shell_action_runner.hpp"
+#include "orchestrator/trace.hpp"
+#include "plugin/loaded_library.hpp"
+
+namespace nmz::core {
+
+// Routes events from endpoints to the explore policy, and each action the
+// policy emits back to the endpoint that owns its entity; runs
+// orchestrator-side actions (NopAction, ShellAction) itself; records every
+// handled action with its cause event in a trace.
+//
+// While orchestration is disabled (REST control, skipInitOrchestrator),
+// events bypass the policy and get their default action at once.
+class Orchestrator final : private sdk::ActionSink {
+ public:
+  struct Options {
+    bool collect_trace = false;
+    bool start_enabled = true;
+  };
+
+  Orchestrator(PluginObject<sdk::ExplorePolicy> policy, Options options);
+  Orchestrator(const Orchestrator&) = delete;
+  Orchestrator& operator=(const Orchestrator&) = delete;
+  ~Orchestrator() override;
+
+  // Starts the policy. Call once, after the policy was configured.
+  sdk::Status start();
+  // Stops the policy (which releases what it holds), answers any event still
+  // held with its default action (fail open), and delivers every queued
+  // action before returning. Idempotent.
+  void stop();
+
+  // Endpoint side. Thread: any, concurrently; never blocks for long.
+  // Routes later actions for `event.entity` to `destination` (which must
+  // stay valid until stop() returned or the entity is detached).
+  sdk::Status submit(sdk::Event event, ActionDestination* destination);
+  // Registers an entity before its first event (a REST long-poller).
+  void attach(const std::string& entity, ActionDestination* destination);
+
+  void set_enabled(bool enabled);
+  [[nodiscard]] bool enabled() const noexcept { return enabled_.load(); }
+
+  // The trace so far (collect_trace only); moves it out.
+  Trace take_trace();
+  // Events handed out and not yet answered.
+  [[nodiscard]] std::size_t pending_events() const;
+
+ private:
+  struct PendingEvent {
+    sdk::Event event;
+    std::chrono::system_clock::time_point arrived;
+  };
+  // The pending table is split into shards by uuid hash so that concurrent
+  // entities rarely contend on one lock.
+  struct PendingShard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, PendingEvent> events;
+  };
+  static constexpr std::size_t kShards = 16;
+
+  void emit(sdk::Action action) noexcept override;
+  PendingShard& shard_for(const std::string& uuid);
+  EntityMailbox* mailbox_for(const std::string& entity, ActionDestination* destination);
+  void route(sdk::Action action);
+  void release_pending();
+
+  std::shared_ptr<spdlog::logger> log_;
+  PluginObject<sdk::ExplorePolicy> policy_;
+  Options options_;
+  std::atomic<bool> enabled_;
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
+  PendingShard shards_[kShards];
+
+  std::mutex mailboxes_mutex_;
+  std::map<std::string, std::unique_ptr<EntityMailbox>, std::less<>> mailboxes_;
+
+  std::mutex trace_mutex_;
+  Trace trace_;
+
+  ShellActionRunner shell_runner_;
+};
+
+}  // namespace nmz::core

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "plugin/plugin_host.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include <boost/dll/library_info.hpp>
+
+#include <nmz/sdk/version.hpp>
+
+namespace nmz::core {
+
+using sdk::Result;
+using sdk::Status;
+
+const char* to_string(ComponentKind kind) noexcept {
+  return kind == ComponentKind::explore_policy ? "policy" : "inspector";
+}
+
+namespace {
+
+// The fingerprint as this host was compiled: a plugin must match it exactly.
+constexpr const char* kHostFingerprint = NMZ_SDK_BUILD_FINGERPRINT;
+
+Status refuse(const std::filesystem::path& path, const std::string& why) {
+  return Status::invalid(path.string() + ": " + why);
+}
+
+struct SdkVersion {
+  int major = -1;
+  int minor = -1;
+};
+
+SdkVersion parse_version(const char* text) {
+  SdkVersion v;
+  if (text != nullptr) std::sscanf(text, "%d.%d", &v.major, &v.minor);  // NOLINT(cert-err34-c)
+  return v;
+}
+
+// Collects one plugin's registrations; they are committed only if the whole
+// registration succeeded, so a failing plugin leaves nothing behind.
+class StagingRegistrar final : public sdk::Registrar {
+ public:
+  void add_explore_policy(std::string_view name, sdk::ExplorePolicyFactory factory,
+                          std::string_view description) noexcept override {
+    add(name, ComponentKind::explore_policy, description, factory, nullptr);
+  }
+  void add_inspector(std::string_view name, sdk::InspectorFactory factory,
+                     std::string_view description) noexcept override {
+    add(name, ComponentKind::inspector, description, nullptr, factory);
+  }
+  void fail(std::string_view message) noexcept override {
+    try {
+      if (failure.empty()) failure = std::string(message);
+    } catch (...) {
+    }
+  }
+
+  std::vector<ComponentRecord> records;
+  std::string failure;
+
+ private:
+  void add(std::string_view name, ComponentKind kind, std::string_view description,
+           sdk::ExplorePolicyFactory policy, sdk::InspectorFactory inspector) noexcept {
+    try {
+      if (name.empty() || (policy == nullptr && inspector == nullptr)) {
+        fail("a component was registered with an empty name or no factory");
+        return;
+      }
+      ComponentRecord record;
+      record.name = std::string(name);
+      record.kind = kind;
+      record.description = std::string(description);
+      record.policy_factory = policy;
+      record.inspector_factory = inspector;
+      records.push_back(std::move(record));
+    } catch (...) {
+      fail("out of memory while registering");
+    }
+  }
+};
+
+}  // namespace
+
+Status PluginHost::load_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return refuse(path, "no such plugin file");
+
+  // Read the exported symbols from the ELF file first: a file that is not a
+  // plugin of this ABI is refused before any of its code (even static
+  // initialisers) runs.
+  std::vector<std::string> symbols;
+  try {
+    boost::dll::library_info info(path, /*throw_if_not_native=*/true);
+    symbols = info.symbols();
+  } catch (const std::exception& e) {
+    return refuse(path, std::string("not a loadable shared library: ") + e.what());
+  }
+  const std::string entry = NMZ_SDK_ENTRY_ALIAS_STRING;
+  if (std::find(symbols.begin(), symbols.end(), entry) == symbols.end()) {
+    for (const auto& symbol : symbols) {
+      if (symbol.rfind("nmz_plugin_abi", 0) == 0) {
+        std::ostringstream why;
+        why << "built for nmz plugin ABI " << symbol.substr(std::strlen("nmz_plugin_abi")) << " (exports " << symbol
+            << "), but this nmz has ABI " << NMZ_SDK_ABI_VERSION << " (SDK " << NMZ_SDK_VERSION_STRING
+            << "); rebuild the plugin against this SDK";
+        return refuse(path, why.str());
+      }
+    }
+    return refuse(path, "not an nmz plugin: it exports no " + entry + " entry point (declare one with NMZ_PLUGIN)");
+  }
+
+  auto loaded = std::make_shared<LoadedLibrary>();
+  loaded->path = std::filesystem::absolute(path);
+  try {
+    // RTLD_NOW: an unresolved symbol fails here, with the linker's message,
+    // instead of crashing in the middle of a run. RTLD_LOCAL: plugins cannot
+    // see (or interpose) each other's symbols.
+    loaded->library.load(loaded->path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    loaded->info = loaded->library.get_alias<sdk::PluginEntryFn>(entry)();
+  } catch (const std::exception& e) {
+    return refuse(path, std::string("cannot be loaded: ") + e.what());
+  }
+  const sdk::PluginInfo* info = loaded->info;
+  if (info == nullptr) return refuse(path, "its entry point returned no plugin information");
+  if (info->abi_version != NMZ_SDK_ABI_VERSION) {
+    std::ostringstream why;
+    why << "built for nmz plugin ABI " << info->abi_version << ", but this nmz has ABI " << NMZ_SDK_ABI_VERSION
+        << " (SDK " << NMZ_SDK_VERSION_STRING << "); rebuild the plugin against this SDK";
+    return refuse(path, why.str());
+  }
+  if (info->info_size < sizeof(sdk::PluginInfo)) {
+    return refuse(path, "its plugin information is truncated (" + std::to_string(info->info_size) + " bytes, expected " +
+                            std::to_string(sizeof(sdk::PluginInfo)) + ")");
+  }
+  SdkVersion plugin_sdk = parse_version(info->sdk_version);
+  if (plugin_sdk.major != NMZ_SDK_VERSION_MAJOR || plugin_sdk.minor > NMZ_SDK_VERSION_MINOR) {
+    return refuse(path, std::string("built against nmz SDK ") + (info->sdk_version ? info->sdk_version : "?") +
+                            ", which this nmz (SDK " NMZ_SDK_VERSION_STRING ") cannot load; rebuild it against this SDK");
+  }
+  if (info->build_fingerprint == nullptr || std::strcmp(info->build_fingerprint, kHostFingerprint) != 0) {
+    return refuse(path, std::string("built with toolchain ") +
+                            (info->build_fingerprint ? info->build_fingerprint : "(none)") + ", but this nmz with " +
+                            kHostFingerprint + "; rebuild it with the same compiler and standard library");
+  }
+  if (info->register_components == nullptr) return refuse(path, "its plugin information has no register function");
+
+  StagingRegistrar registrar;
+  bool registered = info->register_components(registrar);
+  std::string plugin_name = info->name != nullptr ? info->name : "?";
+  if (!registered || !registrar.failure.empty()) {
+    return refuse(path, "plugin \"" + plugin_name + "\" failed to register: " +
+                            (registrar.failure.empty() ? std::string("no reason given") : registrar.failure));
+  }
+  if (registrar.records.empty()) return refuse(path, "plugin \"" + plugin_name + "\" registered no component");
+  for (std::size_t i = 0; i < registrar.records.size(); ++i) {
+    const auto& name = registrar.records[i].name;
+    if (auto it = registry_.find(name); it != registry_.end()) {
+      return refuse(path, "component \"" + name + "\" is already registered by " + it->second.library->path.string());
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (registrar.records[j].name == name) return refuse(path, "component \"" + name + "\" is registered twice");
+    }
+  }
+  std::shared_ptr<const LoadedLibrary> shared = loaded;
+  libraries_.push_back(shared);
+  for (auto& record : registrar.records) {
+    record.library = shared;
+    std::string name = record.name;
+    registry_.emplace(std::move(name), std::move(record));
+  }
+  return Status::ok();
+}
+
+std::vector<Status> PluginHost::load_directories(const std::vector<std::filesystem::path>& directories) {
+  std::vector<Status> errors;
+  for (const auto& directory : directories) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(directory, ec)) continue;
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(directory, ec)) {
+      if (entry.path().extension() == ".so") files.push_back(entry.path());
+    }
+    // Sorted, so that which of two duplicates wins does not depend on readdir order.
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      auto canonical = std::filesystem::weakly_canonical(file, ec);
+      bool already = std::any_of(libraries_.begin(), libraries_.end(), [&](const auto& lib) {
+        return std::filesystem::weakly_canonical(lib->path, ec) == canonical;
+      });
+      if (already) continue;
+      if (Status status = load_file(file); !status) errors.push_back(std::move(status));
+    }
+  }
+  return errors;
+}
+
+const ComponentRecord* PluginHost::find(std::string_view name, ComponentKind kind) const {
+  auto it = registry_.find(name);
+  return it != registry_.end() && it->second.kind == kind ? &it->second : nullptr;
+}
+
+std::vector<const ComponentRecord*> PluginHost::components() const {
+  std::vector<const ComponentRecord*> out;
+  for (const auto& [name, record] : registry_) out.push_back(&record);
+  return out;
+}
+
+std::string PluginHost::names(ComponentKind kind) const {
+  std::string out;
+  for (const auto& [name, record] : registry_) {
+    if (record.kind != kind) continue;
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+Result<PluginObject<sdk::ExplorePolicy>> PluginHost::create_policy(std::string_view name) const {
+  const ComponentRecord* record = find(name, ComponentKind::explore_policy);
+  if (record == nullptr) {
+    return Status::error(sdk::StatusCode::not_found, "unknown explore policy \"" + std::string(name) +
+                                                         "\"; registered policies: " +
+                                                         names(ComponentKind::explore_policy));
+  }
+  PluginObject<sdk::ExplorePolicy> object{record->library, record->policy_factory()};
+  if (!object) return Status::error(sdk::StatusCode::internal, "policy \"" + record->name + "\" could not be created");
+  return object;
+}
+
+Result<PluginObject<sdk::Inspector>> PluginHost::create_inspector(std::string_view name) const {
+  const ComponentRecord* record = find(name, ComponentKind::inspector);
+  if (record == nullptr) {
+    return Status::error(sdk::StatusCode::not_found, "unknown inspector \"" + std::string(name) +
+                                                         "\"; registered inspectors: " +
+                                                         names(ComponentKind::inspector));
+  }
+  PluginObject<sdk::Inspector> object{record->library, record->inspector_factory()};
+  if (!object) return Status::error(sdk::StatusCode::internal, "inspector \"" + record->name + "\" could not be created");
+  return object;
+}
+
+std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& config_plugin_path) {
+  std::vector<std::filesystem::path> out;
+  if (const char* env = std::getenv("NMZ_PLUGIN_PATH"); env != nullptr) {
+    std::string_view rest = env;
+    while (!rest.empty()) {
+      auto colon = rest.find(':');
+      if (colon != 0) out.emplace_back(std::string(rest.substr(0, colon)));
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  for (const auto& dir : config_plugin_path) out.emplace_back(dir);
+  // Tests set this to see only the plugins they name.
+  if (const char* only = std::getenv("NMZ_PLUGIN_PATH_ONLY"); only != nullptr && std::strcmp(only, "1") == 0) {
+    return out;
+  }
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::string build_root = NMZ_BUILD_ROOT;
+  if (!ec && exe.string().rfind(build_root + "/", 0) == 0) out.emplace_back(build_root + "/plugins");
+  out.emplace_back(NMZ_INSTALLED_PLUGIN_DIR);
+  return out;
+}
+
+}  // namespace nmz::core

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nmz/sdk/explore_policy.hpp>
+#include <nmz/sdk/inspector.hpp>
+#include <nmz/sdk/registrar.hpp>
+#include <nmz/sdk/status.hpp>
+
+#include "plugin/loaded_library.hpp"
+
+namespace nmz::core {
+
+enum class ComponentKind { explore_policy, inspector };
+const char* to_string(ComponentKind kind) noexcept;
+
+struct ComponentRecord {
+  std::string name;
+  ComponentKind kind = ComponentKind::explore_policy;
+  std::string description;
+  sdk::ExplorePolicyFactory policy_factory = nullptr;
+  sdk::InspectorFactory inspector_factory = nullptr;
+  std::shared_ptr<const LoadedLibrary> library;
+};
+
+// Loads plugin libraries with Boost.DLL, checks them before calling into
+// them, and keeps the registry of the components they registered.
+//
+// Libraries are never unloaded while the host lives; the host must outlive
+// every PluginObject it created (construct it first in main()).
+class PluginHost {
+ public:
+  PluginHost() = default;
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+
+  // Full load of one file: symbol check without running plugin code, then
+  // dlopen (RTLD_NOW | RTLD_LOCAL), ABI, SDK version and build fingerprint
+  // checks, then registration. On any error nothing of the plugin is
+  // registered and the message names the file and both versions.
+  sdk::Status load_file(const std::filesystem::path& path);
+
+  // Loads every *.so of each directory in order (missing directories are
+  // skipped). Broken plugins do not stop the others; their errors are
+  // returned, one per file.
+  std::vector<sdk::Status> load_directories(const std::vector<std::filesystem::path>& directories);
+
+  [[nodiscard]] const ComponentRecord* find(std::string_view name, ComponentKind kind) const;
+  [[nodiscard]] std::vector<const ComponentRecord*> components() const;
+  [[nodiscard]] std::vector<std::shared_ptr<const LoadedLibrary>> libraries() const { return libraries_; }
+  // "dumb, random, replayable": for "unknown policy" messages.
+  [[nodiscard]] std::string names(ComponentKind kind) const;
+
+  sdk::Result<PluginObject<sdk::ExplorePolicy>> create_policy(std::string_view name) const;
+  sdk::Result<PluginObject<sdk::Inspector>> create_inspector(std::string_view name) const;
+
+ private:
+  // Declared before the registry: records hold libraries, never the reverse.
+  std::vector<std::shared_ptr<const LoadedLibrary>> libraries_;
+  std::map<std::string, ComponentRecord, std::less<>> registry_;
+};
+
+// Where plugins are looked for, in order: NMZ_PLUGIN_PATH (colon-separated),
+// the config's pluginPath, the build tree when nmz runs uninstalled, and the
+// installed plugin directory.
+std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& config_plugin_path);
+
+}  // namespace nmz::core
