@@ -263,7 +263,12 @@ std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::str
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   std::string build_root = NMZ_BUILD_ROOT;
-  if (!ec && exe.string().rfind(build_root + "/", 0) == 0) out.emplace_back(build_root + "/plugins");
+  if (!ec && exe.string().rfind(build_root + "/", 0) == 0) {
+    // Uninstalled: each in-tree plugin is built in its own plugins/<name>/ directory.
+    for (const auto& entry : std::filesystem::directory_iterator(build_root + "/plugins", ec)) {
+      if (entry.is_directory()) out.push_back(entry.path());
+    }
+  }
   out.emplace_back(NMZ_INSTALLED_PLUGIN_DIR);
   return out;
 }
