@@ -107,6 +107,10 @@ void Orchestrator::emit(sdk::Action action) noexcept {
                  action.class_name, action.event_uuid);
       return;
     }
+    if (log_->should_log(spdlog::level::debug)) {
+      log_->debug("{} {} for {} {} of entity \"{}\"", action.class_name, action.uuid,
+                  cause ? cause->event.class_name : "no event", action.event_uuid, action.entity);
+    }
     auto triggered = std::chrono::system_clock::now();
     std::optional<sdk::Action> traced;
     if (options_.collect_trace) traced = action;
