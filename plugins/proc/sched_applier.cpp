@@ -47,37 +47,37 @@ void SchedApplier::forget(int tid) {
   narrowed_.erase(tid);
 }
 
-void SchedApplier::write_affinity_reported(int tid, const std::vector<int>& cpus, const char* purpose) {
-  if (int error = write_affinity(tid, cpus); error != 0 && error != ESRCH) {
+bool SchedApplier::write_affinity_reported(int tid, const std::vector<int>& cpus, const char* purpose) {
+  int error = write_affinity(tid, cpus);
+  if (error != 0 && error != ESRCH) {
     sdk::SchedAttr shown;
     shown.cpus = cpus;
     errors_.report("sched_setaffinity", error,
                    std::string("sched_setaffinity(tid ") + std::to_string(tid) + ", " + describe(shown) + ") " + purpose,
                    error == EINVAL ? "those CPUs are offline or outside the target's cpuset" : "");
   }
+  return error == 0;
 }
 
 void SchedApplier::apply(int tid, sdk::SchedAttr wanted) {
   if (!remember_current(tid)) return;  // gone already
-  ++applied_;
   const bool deadline = wanted.policy == sdk::SchedPolicy::deadline;
   if (deadline) {
     wanted.flags |= sdk::kSchedFlagResetOnFork;
     wanted.cpus.clear();
     if (narrowed_.erase(tid) > 0) write_affinity_reported(tid, originals_.at(tid).cpus, "(undoing a narrowed affinity)");
   }
-  if (int error = write_sched_attr(tid, wanted); error != 0 && error != ESRCH) {
+  if (int error = write_sched_attr(tid, wanted); error == 0) {
+    ++applied_;
+  } else if (error != ESRCH) {
     errors_.report("sched_setattr", error, "sched_setattr(tid " + std::to_string(tid) + ", " + describe(wanted) + ")",
                    hint_for(error, wanted));
   }
-  if (!wanted.cpus.empty()) {
-    write_affinity_reported(tid, wanted.cpus, "");
-    narrowed_.insert(tid);
-  }
+  if (!wanted.cpus.empty() && write_affinity_reported(tid, wanted.cpus, "")) narrowed_.insert(tid);
 }
 
 void SchedApplier::restore_all() {
-  if (applied_ == 0) return;
+  if (applied_ == 0 && narrowed_.empty()) return;
   for (const auto& [tid, original] : originals_) {
     // A deadline original needs its wide affinity back before the policy.
     if (original.policy == sdk::SchedPolicy::deadline) write_affinity_reported(tid, original.cpus, "(restoring)");

@@ -35,18 +35,18 @@ class SchedApplier {
   void apply(int tid, sdk::SchedAttr wanted);
 
   // Writes back the originals of all remembered threads still alive, if
-  // anything was ever applied.
+  // anything was ever changed.
   void restore_all();
 
   [[nodiscard]] long applied_count() const noexcept { return applied_; }
 
  private:
-  void write_affinity_reported(int tid, const std::vector<int>& cpus, const char* purpose);
+  bool write_affinity_reported(int tid, const std::vector<int>& cpus, const char* purpose);
 
   ErrorOnce& errors_;
   std::map<int, sdk::SchedAttr> originals_;
   std::set<int> narrowed_;  // threads whose affinity nmz changed
-  long applied_ = 0;
+  long applied_ = 0;  // successful sched_setattr calls
 };
 
 }  // namespace nmz::plugins::proc
