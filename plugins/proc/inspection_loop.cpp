@@ -26,6 +26,13 @@ constexpr auto kSafetyRescan = std::chrono::milliseconds(100);
 // How long a command gets to exit after nmz forwarded SIGTERM to it.
 constexpr auto kTermGrace = std::chrono::seconds(10);
 constexpr std::size_t kMaxPendingBirths = 4096;
+// A command waits at most this long for its first decision (policies such
+// as dumb never send one).
+constexpr auto kGateTimeout = std::chrono::milliseconds(50);
+// The loop outranks any priority a policy gives the target (random's
+// extreme uses 1..9), so that it can still continue paused processes and
+// restore attributes when the target hogs every CPU.
+constexpr std::uint32_t kLoopPriority = 50;
 
 timespec to_timespec(std::chrono::nanoseconds d) {
   if (d.count() < 0) d = std::chrono::nanoseconds(0);
@@ -55,15 +62,24 @@ InspectionLoop::InspectionLoop(sdk::InspectorHost& host, const ProcOptions& opti
 
 InspectionLoop::~InspectionLoop() {
   if (pidfd_ >= 0) close(pidfd_);
+  if (gate_fd_ >= 0) close(gate_fd_);
+}
+
+void InspectionLoop::open_gate() {
+  if (gate_fd_ < 0) return;
+  close(gate_fd_);
+  gate_fd_ = -1;
 }
 
 sdk::Status InspectionLoop::start_target() {
   if (options_.argv.empty()) {
     root_ = options_.pid;
   } else {
-    auto pid = start_command(options_.argv, options_.stdout_path, options_.stderr_path);
-    if (!pid) return pid.status();
-    root_ = *pid;
+    auto command = start_held_command(options_.argv, options_.stdout_path, options_.stderr_path);
+    if (!command) return command.status();
+    root_ = command->pid;
+    gate_fd_ = command->gate_fd;
+    gate_deadline_ = Clock::now() + kGateTimeout;
     own_child_ = true;
   }
   pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, root_, 0));
@@ -78,6 +94,13 @@ sdk::Status InspectionLoop::start_target() {
 }
 
 sdk::Inspector::Outcome InspectionLoop::run() {
+  sdk::SchedAttr loop_attr;
+  loop_attr.policy = sdk::SchedPolicy::rr;
+  loop_attr.priority = kLoopPriority;
+  loop_attr.flags = sdk::kSchedFlagResetOnFork;  // the command must not inherit it
+  if (int error = write_sched_attr(static_cast<int>(gettid()), loop_attr); error != 0) {
+    logger_.debug(std::string("inspector loop keeps normal priority: ") + std::strerror(error));
+  }
   // Subscribe before starting the command, so that no thread it creates is
   // born unseen.
   if (auto connector = ProcConnector::open()) {
@@ -105,6 +128,7 @@ sdk::Inspector::Outcome InspectionLoop::run() {
   while (!mailbox_.stop_requested() && !root_exited_) {
     auto deadline = std::min(next_tick, next_rescan);
     if (auto resume = pauses_.next_resume()) deadline = std::min(deadline, *resume);
+    if (gate_fd_ >= 0) deadline = std::min(deadline, gate_deadline_);
     wait_for_events(deadline);
     read_notifications();
     auto now = Clock::now();
@@ -123,9 +147,11 @@ sdk::Inspector::Outcome InspectionLoop::run() {
       submit(pending_births_);
     }
     pending_births_.clear();
+    if (gate_fd_ >= 0 && (decided_all_once_ || Clock::now() >= gate_deadline_)) open_gate();
     pauses_.resume_due(Clock::now());
   }
   mailbox_.close();
+  open_gate();
   pauses_.resume_all();
   sched_.restore_all();
   int exit_code = finish_target();
@@ -239,6 +265,7 @@ void InspectionLoop::apply(const sdk::Action& action) {
     sched_.apply(tid, attr);
     decided_.insert(tid);
   }
+  decided_all_once_ = true;
   auto now = Clock::now();
   for (const auto& [pid, duration] : plan->pauses) {
     if (tree_->contains_process(pid)) pauses_.pause(pid, duration, now);

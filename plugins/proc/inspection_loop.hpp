@@ -50,6 +50,7 @@ class InspectionLoop {
   sdk::SchedAttr baseline_for(int pid);
   void submit(const std::vector<int>& born);
   void apply(const sdk::Action& action);
+  void open_gate();
   int finish_target();
 
   sdk::InspectorHost& host_;
@@ -65,6 +66,9 @@ class InspectionLoop {
   bool own_child_ = false;
   bool root_exited_ = false;
   int pidfd_ = -1;
+  int gate_fd_ = -1;  // held command not started yet
+  Clock::time_point gate_deadline_;
+  bool decided_all_once_ = false;
 
   std::map<int, sdk::SchedAttr> baselines_;  // per member process
   std::vector<int> pending_births_;

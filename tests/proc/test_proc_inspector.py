@@ -114,6 +114,15 @@ def case_births(env):
     check("for births" in err and not re.search(r"\(0 for births\)", err), f"no birth events sent:\n{err}")
 
 
+def case_first_instruction(env):
+    """A command runs its first instruction with the first decision applied:
+    it is held before exec until then."""
+    config = env.fixed(schedPolicy=SCHED_BATCH, nice=11)
+    for _ in range(5):
+        code, _, err = env.nmz("-autopilot", config, "--", PROBE, "first", str(SCHED_BATCH), "11")
+        check(code == 0, f"first decision not applied before exec:\n{err}")
+
+
 def case_restore_on_sigterm(env):
     """-pid mode: SIGTERM to nmz puts the surviving threads back (policy,
     nice and affinity)."""
