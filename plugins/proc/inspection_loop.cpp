@@ -25,7 +25,6 @@ constexpr auto kFallbackRescan = std::chrono::milliseconds(10);
 constexpr auto kSafetyRescan = std::chrono::milliseconds(100);
 // How long a command gets to exit after nmz forwarded SIGTERM to it.
 constexpr auto kTermGrace = std::chrono::seconds(10);
-constexpr std::size_t kMaxPendingBirths = 4096;
 // A command waits at most this long for its first decision (policies such
 // as dumb never send one).
 constexpr auto kGateTimeout = std::chrono::milliseconds(50);
@@ -140,14 +139,14 @@ sdk::Inspector::Outcome InspectionLoop::run() {
     mailbox_.take(actions);
     for (const auto& action : actions) apply(action);
     if (now >= next_tick) {
-      submit({});
+      submit(false);
       next_tick += options_.watch_interval;
       if (next_tick < now) next_tick = now + options_.watch_interval;
-    } else if (!pending_births_.empty()) {
-      submit(pending_births_);
+    } else if (births_pending_) {
+      submit(true);
     }
-    pending_births_.clear();
-    if (gate_fd_ >= 0 && (decided_all_once_ || Clock::now() >= gate_deadline_)) open_gate();
+    births_pending_ = false;
+    if (gate_fd_ >= 0 && (any_action_applied_ || Clock::now() >= gate_deadline_)) open_gate();
     pauses_.resume_due(Clock::now());
   }
   mailbox_.close();
@@ -209,32 +208,22 @@ sdk::SchedAttr InspectionLoop::baseline_for(int pid) {
 
 void InspectionLoop::on_born(int tid) {
   sched_.remember(tid, baseline_for(tree_->process_of(tid)));
-  pending_births_.push_back(tid);
+  births_pending_ = true;
 }
 
 void InspectionLoop::on_exited(int tid, int tgid) {
   sched_.forget(tid);
-  decided_.erase(tid);
   if (!tree_->contains_process(tgid)) {
     baselines_.erase(tgid);
     pauses_.forget(tgid);
   }
 }
 
-void InspectionLoop::submit(const std::vector<int>& born) {
+void InspectionLoop::submit(bool for_births) {
   auto tids = tree_->thread_ids();
   if (tids.empty()) return;
   sdk::Event event = sdk::make_proc_set_event(std::string(host_.entity_id()), tids, tree_->process_ids());
-  if (!born.empty()) {
-    births_.emplace(event.uuid, born);
-    birth_order_.push_back(event.uuid);
-    // Policies that never answer (dumb, replayable) must not make this grow.
-    if (birth_order_.size() > kMaxPendingBirths) {
-      births_.erase(birth_order_.front());
-      birth_order_.pop_front();
-    }
-    ++birth_events_;
-  }
+  if (for_births) ++birth_events_;
   ++events_;
   if (auto status = host_.submit(std::move(event)); !status && !submit_failed_reported_) {
     submit_failed_reported_ = true;
@@ -249,23 +238,10 @@ void InspectionLoop::apply(const sdk::Action& action) {
     bad_action_reported_ = true;
     return;
   }
-  if (auto birth = births_.find(action.event_uuid); birth != births_.end()) {
-    for (int tid : birth->second) {
-      auto attr = plan->attrs.find(tid);
-      if (attr == plan->attrs.end() || !tree_->contains_thread(tid) || decided_.contains(tid)) continue;
-      sched_.apply(tid, attr->second);
-      decided_.insert(tid);
-    }
-    births_.erase(birth);
-    birth_order_.erase(std::find(birth_order_.begin(), birth_order_.end(), action.event_uuid));
-    return;
-  }
   for (const auto& [tid, attr] : plan->attrs) {
-    if (!tree_->contains_thread(tid)) continue;  // gone, or an id reused outside the tree
-    sched_.apply(tid, attr);
-    decided_.insert(tid);
+    if (tree_->contains_thread(tid)) sched_.apply(tid, attr);  // else gone, or an id reused outside the tree
   }
-  decided_all_once_ = true;
+  any_action_applied_ = true;
   auto now = Clock::now();
   for (const auto& [pid, duration] : plan->pauses) {
     if (tree_->contains_process(pid)) pauses_.pause(pid, duration, now);

@@ -2,11 +2,9 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +25,11 @@ namespace nmz::plugins::proc {
 // /proc rescans), sends a ProcSetEvent for every birth and every watch
 // interval without waiting for its answer, applies each ProcSetSchedAction
 // as it arrives, and undoes everything at the end.
+//
+// Every event lists the whole tree and every action is applied whole: a
+// policy decides for the set (random's squeeze puts all threads on one CPU
+// drawn per decision; applying a plan to the newborn threads only would
+// scatter them over CPUs).
 class InspectionLoop {
  public:
   using Clock = std::chrono::steady_clock;
@@ -48,7 +51,7 @@ class InspectionLoop {
   // The attributes a thread born under nmz would have had without it: its
   // process's, inherited from the creating process for a new process.
   sdk::SchedAttr baseline_for(int pid);
-  void submit(const std::vector<int>& born);
+  void submit(bool for_births);
   void apply(const sdk::Action& action);
   void open_gate();
   int finish_target();
@@ -68,15 +71,10 @@ class InspectionLoop {
   int pidfd_ = -1;
   int gate_fd_ = -1;  // held command not started yet
   Clock::time_point gate_deadline_;
-  bool decided_all_once_ = false;
+  bool any_action_applied_ = false;
 
   std::map<int, sdk::SchedAttr> baselines_;  // per member process
-  std::vector<int> pending_births_;
-  std::set<int> decided_;  // threads that got at least one decision
-  // Birth events still waiting for their action: only the newborn threads
-  // of such an action are applied (the others are decided by ticks).
-  std::map<std::string, std::vector<int>> births_;
-  std::deque<std::string> birth_order_;
+  bool births_pending_ = false;
   bool submit_failed_reported_ = false;
   bool bad_action_reported_ = false;
   long events_ = 0;
