@@ -9,7 +9,7 @@ and method: runs, failures, failure rate and its 95% Wilson interval.
   repro.py --runs 50                       the bundled flaky targets, all methods
   repro.py --runs 50 --fixed               ...and their fixed versions (must not fail)
   repro.py --runs 20 --targets ./mytest --methods plain,nmz-mild
-  repro.py --demo flaky-order --runs 30    plain vs nmz, one line each
+  repro.py --demo --runs 30                plain vs nmz on flaky-uaf, one line each
 
 Methods: plain; stress (stress-ng --cpu 2 running alongside); taskset (all
 on CPU 0); nmz-POLICY (under `nmz inspectors proc` with configs/POLICY.toml).
@@ -178,11 +178,13 @@ def main():
     parser.add_argument("--fixed", action="store_true", help="also run NAME-fixed for every bundled NAME")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                         help=f"comma-separated (default {','.join(DEFAULT_METHODS)})")
-    parser.add_argument("--demo", metavar="TARGET", nargs="?", const="flaky-order",
+    parser.add_argument("--demo", metavar="TARGET", nargs="?", const="flaky-uaf",
                         help="only plain vs nmz (configs/demo.toml) for one target; prints both rates")
     parser.add_argument("--build-dir", default=os.path.join(SOURCE_ROOT, "build"))
     parser.add_argument("--nmz", help="the nmz binary (default BUILD_DIR/core/nmz)")
-    parser.add_argument("--watch-interval", default="1ms", help="nmz's -watch-interval (default 1ms)")
+    parser.add_argument("--watch-interval", default="50ms",
+                        help="nmz's -watch-interval (default 50ms: a skew that lasts long enough to move "
+                             "threads milliseconds apart)")
     parser.add_argument("--timeout", type=float, default=30, help="seconds before a run counts as hung")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args()
