@@ -30,7 +30,8 @@ using nmz::sdk::Event;
 using nmz::sdk::Status;
 
 // Namazu's weight for prioritizedEntities: their delays are 80% as long.
-constexpr std::chrono::nanoseconds prioritized(std::chrono::nanoseconds delay) { return delay * 4 / 5; }
+// (Not `delay * 4 / 5`, which overflows for delays of centuries.)
+constexpr std::chrono::nanoseconds prioritized(std::chrono::nanoseconds delay) { return delay - delay / 5; }
 
 class RandomPolicy final : public nmz::sdk::ExplorePolicy {
  public:
