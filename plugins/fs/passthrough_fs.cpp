@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <future>
 #include <limits>
 #include <string>
 #include <vector>
@@ -682,11 +683,19 @@ void PassthroughFs::lose_unsynced() {
     }
   }
   // From another thread: the kernel may hold page locks for the very request
-  // this worker serves, and the invalidation waits for them.
-  std::lock_guard lock(background_mutex_);
-  background_.emplace_back([this, stale] {
-    for (fuse_ino_t ino : stale) fuse_lowlevel_notify_inval_inode(session_, ino, 0, 0);
-  });
+  // this worker serves (a write of a rolled-back file), and the invalidation
+  // waits for them. Usually it finishes at once, and the faulted operation
+  // is answered only then, so that the caller sees the rolled-back state.
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  {
+    std::lock_guard lock(background_mutex_);
+    background_.emplace_back([this, stale, done] {
+      for (fuse_ino_t ino : stale) fuse_lowlevel_notify_inval_inode(session_, ino, 0, 0);
+      done->set_value();
+    });
+  }
+  finished.wait_for(std::chrono::seconds(1));
 }
 
 void PassthroughFs::join_background() {
