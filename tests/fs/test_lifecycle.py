@@ -93,6 +93,14 @@ def held_operation_fails_open_at_stop():
         assert not mounted(m.mnt)
 
 
+def external_unmount_ends_nmz():
+    with Mount() as m:
+        subprocess.run(["fusermount3", "-u", m.mnt], check=True)
+        status = m.proc.wait(timeout=20)
+        assert status == 0, m.read_log()
+        assert "removed from outside" in m.read_log()
+
+
 def run_nmz(args, env=None):
     proc = subprocess.run([NMZ, "inspectors", "fs"] + args, capture_output=True, text=True, timeout=30,
                           env=env)
@@ -185,5 +193,5 @@ def missing_dev_fuse_is_explained():
 if __name__ == "__main__":
     run_checks([unmounts_on(signal.SIGTERM), unmounts_on(signal.SIGINT), kernel_unmounts_after_sigkill,
                 target_exit_unmounts_and_passes_status, stop_terminates_target, held_operation_fails_open_at_stop,
-                bad_flags_are_explained, busy_mount_point_is_refused, stale_mount_is_reported_with_fix,
-                missing_dev_fuse_is_explained])
+                external_unmount_ends_nmz, bad_flags_are_explained, busy_mount_point_is_refused,
+                stale_mount_is_reported_with_fix, missing_dev_fuse_is_explained])
