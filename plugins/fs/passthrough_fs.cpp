@@ -511,6 +511,10 @@ struct PassthroughFs::Handlers {
   }
 
   static void lseek(fuse_req_t req, fuse_ino_t, off_t offset, int whence, fuse_file_info* fi) {
+    // With writeback the data may still be in the kernel's cache, so the
+    // backing file's holes are not the file's: ENOSYS makes the kernel
+    // answer from its own size (no holes), which is at least consistent.
+    if (self(req).settings_.writeback) return (void)fuse_reply_err(req, ENOSYS);
     off_t result = ::lseek(static_cast<int>(fi->fh), offset, whence);
     if (result == -1) return (void)fuse_reply_err(req, errno);
     fuse_reply_lseek(req, result);
