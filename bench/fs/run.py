@@ -5,7 +5,8 @@
 Runs the same workloads (build/bench/fs/fs_workload) on
   native          the backing directory itself,
   passthrough_ll  libfuse's low-level passthrough example, compiled here from
-                  the libfuse3-dev docs (the baseline),
+                  the libfuse3-dev docs (the baseline), mounted with nmz's
+                  kernel options (allow_other, default_permissions),
   nmz fs          `nmz inspectors fs` with the dumb policy (zero delay) and
                   its default inspected operations,
   nmz fs -ops none  the same with nothing inspected (pure passthrough cost),
@@ -97,7 +98,10 @@ def main():
 
         def run_ll(t):
             log = open(t.orig + ".log", "w")
-            return subprocess.Popen([baseline, "-f", "-o", "source=" + t.orig, t.dir], stdout=log,
+            # The kernel-side options nmz mounts with, so that both pay for the
+            # same permission checks (a GETATTR of the directory after each change).
+            return subprocess.Popen([baseline, "-f", "-o", "source=" + t.orig + ",allow_other,default_permissions",
+                                     t.dir], stdout=log,
                                     stderr=subprocess.STDOUT)
 
         def run_nmz(extra):
