@@ -2,7 +2,8 @@
 // `test-fs-faults`: a policy for the fs inspector's tests only. Every event
 // is accepted at once, except:
 //   faultOps/faultPaths    -> a FilesystemFaultAction with option faultOption
-//                             (JSON text), at most faultCount times (-1: always);
+//                             (JSON text), after the first faultSkip matches,
+//                             at most faultCount times (-1: always);
 //   delayOps/delayPaths    -> accepted after `delay`.
 // Empty *Paths lists match every path; ops are event names ("pre-write").
 #include <fnmatch.h>
@@ -50,6 +51,9 @@ class FaultTestPolicy final : public nmz::sdk::ExplorePolicy {
     auto count = options.get_int("faultCount");
     if (!count) return count.status();
     faults_left_ = count->value_or(-1);
+    auto skip = options.get_int("faultSkip");
+    if (!skip) return skip.status();
+    skip_left_ = skip->value_or(0);
     auto delay = options.get_duration("delay");
     if (!delay) return delay.status();
     delay_ = delay->value_or(std::chrono::nanoseconds(0));
@@ -82,6 +86,7 @@ class FaultTestPolicy final : public nmz::sdk::ExplorePolicy {
 
  private:
   bool take_fault() {
+    if (skip_left_.fetch_sub(1) > 0) return false;
     std::int64_t left = faults_left_.load();
     while (left != 0) {
       if (left < 0) return true;
@@ -94,6 +99,7 @@ class FaultTestPolicy final : public nmz::sdk::ExplorePolicy {
   Rule delay_rule_;
   std::string fault_option_;
   std::atomic<std::int64_t> faults_left_{-1};
+  std::atomic<std::int64_t> skip_left_{0};
   std::chrono::nanoseconds delay_{0};
   nmz::plugins::TimedReleaseQueue queue_;
 };

@@ -13,8 +13,8 @@ from fs_harness import Mount, run_checks, skip_unless_possible
 skip_unless_possible()
 
 
-def faults(ops, option=None, paths=None, count=-1, flags=()):
-    params = {"faultOps": ops, "faultOption": json.dumps(option or {}), "faultCount": count}
+def faults(ops, option=None, paths=None, count=-1, flags=(), skip=0):
+    params = {"faultOps": ops, "faultOption": json.dumps(option or {}), "faultCount": count, "faultSkip": skip}
     if paths:
         params["faultPaths"] = paths
     ops = [] if "-ops" in flags else ["-ops", "all"]
@@ -153,6 +153,20 @@ def lose_unsynced_undoes_truncate():
         assert open(a, "rb").read() == b"x" * 20000
 
 
+def lose_unsynced_on_a_write_of_a_logged_file():
+    # The second write to "a" is the crash: "a" itself is rolled back while
+    # the kernel holds its pages for that write, which must not deadlock.
+    with faults(["pre-write"], {"kind": "lose-unsynced"}, paths=["a"], count=1, skip=1,
+                flags=["-track-unsynced", "-ops", "pre-write"]) as m:
+        a = os.path.join(m.mnt, "a")
+        fd = os.open(a, os.O_WRONLY | os.O_CREAT)
+        os.write(fd, b"first, unsynced")
+        expect_errno(errno.EIO, os.pwrite, fd, b"second", 100)
+        os.close(fd)
+        assert os.path.getsize(os.path.join(m.orig, "a")) == 0
+        assert open(a, "rb").read() == b""
+
+
 def slow_fsync_delays_fsync_only():
     with faults(["pre-fsync", "pre-write"], {"kind": "slow-fsync", "delay": "1s"}) as m:
         fd = os.open(os.path.join(m.mnt, "f"), os.O_WRONLY | os.O_CREAT)
@@ -232,5 +246,5 @@ if __name__ == "__main__":
                 errno_picked_from_flag_list, post_read_fault_only_on_matching_paths,
                 post_opendir_and_pre_fsync_namazu_ops, filters_leave_other_operations_alone, short_write_from_action,
                 short_write_from_flag_kind, lose_unsynced_rolls_back_to_last_sync, lose_unsynced_undoes_truncate,
-                slow_fsync_delays_fsync_only, policy_delay_is_applied, delayed_read_does_not_stall_other_writes,
-                action_timeout_fails_open])
+                lose_unsynced_on_a_write_of_a_logged_file, slow_fsync_delays_fsync_only, policy_delay_is_applied,
+                delayed_read_does_not_stall_other_writes, action_timeout_fails_open])
