@@ -5,10 +5,11 @@ on real mounts decided by the test-only policy `test-fs-faults`."""
 import errno
 import json
 import os
+import subprocess
 import threading
 import time
 
-from fs_harness import Mount, run_checks, skip_unless_possible
+from fs_harness import NMZ, PLUGIN_DIR, Mount, run_checks, skip_unless_possible
 
 skip_unless_possible()
 
@@ -241,10 +242,28 @@ def action_timeout_fails_open():
         assert os.path.isdir(os.path.join(m.orig, "d"))
 
 
+def random_policy_faults_with_inspector_kinds():
+    """The random policy names only an errno; the inspector's flags pick the kind."""
+    env = dict(os.environ, NMZ_PLUGIN_PATH=PLUGIN_DIR)
+    listing = subprocess.run([NMZ, "plugins", "list"], capture_output=True, text=True, env=env).stdout
+    if not any(line.split()[:2] == ["random", "policy"] for line in listing.splitlines()):
+        print("    skipped: the random policy is not built in this tree")
+        return
+    params = {"faultActionProbability": 1.0, "faultErrno": "ENOSPC"}
+    with Mount(policy="random", params=params, flags=["-ops", "pre-mkdir"]) as m:
+        expect_errno(errno.ENOSPC, os.mkdir, os.path.join(m.mnt, "d"))
+    with Mount(policy="random", params={"faultActionProbability": 1.0},
+               flags=["-ops", "pre-write", "-fault-kinds", "short-write"]) as m:
+        fd = os.open(os.path.join(m.mnt, "f"), os.O_WRONLY | os.O_CREAT)
+        assert os.write(fd, b"12345678") == 4
+        os.close(fd)
+
+
 if __name__ == "__main__":
     run_checks([errno_fault_named_in_action, errno_fault_default_is_eio, errno_numbers_from_action,
                 errno_picked_from_flag_list, post_read_fault_only_on_matching_paths,
                 post_opendir_and_pre_fsync_namazu_ops, filters_leave_other_operations_alone, short_write_from_action,
                 short_write_from_flag_kind, lose_unsynced_rolls_back_to_last_sync, lose_unsynced_undoes_truncate,
                 lose_unsynced_on_a_write_of_a_logged_file, slow_fsync_delays_fsync_only, policy_delay_is_applied,
-                delayed_read_does_not_stall_other_writes, action_timeout_fails_open])
+                delayed_read_does_not_stall_other_writes, action_timeout_fails_open,
+                random_policy_faults_with_inspector_kinds])
