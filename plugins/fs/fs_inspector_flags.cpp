@@ -30,25 +30,25 @@ sdk::Status flag_error(const std::string& flag, const sdk::Status& status) {
 
 sdk::Result<FsInspectorFlags> parse_fs_inspector_flags(const std::vector<std::string>& args) {
   FsInspectorFlags flags;
-  // List flags append to their target, so defaults are filled in afterwards.
-  std::vector<std::string> ops;
-  std::vector<std::string> errnos;
-  std::vector<std::string> kinds;
+  // List flags append to their target: a default is dropped once the flag is given.
+  std::vector<std::string> ops{"default"};
+  std::vector<std::string> errnos{"EIO"};
+  std::vector<std::string> kinds{"errno"};
   sdk::FlagSet set("nmz inspectors fs");
   set.add_string("original-dir", &flags.original_dir, "the directory to mirror (required)");
   set.add_string("mount-point", &flags.mount_point, "where to mount the mirror (required)");
   set.add_string_list("ops", &ops,
-                      "operations to inspect (default: default), comma-separated or repeated: names (pre-write, write), "
-                      "groups (default, namazu, all, none), -NAME to remove");
+                      "operations to inspect, comma-separated or repeated: names (pre-write, write), "
+                      "groups (default, namazu, all, none), -NAME to remove; when not given: default");
   set.add_string_list("paths", &flags.gate.path_globs,
                       "inspect only paths (relative to the mount) matching one of these fnmatch(3) globs; * "
-                      "matches / too (default: all paths)");
+                      "matches / too; when not given: all paths");
   set.add_string_list("exclude-paths", &flags.gate.exclude_globs, "never inspect paths matching these globs");
   set.add_string_list("fault-errno", &errnos,
-                      "errno(s) for FilesystemFaultActions that name none, picked at random per fault (default: EIO)");
+                      "errno(s) for FilesystemFaultActions that name none, picked at random per fault; when not given: EIO");
   set.add_string_list("fault-kinds", &kinds,
                       "kind(s) for FilesystemFaultActions that name none, picked at random among those that fit the "
-                      "operation: errno, short-write, lose-unsynced, slow-fsync (default: errno)");
+                      "operation: errno, short-write, lose-unsynced, slow-fsync; when not given: errno");
   set.add_duration("fsync-delay", &flags.faults.fsync_delay, "delay of a slow-fsync fault that names none");
   set.add_bool("track-unsynced", &flags.track_unsynced,
                "log unsynced writes so that a lose-unsynced fault can undo them (implied by -fault-kinds "
@@ -59,15 +59,23 @@ sdk::Result<FsInspectorFlags> parse_fs_inspector_flags(const std::vector<std::st
   set.add_bool("writeback", &flags.writeback,
                "kernel writeback cache (faster small writes; write faults then surface at fsync/close)");
   set.add_int("max-threads", &flags.max_threads, "FUSE worker threads at most (each held operation uses one)");
+  for (const auto& arg : args) {
+    if (arg == "--") break;
+    if (arg == "-h" || arg == "-help" || arg == "--help") {
+      return sdk::Status::invalid(
+          "usage: nmz inspectors fs -original-dir DIR -mount-point MNT [-autopilot config.toml] [-entity-id ID] "
+          "[flags] [-- CMD ARGS...]\n" + set.usage());
+    }
+  }
   if (auto status = set.parse(args); !status) return status;
   if (!set.positionals().empty() && !set.saw_double_dash()) {
     return sdk::Status::invalid("nmz inspectors fs: unexpected argument \"" + set.positionals().front() +
                                 "\" (put the command to run after --)");
   }
   flags.command = set.positionals();
-  if (ops.empty()) ops = {"default"};
-  if (errnos.empty()) errnos = {"EIO"};
-  if (kinds.empty()) kinds = {"errno"};
+  for (auto [name, list] : {std::pair{"ops", &ops}, std::pair{"fault-errno", &errnos}, std::pair{"fault-kinds", &kinds}}) {
+    if (set.was_set(name)) list->erase(list->begin());
+  }
   if (set.saw_double_dash() && flags.command.empty()) {
     return sdk::Status::invalid("nmz inspectors fs: -- must be followed by a command to run");
   }

@@ -135,6 +135,7 @@ def bad_flags_are_explained():
         expect_error(["-original-dir", d, "-mount-point", root, "-bogus"], "-bogus")
         expect_error(["-original-dir", d, "-mount-point", root, "stray"], "stray")
         expect_error(["-original-dir", d, "-mount-point", root, "-max-threads", "x"], "-max-threads")
+        expect_error(["-h"], "usage: nmz inspectors fs", "-fault-kinds", "-track-unsynced", code=2)
         assert not mounted(root) and not mounted(d)
     finally:
         subprocess.run(["rm", "-rf", root])
