@@ -44,6 +44,7 @@ void parse_transport(std::string_view packet, IpPacket& out) {
     out.tcp_seq = be32(l4, 4);
     out.tcp_ack = be32(l4, 8);
     out.tcp_flags = byte_at(l4, 13);
+    out.tcp_window = be16(l4, 14);
     out.l4_payload = l4.substr(header);
   } else if (out.protocol == kProtoUdp && l4.size() >= 8) {
     out.transport = Transport::udp;

@@ -39,6 +39,7 @@ struct IpPacket {
   std::uint32_t tcp_seq = 0;
   std::uint32_t tcp_ack = 0;
   std::uint8_t tcp_flags = 0;
+  std::uint16_t tcp_window = 0;
   std::string_view l4_payload;
 };
 

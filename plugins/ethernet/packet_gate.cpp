@@ -30,8 +30,8 @@ void PacketGate::on_packet(std::uint32_t packet_id, std::string frame, std::size
                                             naming_.entity(described, described.dst), frame,
                                             packet ? naming_.replay_hint(*packet) : "non-ip");
   event.uuid = sdk::new_uuid();
-  Held held{packet_id, 0, tcp ? TcpRetransmissionFilter::flow_key(*packet) : std::string(),
-            ip_offset == std::string::npos ? std::string() : frame.substr(ip_offset)};
+  Held held{packet_id, 0, tcp ? TcpRetransmissionFilter::flow_key(*packet) : std::string(), std::move(frame),
+            packet ? ip_offset : std::string::npos};
   {
     std::lock_guard lock(mutex_);
     if (!open_) {
@@ -85,9 +85,9 @@ void PacketGate::answer(Held& held, Verdict verdict, std::int64_t duplicates) {
   if (!held.flow.empty()) filter_.release(held.flow, held.token);
   port_->verdict(held.packet_id, verdict);
   std::int64_t injected = 0;
-  if (duplicates > 0 && injector_ != nullptr && !held.ip_packet.empty()) {
+  if (duplicates > 0 && injector_ != nullptr && held.ip_offset != std::string::npos) {
     for (std::int64_t i = 0; i < duplicates; ++i) {
-      sdk::Status status = injector_->inject(held.ip_packet);
+      sdk::Status status = injector_->inject(held.frame.substr(held.ip_offset));
       if (!status) {
         host_->logger().warn("duplicate not sent: " + status.message());
         break;

@@ -57,7 +57,8 @@ class PacketGate {
     std::uint32_t packet_id;
     std::uint64_t token;
     std::string flow;  // non-empty for TCP: the retransmission filter's key
-    std::string ip_packet;
+    std::string frame;  // kept for duplicates
+    std::size_t ip_offset;
   };
   void answer(Held& held, Verdict verdict, std::int64_t duplicates);
 

@@ -13,6 +13,8 @@
 
 namespace nmz::plugins::ethernet {
 
+inline constexpr std::size_t kHintedPayloadBytes = 256;
+
 // Namazu's entity for packets it could not attribute to a TCP/UDP endpoint.
 inline constexpr std::string_view kUnknownEntity = "_namazu_unknown_entity";
 
@@ -29,8 +31,9 @@ class PacketNaming {
 
   [[nodiscard]] std::string entity(const IpPacket& packet, const Endpoint& endpoint) const;
   // Stable across runs: transport, both endpoints (node names, or addresses
-  // with fixed ports), the TCP SYN/FIN/RST bits and a digest of the L4
-  // payload. No sequence numbers, ephemeral ports or times.
+  // with fixed ports), the TCP SYN/FIN/RST bits, the L4 payload's length
+  // and a digest of its first kHintedPayloadBytes. No sequence numbers,
+  // ephemeral ports or times.
   [[nodiscard]] std::string replay_hint(const IpPacket& packet) const;
 
  private:

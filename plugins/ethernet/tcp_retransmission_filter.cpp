@@ -21,7 +21,8 @@ bool TcpRetransmissionFilter::is_retransmission(const IpPacket& packet) {
   if (it == last_.end()) return false;
   const Last& last = it->second;
   return last.held && last.seq == packet.tcp_seq && last.ack == packet.tcp_ack &&
-         last.flags == (packet.tcp_flags & kComparedFlags);
+         last.flags == (packet.tcp_flags & kComparedFlags) && last.window == packet.tcp_window &&
+         last.payload_length == packet.l4_payload.size();
 }
 
 void TcpRetransmissionFilter::hold(const IpPacket& packet, std::uint64_t token) {
@@ -32,7 +33,7 @@ void TcpRetransmissionFilter::hold(const IpPacket& packet, std::uint64_t token) 
     return;
   }
   last_[key] = Last{packet.tcp_seq, packet.tcp_ack, static_cast<std::uint8_t>(packet.tcp_flags & kComparedFlags),
-                    token, true};
+                    packet.tcp_window, packet.l4_payload.size(), token, true};
 }
 
 void TcpRetransmissionFilter::release(const std::string& flow, std::uint64_t token) {

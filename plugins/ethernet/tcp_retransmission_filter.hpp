@@ -24,7 +24,9 @@ namespace nmz::plugins::ethernet {
 class TcpRetransmissionFilter {
  public:
   // Whether `packet` (a TCP segment) repeats the held segment of its
-  // 4-tuple: same seq, same ack, same FIN/SYN/RST/PSH/ACK.
+  // 4-tuple: same seq, ack, FIN/SYN/RST/PSH/ACK (Namazu's test), and also
+  // the same payload length and window, so that a window update or a
+  // duplicate ACK, which match on the first three, is not mistaken for one.
   bool is_retransmission(const IpPacket& packet);
   // Records `packet` as the segment now held for its 4-tuple under `token`.
   // An RST forgets the 4-tuple instead (the connection is over).
@@ -39,6 +41,8 @@ class TcpRetransmissionFilter {
     std::uint32_t seq;
     std::uint32_t ack;
     std::uint8_t flags;
+    std::uint16_t window;
+    std::size_t payload_length;
     std::uint64_t token;
     bool held;
   };

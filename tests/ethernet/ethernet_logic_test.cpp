@@ -40,6 +40,7 @@ struct Segment {
   std::uint32_t seq = 1000;
   std::uint32_t ack = 2000;
   std::uint8_t flags = tcp_flag::ack | tcp_flag::psh;
+  std::uint16_t window = 512;
   std::string payload = "hello";
 };
 
@@ -51,6 +52,7 @@ std::string l4_tcp(const Segment& s) {
   put32(tcp, 8, s.ack);
   tcp[12] = 0x50;
   tcp[13] = static_cast<char>(s.flags);
+  put16(tcp, 14, s.window);
   return tcp + s.payload;
 }
 
@@ -165,6 +167,12 @@ TEST_CASE("retransmission filter: a repeat of the held segment, per 4-tuple, IPv
     Segment other_flags = s;
     other_flags.flags = tcp_flag::ack;
     CHECK_FALSE(filter.is_retransmission(make(other_flags)));
+    Segment window_update = s;
+    window_update.window += 100;
+    CHECK_FALSE(filter.is_retransmission(make(window_update)));
+    Segment shorter = s;
+    shorter.payload = "hel";
+    CHECK_FALSE(filter.is_retransmission(make(shorter)));
     Segment other_port = s;
     other_port.sport += 1;
     CHECK_FALSE(filter.is_retransmission(make(other_port)));
@@ -220,7 +228,7 @@ TEST_CASE("replay hints: stable across ephemeral ports and sequence numbers, dis
   b.ack = 7;
   std::string hint_a = naming->replay_hint(parsed(ipv4(l4_tcp(a), 6)));
   CHECK(hint_a == naming->replay_hint(parsed(ipv4(l4_tcp(b), 6))));
-  CHECK(hint_a.rfind("tcp 10.0.0.1:*>10.0.0.2:2181 - ", 0) == 0);
+  CHECK(hint_a.rfind("tcp 10.0.0.1:*>10.0.0.2:2181 - 5 ", 0) == 0);
   Segment c = a;
   c.payload = "other";
   CHECK(hint_a != naming->replay_hint(parsed(ipv4(l4_tcp(c), 6))));
