@@ -66,6 +66,7 @@ class EthernetInspector final : public sdk::Inspector {
   }
 
   void request_stop() noexcept override {
+    stopping_ = true;
     std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof one);
   }
@@ -90,7 +91,7 @@ class EthernetInspector final : public sdk::Inspector {
     }
     start_gate(host, **queue);
     host.logger().info("inspecting NFQUEUE " + std::to_string(options_.nfq_number));
-    sdk::Status status = (*queue)->receive(stop_fd_, [this](std::uint32_t id, std::string_view ip_packet) {
+    sdk::Status status = (*queue)->receive(stopping_, [this](std::uint32_t id, std::string_view ip_packet) {
       gate_->on_packet(id, dummy_ethernet_frame(ip_packet), 14);
     });
     finish_gate(host);
@@ -138,7 +139,8 @@ class EthernetInspector final : public sdk::Inspector {
   // Created in run() and kept until the destructor: on_action may still come
   // after run() returned, and the gate then ignores it.
   std::unique_ptr<PacketGate> gate_;
-  int stop_fd_;
+  int stop_fd_;  // hookswitch mode polls it
+  std::atomic<bool> stopping_{false};
 };
 
 void register_components(sdk::Registrar& registrar) {

@@ -2,7 +2,7 @@
 #include "nfq_queue.hpp"
 
 #include <arpa/inet.h>
-#include <poll.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -118,22 +118,22 @@ NfqQueue::~NfqQueue() {
   mnl_socket_close(socket_);
 }
 
-sdk::Status NfqQueue::receive(int stop_fd, const PacketHandler& handler) {
+sdk::Status NfqQueue::receive(const std::atomic<bool>& stop, const PacketHandler& handler) {
   std::vector<char> buffer(kReceiveBufferSize);
   int fd = mnl_socket_get_fd(socket_);
-  pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
-  for (;;) {
-    ssize_t length = recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+  // A blocking recv with a timeout rather than poll + recv: one system call
+  // per packet instead of three, on the path every packet takes.
+  timeval timeout{0, static_cast<suseconds_t>(std::chrono::microseconds(kStopLatency).count())};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  while (!stop.load(std::memory_order_relaxed)) {
+    ssize_t length = recv(fd, buffer.data(), buffer.size(), 0);
     if (length < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN) continue;
       if (errno == ENOBUFS) {
         ++overruns_;
         continue;
       }
-      if (errno != EAGAIN) return errno_status(options_.number, "receiving", errno);
-      if (poll(fds, 2, -1) < 0 && errno != EINTR) return errno_status(options_.number, "poll", errno);
-      if ((fds[1].revents & POLLIN) != 0) return sdk::Status::ok();
-      continue;
+      return errno_status(options_.number, "receiving", errno);
     }
     int remaining = static_cast<int>(length);
     for (auto* msg = reinterpret_cast<nlmsghdr*>(buffer.data()); mnl_nlmsg_ok(msg, remaining);
@@ -151,6 +151,7 @@ sdk::Status NfqQueue::receive(int stop_fd, const PacketHandler& handler) {
                                    mnl_attr_get_payload_len(attrs[NFQA_PAYLOAD])));
     }
   }
+  return sdk::Status::ok();
 }
 
 void NfqQueue::drain_accept() {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,6 +21,7 @@ namespace nmz::plugins::ethernet {
 // kernel accepts packets instead of dropping them when the queue is full.
 class NfqQueue final : public VerdictPort {
  public:
+  static constexpr std::chrono::milliseconds kStopLatency{100};
   struct Options {
     std::uint16_t number = 0;
     std::uint32_t max_length = 0;
@@ -35,8 +38,9 @@ class NfqQueue final : public VerdictPort {
   // --queue-bypass) or dropped (a hand-written rule without it).
   ~NfqQueue() override;
 
-  // Receives packets until `stop_fd` becomes readable or the socket fails.
-  sdk::Status receive(int stop_fd, const PacketHandler& handler);
+  // Receives packets until `stop` is set (seen within kStopLatency) or the
+  // socket fails.
+  sdk::Status receive(const std::atomic<bool>& stop, const PacketHandler& handler);
   // Accepts every packet waiting in the socket now, without inspecting it.
   void drain_accept();
   void verdict(std::uint32_t packet_id, Verdict verdict) noexcept override;
