@@ -182,6 +182,7 @@ Decision NetfaultPlanner::decide(const sdk::Event& event, nanoseconds since_firs
 }
 
 std::string NetfaultPlanner::describe() const {
+  if (kind_ == FaultKind::none) return "no targeted fault (faults = [])";
   std::string victim = victim_ ? "\"" + *victim_ + "\""
                                : "the node seen " + std::to_string(victim_rank_ + 1) + (victim_rank_ == 0 ? "st" : victim_rank_ == 1 ? "nd" : victim_rank_ == 2 ? "rd" : "th");
   return std::string("fault ") + fault_kind_name(kind_) + " on " + victim + " from " +

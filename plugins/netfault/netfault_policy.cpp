@@ -50,6 +50,10 @@ class NetfaultPolicy final : public sdk::ExplorePolicy {
         first_event_ = now;
         wake_.notify_all();
       }
+      // The release thread may wake a little after the window closed: an
+      // event arriving in between lets the clog out first, so that it
+      // cannot overtake it.
+      if (!clog_released_ && now - *first_event_ >= planner_->window_end()) release_clog_locked();
       Decision decision = planner_->decide(event, now - *first_event_);
       if (decision.drop) {
         if (auto fault = sdk::default_fault_action(event)) {
@@ -93,11 +97,15 @@ class NetfaultPolicy final : public sdk::ExplorePolicy {
       auto end = *first_event_ + planner_->window_end();
       wake_.wait_until(lock, end, [this] { return stopping_; });
     }
-    std::vector<sdk::Action> released;
-    released.swap(clogged_);
+    release_clog_locked();
+  }
+
+  // Emits under the lock (emit only enqueues): an event arriving now must
+  // not overtake the clog it queued behind.
+  void release_clog_locked() {
+    for (auto& action : clogged_) sink_->emit(std::move(action));
+    clogged_.clear();
     clog_released_ = true;
-    lock.unlock();
-    for (auto& action : released) sink_->emit(std::move(action));
   }
 
   std::optional<NetfaultPlanner> planner_;
