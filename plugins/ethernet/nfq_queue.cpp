@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,20 @@ constexpr int kControlBufferSize = 512;
 
 std::string queue_name(std::uint16_t number) { return "NFQUEUE " + std::to_string(number); }
 
+// The kernel answers EPERM both without CAP_NET_ADMIN and when another
+// socket owns the queue; its list of bound queues tells the two apart.
+bool queue_bound_elsewhere(std::uint16_t number) {
+  std::ifstream list("/proc/net/netfilter/nfnetlink_queue");
+  unsigned queue = 0;
+  std::string rest;
+  while (list >> queue && std::getline(list, rest)) {
+    if (queue == number) return true;
+  }
+  return false;
+}
+
 sdk::Status errno_status(std::uint16_t number, const char* what, int error) {
+  if ((error == EPERM || error == EBUSY) && queue_bound_elsewhere(number)) error = EBUSY;
   if (error == EPERM || error == EACCES) {
     return sdk::Status::error(sdk::StatusCode::permission_denied,
                               queue_name(number) + ": " + what + ": " + std::strerror(error) +
