@@ -74,6 +74,15 @@ std::string join(const std::vector<std::string>& parts) {
 
 }  // namespace
 
+std::string cgroup2_root() {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string device, mount_point, type, rest;
+  while (mounts >> device >> mount_point >> type && std::getline(mounts, rest)) {
+    if (type == "cgroup2") return mount_point;
+  }
+  return {};
+}
+
 sdk::Status validate_selector(const RuleSelector& selector) {
   if (!selector.tcp_ports.empty()) {
     if (auto status = validate_ports(selector.tcp_ports, "rule-tcp-ports"); !status) return status;
@@ -91,10 +100,13 @@ sdk::Status validate_selector(const RuleSelector& selector) {
       return sdk::Status::invalid("flag -rule-cgroup: expected a path from the cgroup2 root, starting with '/', got \"" +
                                   selector.cgroup + "\"");
     }
+    // `ip netns exec` remounts /sys, hiding the cgroup file systems; the
+    // kernel still knows the hierarchy, and iptables refuses an unknown
+    // path when the rule is installed.
+    std::string root = cgroup2_root();
     std::error_code error;
-    if (!std::filesystem::is_directory("/sys/fs/cgroup" + selector.cgroup, error)) {
-      return sdk::Status::invalid("flag -rule-cgroup: /sys/fs/cgroup" + selector.cgroup +
-                                  " is not a cgroup v2 directory");
+    if (!root.empty() && !std::filesystem::is_directory(root + selector.cgroup, error)) {
+      return sdk::Status::invalid("flag -rule-cgroup: " + root + selector.cgroup + " is not a cgroup v2 directory");
     }
   }
   for (const auto& bridge : selector.bridges) {

@@ -17,7 +17,7 @@ struct RuleSelector {
   std::string tcp_ports;  // iptables multiport list: "2181,2888:3888"
   std::string udp_ports;
   std::optional<std::uint32_t> uid;
-  std::string cgroup;  // cgroup v2 path, relative to the cgroup2 root
+  std::string cgroup;  // cgroup v2 path from the cgroup2 root ("/nmz/zk1")
   std::vector<std::string> bridges;
   bool all = false;  // every packet this namespace sends
 
@@ -25,6 +25,10 @@ struct RuleSelector {
     return tcp_ports.empty() && udp_ports.empty() && !uid && cgroup.empty() && bridges.empty() && !all;
   }
 };
+
+// Where the cgroup2 hierarchy is mounted (/sys/fs/cgroup, or
+// /sys/fs/cgroup/unified on hybrid systems); empty when it is not.
+std::string cgroup2_root();
 
 // Checks what can be checked without touching the machine: port list
 // syntax, combinations, that the cgroup and bridges exist. Errors name the flag.

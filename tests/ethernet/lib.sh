@@ -9,6 +9,8 @@ TMP=$(mktemp -d)
 PIDS=()
 NMZ_PID=
 NMZ_LOG=
+EXTRA_NS=()    # more namespaces a test creates (add_ns)
+CGROUPS=()     # cgroup directories a test creates
 
 cleanup() {
   local status=$?
@@ -17,11 +19,21 @@ cleanup() {
   if [ $status -ne 0 ] && [ -n "$NMZ_LOG" ] && [ -f "$NMZ_LOG" ]; then
     echo "--- last nmz log ($NMZ_LOG)"; tail -n 40 "$NMZ_LOG"
   fi
+  for n in "${EXTRA_NS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
   ip netns del "$NS" 2>/dev/null || true
+  for c in "${CGROUPS[@]}"; do rmdir "$c" 2>/dev/null || true; done
   rm -rf "$TMP"
   exit $status
 }
 trap cleanup EXIT
+
+add_ns() {  # SUFFIX: prints the name of a new namespace removed at exit
+  local name="$NS-$1"
+  ip netns add "$name"
+  EXTRA_NS+=("$name")
+  ip netns exec "$name" ip link set lo up
+  echo "$name"
+}
 
 fail() { echo "FAIL: $*"; exit 1; }
 ns() { ip netns exec "$NS" "$@"; }
