@@ -100,9 +100,8 @@ sdk::Status validate_selector(const RuleSelector& selector) {
       return sdk::Status::invalid("flag -rule-cgroup: expected a path from the cgroup2 root, starting with '/', got \"" +
                                   selector.cgroup + "\"");
     }
-    // `ip netns exec` remounts /sys, hiding the cgroup file systems; the
-    // kernel still knows the hierarchy, and iptables refuses an unknown
-    // path when the rule is installed.
+    // `ip netns exec` remounts /sys, which hides the cgroup file systems:
+    // then the check is left to iptables, which refuses unknown paths.
     std::string root = cgroup2_root();
     std::error_code error;
     if (!root.empty() && !std::filesystem::is_directory(root + selector.cgroup, error)) {
@@ -188,6 +187,7 @@ sdk::Status RuleSet::install() {
     auto result = run_command({std::string(tool) + "-restore", "-w", "--noflush"}, script);
     if (!result || result->exit_code != 0) {
       std::string why = result ? result->output : result.status().message();
+      if (!selector_.cgroup.empty()) why += " (does cgroup " + selector_.cgroup + " exist?)";
       remove();
       return sdk::Status::error(sdk::StatusCode::unavailable,
                                 std::string("installing the ") + tool + " rules for NFQUEUE " +

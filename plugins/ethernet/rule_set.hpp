@@ -26,8 +26,9 @@ struct RuleSelector {
   }
 };
 
-// Where the cgroup2 hierarchy is mounted (/sys/fs/cgroup, or
-// /sys/fs/cgroup/unified on hybrid systems); empty when it is not.
+// Where the cgroup2 hierarchy is mounted in this mount namespace
+// (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems); empty when
+// it is not visible.
 std::string cgroup2_root();
 
 // Checks what can be checked without touching the machine: port list

@@ -17,7 +17,12 @@ expect_error 2 "flag -nfq-number: expected a queue number 0-65535, got 70000" et
 expect_error 2 "nfq-number" eth -nfq-number many
 expect_error 2 "flag -rule-tcp-ports" eth -nfq-number 30 -rule-tcp-ports 80,99999
 expect_error 2 "flag -rule-bridge: no interface" eth -nfq-number 30 -rule-bridge nmz-nosuchbr
-expect_error 2 "flag -rule-cgroup" eth -nfq-number 30 -rule-cgroup /nmz/no/such/group
+# Checked before anything is installed where the cgroup2 mount is visible
+# (outside `ip netns exec`, which hides it: configure fails, nothing runs)...
+expect_error 2 "flag -rule-cgroup: .* is not a cgroup v2 directory" \
+  "$NMZ_BIN" inspectors ethernet -autopilot "$TMP/dumb.toml" -nfq-number 30 -rule-cgroup /nmz/no/such/group
+# ...and refused by iptables, with a hint, where it is not.
+expect_error 1 "does cgroup /nmz/no/such/group exist" eth -nfq-number 30 -rule-cgroup /nmz/no/such/group
 expect_error 2 "flag -node" eth -nfq-number 30 -node zk1=999.1.1.1
 expect_error 2 "need -nfq-number" eth -rule-tcp-ports 80
 expect_error 1 "flag -hookswitch: cannot bind" eth -hookswitch tcp://not-an-endpoint
