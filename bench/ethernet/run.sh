@@ -5,6 +5,8 @@
 #   none     no NFQUEUE rule
 #   minimal  an accept-everything libnetfilter_queue loop (the practical limit)
 #   nmz      nmz inspectors ethernet, autopilot with the dumb policy (zero delay)
+#   nmz/128  the same with -payload-bytes 128 (events carry the head of
+#            each packet instead of all of it)
 # printed side by side with ratios. Needs root.
 #   bench/ethernet/run.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
@@ -64,11 +66,16 @@ measure minimal
 kill -TERM $minimal_pid; wait $minimal_pid || true
 in_ns iptables -w -D OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num 11 --queue-bypass
 
-ip netns exec "$ns" "$nmz" inspectors ethernet -autopilot "$tmp/dumb.toml" -nfq-number 12 -rule-tcp-ports $port \
-  2> "$tmp/nmz.log" & nmz_pid=$!; pids+=($nmz_pid)
-wait_for_queue 12
-measure nmz
-kill -TERM $nmz_pid; wait $nmz_pid || { echo "nmz failed:"; cat "$tmp/nmz.log"; exit 1; }
+run_nmz() {  # label queue [flags]
+  local label=$1 queue=$2; shift 2
+  ip netns exec "$ns" "$nmz" inspectors ethernet -autopilot "$tmp/dumb.toml" -nfq-number "$queue" \
+    -rule-tcp-ports $port "$@" 2> "$tmp/nmz.log" & nmz_pid=$!; pids+=($nmz_pid)
+  wait_for_queue "$queue"
+  measure "$label"
+  kill -TERM $nmz_pid; wait $nmz_pid || { echo "nmz failed:"; cat "$tmp/nmz.log"; exit 1; }
+}
+run_nmz nmz 12
+run_nmz nmz/128 13 -payload-bytes 128
 
 python3 - "$tmp/results" "$seconds" <<'PY'
 import sys
@@ -78,8 +85,8 @@ for line in open(sys.argv[1]):
     rows[f[0]] = [float(x) for x in f[1:]]
 names = ["rr x1 msgs/s", "rr x1 p50 us", "rr x1 p99 us", "rr x8 msgs/s", "rr x8 p50 us", "rr x8 p99 us", "bulk MB/s"]
 print(f"ethernet inspector bench ({sys.argv[2]} s per measurement, loopback in a private netns, 64-byte messages)")
-print(f"{'':14}{'none':>10}{'minimal':>10}{'nmz':>10}{'nmz/minimal':>13}{'minimal/none':>14}")
+print(f"{'':14}{'none':>10}{'minimal':>10}{'nmz':>10}{'nmz/128':>10}{'nmz/minimal':>13}{'nmz128/min':>12}{'minimal/none':>14}")
 for i, name in enumerate(names):
-    n, m, z = rows["none"][i], rows["minimal"][i], rows["nmz"][i]
-    print(f"{name:14}{n:10.1f}{m:10.1f}{z:10.1f}{z / m:13.2f}{m / n:14.2f}")
+    n, m, z, t = rows["none"][i], rows["minimal"][i], rows["nmz"][i], rows["nmz/128"][i]
+    print(f"{name:14}{n:10.1f}{m:10.1f}{z:10.1f}{t:10.1f}{z / m:13.2f}{t / m:12.2f}{m / n:14.2f}")
 PY

@@ -120,7 +120,7 @@ class EthernetInspector final : public sdk::Inspector {
   }
 
   void start_gate(sdk::InspectorHost& host, VerdictPort& port) {
-    gate_ = std::make_unique<PacketGate>(naming_, injector_.ready() ? &injector_ : nullptr);
+    gate_ = std::make_unique<PacketGate>(naming_, injector_.ready() ? &injector_ : nullptr, options_.payload_bytes);
     gate_->open(host, port);
   }
 

@@ -9,11 +9,14 @@ sdk::Result<EthernetOptions> parse_ethernet_options(const std::vector<std::strin
   EthernetOptions options;
   std::int64_t queue_length = options.queue_length;
   std::int64_t uid = -1;
+  std::int64_t payload_bytes = options.payload_bytes;
   sdk::FlagSet flags("nmz inspectors ethernet");
   flags.add_int("nfq-number", &options.nfq_number, "NFQUEUE number (0-65535); unset: hookswitch (ZeroMQ) mode");
   flags.add_string("hookswitch", &options.hookswitch, "ZeroMQ address to bind for hookswitch");
   flags.add_int("queue-length", &queue_length, "most packets the kernel holds in the queue");
   flags.add_bool("fail-open", &options.fail_open, "when the queue is full the kernel accepts packets instead of dropping them");
+  flags.add_int("payload-bytes", &payload_bytes,
+                "how many bytes of each frame events carry in \"bytes\" (default: all; less is cheaper for bulk traffic)");
   flags.add_string_list("node", &options.nodes,
                         "NAME=ADDR, NAME=ADDR:PORT, NAME=[IPV6]:PORT or NAME=:PORT: name endpoints after nodes (repeatable)");
   flags.add_string("rule-tcp-ports", &options.rules.tcp_ports, "queue TCP packets from or to these ports (2181,2888:3888)");
@@ -46,6 +49,11 @@ sdk::Result<EthernetOptions> parse_ethernet_options(const std::vector<std::strin
                                 std::to_string(queue_length));
   }
   options.queue_length = static_cast<std::uint32_t>(queue_length);
+  if (payload_bytes < 0 || payload_bytes > 0xffffffffLL) {
+    return sdk::Status::invalid("nmz inspectors ethernet: flag -payload-bytes: expected 0 or more, got " +
+                                std::to_string(payload_bytes));
+  }
+  options.payload_bytes = static_cast<std::uint32_t>(payload_bytes);
   if (flags.was_set("rule-uid")) {
     if (uid < 0 || uid > 0xfffffffeLL) {
       return sdk::Status::invalid("nmz inspectors ethernet: flag -rule-uid: expected a user id, got " +

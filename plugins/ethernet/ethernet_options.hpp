@@ -20,6 +20,7 @@ struct EthernetOptions {
   std::string hookswitch = kDefaultHookswitchAddress;
   std::uint32_t queue_length = 65536;
   bool fail_open = true;
+  std::uint32_t payload_bytes = 0xffffffff;  // all of the frame
   std::vector<std::string> nodes;
   RuleSelector rules;
 

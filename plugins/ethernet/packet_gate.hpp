@@ -36,7 +36,10 @@ class PacketGate {
     std::uint64_t released_at_stop = 0;
   };
 
-  PacketGate(const PacketNaming& naming, const PacketInjector* injector) : naming_(naming), injector_(injector) {}
+  // Events carry at most `payload_bytes` of each frame (the verdict and
+  // duplicates always use the whole packet).
+  PacketGate(const PacketNaming& naming, const PacketInjector* injector, std::size_t payload_bytes)
+      : naming_(naming), injector_(injector), payload_bytes_(payload_bytes) {}
 
   // Starts a session: packets go to `host` as events, verdicts to `port`.
   void open(sdk::InspectorHost& host, VerdictPort& port);
@@ -64,6 +67,7 @@ class PacketGate {
 
   const PacketNaming& naming_;
   const PacketInjector* injector_;
+  std::size_t payload_bytes_;
   TcpRetransmissionFilter filter_;
   sdk::InspectorHost* host_ = nullptr;
   VerdictPort* port_ = nullptr;

@@ -235,6 +235,7 @@ TEST_CASE("flags: modes, ranges and rule selectors are checked") {
                                          {{"-nfq-number", "x"}, "nfq-number"},
                                          {{"-hookswitch", ""}, "-hookswitch"},
                                          {{"-nfq-number", "1", "-queue-length", "0"}, "-queue-length"},
+                                         {{"-nfq-number", "1", "-payload-bytes", "-1"}, "-payload-bytes"},
                                          {{"-nfq-number", "1", "-rule-tcp-ports", "80,"}, "-rule-tcp-ports"},
                                          {{"-nfq-number", "1", "-rule-tcp-ports", "0"}, "-rule-tcp-ports"},
                                          {{"-nfq-number", "1", "-rule-udp-ports", "1:2:3"}, "-rule-udp-ports"},

@@ -27,12 +27,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-add_ns() {  # SUFFIX: prints the name of a new namespace removed at exit
-  local name="$NS-$1"
-  ip netns add "$name"
-  EXTRA_NS+=("$name")
-  ip netns exec "$name" ip link set lo up
-  echo "$name"
+add_ns() {  # SUFFIX: sets NEW_NS to a new namespace, removed at exit (not
+  # printed: the cleanup list would be lost in a $(...) subshell)
+  NEW_NS="$NS-$1"
+  ip netns add "$NEW_NS"
+  EXTRA_NS+=("$NEW_NS")
+  ip netns exec "$NEW_NS" ip link set lo up
 }
 
 fail() { echo "FAIL: $*"; exit 1; }

@@ -19,17 +19,19 @@ check() {  # plain | nobody | cgroup
   esac >/dev/null || fail "$1 client failed"
 }
 
+# Sets EVENTS (not printed: in a $(...) subshell a failure would leave nmz
+# running, out of the cleanup's reach).
 events_for() {  # QUEUE "selector flags" CLIENT-KIND: events seen for one client run
   local queue=$1 flags=$2
   # shellcheck disable=SC2086
   start_nmz "$queue" dumb.toml $flags
   check "$3"
   stop_nmz TERM
-  nmz_count events
+  EVENTS=$(nmz_count events)
 }
 
-uid_selected=$(events_for 33 "-rule-uid 65534" nobody)
-uid_other=$(events_for 33 "-rule-uid 65534" plain)
+events_for 33 "-rule-uid 65534" nobody; uid_selected=$EVENTS
+events_for 33 "-rule-uid 65534" plain; uid_other=$EVENTS
 echo "uid: $uid_selected events for nobody's client, $uid_other for root's"
 [ "$uid_selected" -gt 0 ] && [ "$uid_other" -eq 0 ] || fail "-rule-uid selected the wrong traffic"
 
@@ -37,13 +39,14 @@ root=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/self/mounts)
 [ -n "$root" ] || { echo "SKIP: no cgroup2"; exit 77; }
 group="/nmz-eth-$$"
 mkdir "$root$group"; CGROUPS+=("$root$group")
-cg_selected=$(events_for 34 "-rule-cgroup $group" cgroup)
-cg_other=$(events_for 34 "-rule-cgroup $group" plain)
+events_for 34 "-rule-cgroup $group" cgroup; cg_selected=$EVENTS
+events_for 34 "-rule-cgroup $group" plain; cg_other=$EVENTS
 echo "cgroup: $cg_selected events for the client in $group, $cg_other for one outside"
 [ "$cg_selected" -gt 0 ] && [ "$cg_other" -eq 0 ] || fail "-rule-cgroup selected the wrong traffic"
 
 # Two namespaces joined by a bridge in this test's namespace.
-left=$(add_ns l); right=$(add_ns r)
+add_ns l; left=$NEW_NS
+add_ns r; right=$NEW_NS
 ns ip link add br0 type bridge
 ns ip link set br0 up
 for side in left right; do
