@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scheduler.hpp"
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "choice_policy.hpp"
+#include "futex_lock.hpp"
+#include "region.hpp"
+
+namespace nmz::native::preload {
+
+enum class State : std::uint8_t { unused, paused, granted, running, detached, exited };
+
+struct Thread {
+  std::atomic<std::uint32_t> go{0};  // futex word: 1 once the thread may run
+  std::uint32_t index = 0;
+  State state = State::unused;
+  Op op = Op::thread_start;
+  const void* object = nullptr;
+  Wait wait = Wait::none;
+  const void* wait_object = nullptr;
+  std::int64_t deadline_ns = kNoDeadline;
+  bool timed_out = false;
+  std::uint64_t wait_sequence = 0;
+  pthread_t handle{};
+  bool has_handle = false;
+  pid_t tid = 0;
+};
+
+namespace {
+
+FutexLock g_lock;
+Thread g_threads[kMaxThreads];
+std::uint32_t g_thread_count = 0;
+std::int32_t g_turn = -1;  // the thread holding the turn, or -1
+std::atomic<bool> g_active{false};
+std::atomic<bool> g_ended{false};
+bool g_claim_tried = false;
+RegionHeader* g_region = nullptr;
+ChoicePolicy g_policy;
+std::uint64_t g_probe_points = ~0ULL;  // points count when the last retry round began
+std::uint64_t g_wait_sequence = 0;
+std::uint64_t g_replay_position = 0;
+std::uint32_t g_timed_waiters = 0;
+std::uint32_t g_waiters = 0;  // threads with a Wait other than none
+// Stall detection without a clock read per point: every grant bumps
+// g_grants; a holder is stalled when the count has not moved for a budget.
+std::uint64_t g_grants = 0;
+std::uint64_t g_watched_grants = ~0ULL;
+std::int64_t g_watched_since_ns = 0;
+
+thread_local Thread* tls_self __attribute__((tls_model("initial-exec"))) = nullptr;
+
+// Scheduling must not leak into the errno the program sees (futex time-outs
+// set it).
+class ErrnoGuard {
+ public:
+  ErrnoGuard() : saved_(errno) {}
+  ~ErrnoGuard() { errno = saved_; }
+  ErrnoGuard(const ErrnoGuard&) = delete;
+  ErrnoGuard& operator=(const ErrnoGuard&) = delete;
+
+ private:
+  int saved_;
+};
+
+void write_stderr(const char* text) { syscall(SYS_write, 2, text, std::strlen(text)); }
+
+// Maps the inspector's region when this process was started by it. Every
+// process of the tree maps it; only the one that claims it is controlled.
+__attribute__((constructor)) void attach_region() {
+  const char* fd_text = std::getenv(kRegionFdEnv);
+  if (fd_text == nullptr) return;
+  char* end = nullptr;
+  long fd = std::strtol(fd_text, &end, 10);
+  if (end == fd_text || *end != '\0' || fd < 0) return;
+  // The descriptor number may have been reused by a process that closed it:
+  // map it only if it still is the inspector's memfd.
+  char link_path[64];
+  char target[128] = {};
+  std::snprintf(link_path, sizeof link_path, "/proc/self/fd/%ld", fd);
+  if (readlink(link_path, target, sizeof target - 1) <= 0) return;
+  if (std::strncmp(target, "/memfd:", 7) != 0 || std::strncmp(target + 7, kMemfdName, std::strlen(kMemfdName)) != 0) {
+    return;
+  }
+  struct stat st {};
+  if (fstat(static_cast<int>(fd), &st) != 0 || static_cast<std::size_t>(st.st_size) < kHeaderBytes) return;
+  void* mapping = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED,
+                       static_cast<int>(fd), 0);
+  if (mapping == MAP_FAILED) return;
+  auto* header = static_cast<RegionHeader*>(mapping);
+  if (header->magic != kRegionMagic || header->version != kRegionVersion ||
+      region_bytes(header->replay_capacity, header->record_capacity) > static_cast<std::size_t>(st.st_size)) {
+    munmap(mapping, static_cast<std::size_t>(st.st_size));
+    return;
+  }
+  g_region = header;
+}
+
+// At exit (static destructors and atexit handlers may join threads that are
+// parked at a point) every thread runs free.
+__attribute__((destructor)) void release_at_exit() { end_control(); }
+
+void fork_child() {
+  // Only the forking thread exists in the child; the scheduler's state
+  // describes the parent. The child runs uncontrolled.
+  g_active.store(false, std::memory_order_relaxed);
+  g_ended.store(true, std::memory_order_relaxed);
+  g_claim_tried = true;
+  tls_self = nullptr;
+}
+
+Thread* allocate_locked() {
+  if (g_thread_count >= kMaxThreads) return nullptr;
+  Thread* t = &g_threads[g_thread_count];
+  t->index = g_thread_count++;
+  t->go.store(0, std::memory_order_relaxed);
+  t->state = State::paused;
+  t->op = Op::thread_start;
+  t->wait = Wait::none;
+  g_policy.on_new_thread(t->index);
+  g_region->threads = g_thread_count;
+  return t;
+}
+
+void clear_wait_locked(Thread& t) {
+  if (t.deadline_ns != kNoDeadline) --g_timed_waiters;
+  --g_waiters;
+  t.wait = Wait::none;
+}
+
+void grant_locked(Thread* t) {
+  g_turn = static_cast<std::int32_t>(t->index);
+  ++g_grants;
+  if (t->wait != Wait::none) {
+    // Chosen only because its deadline passed.
+    t->timed_out = true;
+    clear_wait_locked(*t);
+  }
+  t->state = State::granted;
+  t->go.store(1, std::memory_order_release);
+  if (t != tls_self) futex_wake(t->go, 1);
+}
+
+const char* op_name(Op op) {
+  switch (op) {
+    case Op::thread_start: return "thread start";
+    case Op::thread_created: return "pthread_create";
+    case Op::thread_exit: return "thread exit";
+    case Op::join: return "pthread_join";
+    case Op::mutex_lock: return "pthread_mutex_lock";
+    case Op::mutex_unlock: return "pthread_mutex_unlock";
+    case Op::cond_wait: return "pthread_cond_wait";
+    case Op::cond_signal: return "pthread_cond_signal";
+    case Op::cond_broadcast: return "pthread_cond_broadcast";
+    case Op::rwlock_rdlock: return "pthread_rwlock_rdlock";
+    case Op::rwlock_wrlock: return "pthread_rwlock_wrlock";
+    case Op::rwlock_unlock: return "pthread_rwlock_unlock";
+    case Op::spin_lock: return "pthread_spin_lock";
+    case Op::spin_unlock: return "pthread_spin_unlock";
+    case Op::sem_wait: return "sem_wait";
+    case Op::sem_post: return "sem_post";
+    case Op::barrier_wait: return "pthread_barrier_wait";
+    case Op::yield: return "sched_yield";
+    case Op::sleep: return "sleep";
+    case Op::io: return "I/O call";
+    case Op::resume: return "resume";
+  }
+  return "?";
+}
+
+std::int32_t thread_of_tid(int tid) {
+  for (std::uint32_t i = 0; i < g_thread_count; ++i) {
+    if (g_threads[i].tid == tid && g_threads[i].state != State::exited) return static_cast<std::int32_t>(i);
+  }
+  return -1;
+}
+
+// Who holds a lock, from glibc's own bookkeeping (kernel tid of the owner).
+int lock_owner_tid(const Thread& t) {
+  if (t.op == Op::mutex_lock || t.op == Op::cond_wait) {
+    return static_cast<const pthread_mutex_t*>(t.wait_object)->__data.__owner;
+  }
+  if (t.op == Op::rwlock_wrlock || t.op == Op::rwlock_rdlock) {
+    return static_cast<const pthread_rwlock_t*>(t.wait_object)->__data.__cur_writer;
+  }
+  return 0;
+}
+
+[[noreturn]] void report_deadlock_locked() {
+  char* out = g_region->report;
+  std::size_t used = 0;
+  auto append = [&](const char* format, auto... args) {
+    if (used >= kReportSize) return;
+    int n = std::snprintf(out + used, kReportSize - used, format, args...);
+    if (n > 0) used += static_cast<std::size_t>(n);
+  };
+  append("deadlock: every thread waits for another one\n");
+  for (std::uint32_t i = 0; i < g_thread_count; ++i) {
+    const Thread& t = g_threads[i];
+    if (t.state == State::exited) continue;
+    append("  T%u (tid %d) blocked in %s(%p)", t.index, t.tid, op_name(t.op), t.wait_object);
+    switch (t.wait) {
+      case Wait::lock: {
+        std::int32_t owner = thread_of_tid(lock_owner_tid(t));
+        if (owner >= 0) {
+          append(": held by T%d\n", owner);
+        } else {
+          append(": held\n");
+        }
+        break;
+      }
+      case Wait::join: append(": waits for T%u to exit\n", static_cast<const Thread*>(t.wait_object)->index); break;
+      case Wait::cond: append(": waits for a signal nobody will send\n"); break;
+      case Wait::sem: append(": semaphore stays at 0\n"); break;
+      case Wait::none: append("\n"); break;
+    }
+  }
+  if (used >= kReportSize) used = kReportSize - 1;
+  out[used] = '\0';
+  g_region->deadlocked = 1;  // the inspector reports it
+  syscall(SYS_exit_group, g_region->deadlock_exit_code);
+  __builtin_unreachable();
+}
+
+std::uint32_t replayed_choice_locked(const std::uint32_t* candidates, std::uint32_t count, std::uint32_t fallback) {
+  if (g_replay_position >= g_region->replay_count) return fallback;
+  std::uint32_t wanted = replay_array(g_region)[g_replay_position++];
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (candidates[i] == wanted) return wanted;
+  }
+  ++g_region->divergences;
+  return fallback;
+}
+
+bool enabled_locked(const Thread& t, std::int64_t now_ns) {
+  return t.wait == Wait::none || (t.deadline_ns != kNoDeadline && now_ns >= t.deadline_ns);
+}
+
+// Hands the turn to the next thread (or to nobody, when every candidate is
+// outside control and one of them will come back).
+void schedule_locked(Thread* current) {
+  std::uint32_t candidates[kMaxThreads];
+  for (int round = 0;; ++round) {
+    std::int64_t now_ns = g_timed_waiters > 0 ? monotonic_ns() : 0;
+    std::uint32_t count = 0;
+    bool outside = false;
+    for (std::uint32_t i = 0; i < g_thread_count; ++i) {
+      const Thread& t = g_threads[i];
+      if (t.state == State::paused) {
+        if (enabled_locked(t, now_ns)) candidates[count++] = i;
+      } else if (t.state == State::running || t.state == State::granted || t.state == State::detached) {
+        outside = true;
+      }
+    }
+    if (count == 1) {
+      grant_locked(&g_threads[candidates[0]]);
+      return;
+    }
+    if (count > 1) {
+      std::uint64_t decision = ++g_region->decisions;
+      std::int32_t current_index = current != nullptr ? static_cast<std::int32_t>(current->index) : -1;
+      std::uint32_t chosen = g_policy.choose(candidates, count, current_index, decision);
+      chosen = replayed_choice_locked(candidates, count, chosen);
+      if (decision <= g_region->record_capacity) record_array(g_region)[decision - 1] = static_cast<std::uint16_t>(chosen);
+      grant_locked(&g_threads[chosen]);
+      return;
+    }
+    g_turn = -1;
+    if (outside) return;  // a detached or running thread will come back to a point
+    // Every live thread waits. A timed wait ends first: the earliest one
+    // runs (it sleeps out the rest of its time before returning).
+    Thread* earliest = nullptr;
+    for (std::uint32_t i = 0; i < g_thread_count; ++i) {
+      Thread& t = g_threads[i];
+      if (t.state == State::paused && t.deadline_ns != kNoDeadline && t.wait != Wait::none &&
+          (earliest == nullptr || t.deadline_ns < earliest->deadline_ns)) {
+        earliest = &t;
+      }
+    }
+    if (earliest != nullptr) {
+      grant_locked(earliest);
+      return;
+    }
+    if (g_thread_count == 0 || round > 0 || g_region->points == g_probe_points) report_deadlock_locked();
+    // A lock or semaphore may have been released where we could not see it
+    // (by an exited thread's destructors, another process): every such
+    // waiter tries once more before this counts as a deadlock.
+    g_probe_points = g_region->points;
+    for (std::uint32_t i = 0; i < g_thread_count; ++i) {
+      Thread& t = g_threads[i];
+      if (t.state == State::paused && (t.wait == Wait::lock || t.wait == Wait::sem)) clear_wait_locked(t);
+    }
+  }
+}
+
+// Steals the turn from a holder that has not reached a point within the
+// budget, or restarts scheduling when nobody holds it.
+void check_stall() {
+  g_lock.lock();
+  if (!g_ended.load(std::memory_order_relaxed)) {
+    if (g_turn < 0) {
+      schedule_locked(nullptr);
+    } else {
+      Thread& holder = g_threads[g_turn];
+      std::int64_t now_ns = monotonic_ns();
+      if (holder.state != State::running || g_watched_grants != g_grants) {
+        g_watched_grants = g_grants;
+        g_watched_since_ns = now_ns;
+      } else if (now_ns - g_watched_since_ns >= g_region->block_budget_ns) {
+        holder.state = State::detached;
+        ++g_region->steals;
+        g_turn = -1;
+        schedule_locked(nullptr);
+      }
+    }
+  }
+  g_lock.unlock();
+}
+
+void await_turn(Thread* t) {
+  const std::int64_t budget = g_region->block_budget_ns;
+  timespec slice{static_cast<time_t>(budget / 1000000000), static_cast<long>(budget % 1000000000)};
+  while (t->go.load(std::memory_order_acquire) == 0) {
+    futex_wait(t->go, 0, &slice);
+    if (t->go.load(std::memory_order_acquire) != 0) break;
+    check_stall();
+  }
+  g_lock.lock();
+  if (t->state == State::granted) {
+    t->state = State::running;
+  }
+  bool sleep_out = t->timed_out && t->deadline_ns != kNoDeadline;
+  std::int64_t deadline = t->deadline_ns;
+  g_lock.unlock();
+  if (sleep_out) {
+    // Everyone else waits: time jumps to this thread's deadline.
+    timespec until{static_cast<time_t>(deadline / 1000000000), static_cast<long>(deadline % 1000000000)};
+    syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr);
+  }
+}
+
+void release_locked(Wait reason, const void* object, bool all) {
+  if (g_waiters == 0) return;
+  Thread* first = nullptr;
+  for (std::uint32_t i = 0; i < g_thread_count; ++i) {
+    Thread& t = g_threads[i];
+    if (t.state != State::paused || t.wait != reason || t.wait_object != object) continue;
+    if (!all) {
+      if (first == nullptr || t.wait_sequence < first->wait_sequence) first = &t;
+      continue;
+    }
+    clear_wait_locked(t);
+  }
+  if (first != nullptr) clear_wait_locked(*first);
+}
+
+// The caller arrives at a point, already marked paused: it keeps or passes
+// the turn, and unless it kept it, waits for it.
+void arrive_locked_and_wait(Thread* self) {
+  self->go.store(0, std::memory_order_relaxed);
+  if (g_turn < 0 || g_turn == static_cast<std::int32_t>(self->index)) schedule_locked(self);
+  if (self->state == State::granted) {
+    self->state = State::running;
+    g_lock.unlock();
+    return;
+  }
+  g_lock.unlock();
+  await_turn(self);
+}
+
+void set_wait_locked(Thread* self, Wait reason, const void* object, std::int64_t deadline_ns) {
+  self->wait = reason;
+  self->wait_object = object;
+  self->deadline_ns = deadline_ns;
+  self->timed_out = false;
+  self->wait_sequence = ++g_wait_sequence;
+  if (deadline_ns != kNoDeadline) ++g_timed_waiters;
+  ++g_waiters;
+}
+
+}  // namespace
+
+bool controlled() {
+  if (!g_active.load(std::memory_order_relaxed) || g_ended.load(std::memory_order_relaxed)) return false;
+  Thread* self = tls_self;
+  return self != nullptr && self->state != State::exited;
+}
+
+bool io_points_enabled() { return g_region != nullptr && g_region->io_points != 0; }
+
+void claim() {
+  if (g_claim_tried || g_region == nullptr) return;
+  g_claim_tried = true;
+  std::int32_t unclaimed = 0;
+  if (!__atomic_compare_exchange_n(&g_region->owner_pid, &unclaimed, static_cast<std::int32_t>(getpid()), false,
+                                   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    return;
+  }
+  pthread_atfork(nullptr, nullptr, &fork_child);
+  g_policy.configure(g_region->policy, g_region->depth, g_region->seed, g_region->steps);
+  g_lock.lock();
+  Thread* main_thread = allocate_locked();
+  main_thread->tid = static_cast<pid_t>(syscall(SYS_gettid));
+  main_thread->handle = pthread_self();
+  main_thread->has_handle = true;
+  main_thread->state = State::running;
+  main_thread->go.store(1, std::memory_order_relaxed);
+  g_turn = 0;
+  tls_self = main_thread;
+  g_lock.unlock();
+  g_active.store(true, std::memory_order_release);
+}
+
+void point(Op op, const void* object, Wait released, bool release_all) {
+  ErrnoGuard keep_errno;
+  Thread* self = tls_self;
+  g_lock.lock();
+  if (g_ended.load(std::memory_order_relaxed)) {
+    g_lock.unlock();
+    return;
+  }
+  ++g_region->points;
+  if (released != Wait::none) release_locked(released, object, release_all);
+  if (op == Op::yield || op == Op::sleep) g_policy.on_yield(self->index);
+  self->op = op;
+  self->object = object;
+  self->state = State::paused;
+  arrive_locked_and_wait(self);
+}
+
+Woken block(Op op, Wait reason, const void* object, std::int64_t deadline_ns, RetryFn retry) {
+  ErrnoGuard keep_errno;
+  Thread* self = tls_self;
+  g_lock.lock();
+  if (g_ended.load(std::memory_order_relaxed)) {
+    g_lock.unlock();
+    return Woken::released;
+  }
+  if (retry(object)) {
+    g_lock.unlock();
+    return Woken::acquired;
+  }
+  self->op = op;
+  set_wait_locked(self, reason, object, deadline_ns);
+  self->state = State::paused;
+  arrive_locked_and_wait(self);
+  return self->timed_out ? Woken::timed_out : Woken::released;
+}
+
+void prepare_cond_wait(const void* cond, std::int64_t deadline_ns) {
+  ErrnoGuard keep_errno;
+  Thread* self = tls_self;
+  g_lock.lock();
+  self->op = Op::cond_wait;
+  set_wait_locked(self, Wait::cond, cond, deadline_ns);
+  g_lock.unlock();
+}
+
+bool finish_cond_wait(const void* mutex) {
+  ErrnoGuard keep_errno;
+  Thread* self = tls_self;
+  g_lock.lock();
+  release_locked(Wait::lock, mutex, true);
+  if (g_ended.load(std::memory_order_relaxed)) {
+    g_lock.unlock();
+    return true;  // a spurious wake-up, which callers must handle anyway
+  }
+  self->state = State::paused;
+  arrive_locked_and_wait(self);
+  return !self->timed_out;
+}
+
+void detach(Op op, const void* object) {
+  ErrnoGuard keep_errno;
+  point(op, object);
+  Thread* self = tls_self;
+  g_lock.lock();
+  if (!g_ended.load(std::memory_order_relaxed)) {
+    self->state = State::detached;
+    if (g_turn == static_cast<std::int32_t>(self->index)) {
+      g_turn = -1;
+      schedule_locked(nullptr);
+    }
+  }
+  g_lock.unlock();
+}
+
+void rejoin(const void* object) { point(Op::resume, object); }
+
+Thread* new_thread() {
+  g_lock.lock();
+  Thread* t = g_ended.load(std::memory_order_relaxed) ? nullptr : allocate_locked();
+  g_lock.unlock();
+  if (t == nullptr && !g_ended.load(std::memory_order_relaxed)) {
+    write_stderr("nmz-native: more than 1024 threads; the new one runs uncontrolled\n");
+  }
+  return t;
+}
+
+void thread_create_failed(Thread* thread) {
+  g_lock.lock();
+  thread->state = State::exited;
+  g_lock.unlock();
+}
+
+void set_handle(Thread* thread, pthread_t handle) {
+  g_lock.lock();
+  thread->handle = handle;
+  thread->has_handle = true;
+  g_lock.unlock();
+}
+
+void thread_started(Thread* thread) {
+  ErrnoGuard keep_errno;
+  thread->tid = static_cast<pid_t>(syscall(SYS_gettid));
+  tls_self = thread;
+  await_turn(thread);
+}
+
+void thread_finished() {
+  ErrnoGuard keep_errno;
+  Thread* self = tls_self;
+  if (self == nullptr || !g_active.load(std::memory_order_relaxed)) return;
+  g_lock.lock();
+  if (self->state == State::exited) {
+    g_lock.unlock();
+    return;
+  }
+  ++g_region->points;
+  self->state = State::exited;
+  release_locked(Wait::join, self, true);
+  if (!g_ended.load(std::memory_order_relaxed) && g_turn == static_cast<std::int32_t>(self->index)) {
+    g_turn = -1;
+    schedule_locked(nullptr);
+  }
+  g_lock.unlock();
+}
+
+Thread* find_thread(pthread_t handle) {
+  Thread* found = nullptr;
+  g_lock.lock();
+  for (std::uint32_t i = 0; i < g_thread_count && found == nullptr; ++i) {
+    if (g_threads[i].has_handle && pthread_equal(g_threads[i].handle, handle)) found = &g_threads[i];
+  }
+  g_lock.unlock();
+  return found;
+}
+
+void release(Wait reason, const void* object, bool all) {
+  if (!g_active.load(std::memory_order_relaxed)) return;
+  g_lock.lock();
+  release_locked(reason, object, all);
+  g_lock.unlock();
+}
+
+bool join_target_exited(const void* thread) { return static_cast<const Thread*>(thread)->state == State::exited; }
+
+void end_control() {
+  if (!g_active.load(std::memory_order_relaxed)) return;
+  g_lock.lock();
+  g_ended.store(true, std::memory_order_relaxed);
+  for (std::uint32_t i = 0; i < g_thread_count; ++i) {
+    Thread& t = g_threads[i];
+    if (t.go.exchange(1, std::memory_order_release) == 0) futex_wake(t.go, 1);
+  }
+  g_lock.unlock();
+}
+
+}  // namespace nmz::native::preload

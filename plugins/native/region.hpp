@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+// The memory the native inspector shares with the controlled process (a
+// memfd inherited across exec): the inspector writes the scheduler's
+// parameters and a schedule to replay before the target starts; the
+// target's interposer writes its decisions and statistics as it goes. It is
+// shared memory rather than a file written at exit so that the decisions of
+// a run that crashes (abort, SIGSEGV: the failing runs one wants to replay)
+// survive it. Plain data only: both sides are built from this header.
+namespace nmz::native {
+
+inline constexpr std::uint32_t kRegionMagic = 0x4e5a4d4eU;  // "NMZN"
+inline constexpr std::uint32_t kRegionVersion = 1;
+inline constexpr const char* kRegionFdEnv = "NMZ_NATIVE_FD";
+inline constexpr const char* kMemfdName = "nmz-native";
+
+// Thread indices are recorded as 16-bit numbers.
+inline constexpr std::uint32_t kMaxThreads = 1024;
+inline constexpr std::size_t kReportSize = 8192;
+inline constexpr std::size_t kHeaderBytes = 16384;
+
+enum class PolicyKind : std::uint32_t { pct = 0, random_walk = 1 };
+
+struct RegionHeader {
+  std::uint32_t magic;
+  std::uint32_t version;
+
+  // Written by the inspector before the target starts.
+  PolicyKind policy;
+  std::uint32_t depth;
+  std::uint64_t seed;
+  std::uint64_t steps;  // PCT's k: the expected number of choice points
+  std::int64_t block_budget_ns;
+  std::uint32_t io_points;
+  std::int32_t deadlock_exit_code;
+  std::uint64_t replay_count;
+  std::uint64_t replay_capacity;
+  std::uint64_t record_capacity;
+
+  // Claimed (0 -> pid) by the first process of the tree that starts a
+  // second thread; only that process is controlled.
+  std::int32_t owner_pid;
+  std::uint32_t deadlocked;
+
+  // Written by the controlled process, under its scheduler lock.
+  std::uint64_t points;
+  std::uint64_t decisions;  // choice points (two or more threads could run)
+  std::uint64_t threads;
+  std::uint64_t steals;  // threads declared blocked outside a scheduling point
+  std::uint64_t divergences;  // replayed decisions that named a thread that could not run
+  char report[kReportSize];  // the deadlock report, NUL-terminated
+};
+static_assert(sizeof(RegionHeader) <= kHeaderBytes);
+
+// Layout: header, then replay_capacity uint16 thread indices to replay, then
+// record_capacity uint16 thread indices decided.
+inline constexpr std::size_t region_bytes(std::uint64_t replay_capacity, std::uint64_t record_capacity) {
+  return kHeaderBytes + 2 * static_cast<std::size_t>(replay_capacity + record_capacity);
+}
+inline std::uint16_t* replay_array(RegionHeader* header) {
+  return reinterpret_cast<std::uint16_t*>(reinterpret_cast<char*>(header) + kHeaderBytes);
+}
+inline std::uint16_t* record_array(RegionHeader* header) { return replay_array(header) + header->replay_capacity; }
+
+}  // namespace nmz::native
