@@ -53,13 +53,18 @@ void ChoicePolicy::on_yield(std::uint32_t index) {
 std::uint32_t ChoicePolicy::choose(const std::uint32_t* candidates, std::uint32_t count, std::int32_t current,
                                    std::uint64_t decision) {
   if (kind_ == PolicyKind::random_walk) {
-    std::uint32_t eligible[kMaxThreads];
-    std::uint32_t n = 0;
+    std::uint32_t eligible = 0;
+    for (std::uint32_t i = 0; i < count; ++i) eligible += yielded_[candidates[i]] ? 0 : 1;
+    bool avoid_yielded = eligible > 0;
+    std::uint64_t pick = next_random() % (avoid_yielded ? eligible : count);
+    std::uint32_t chosen = candidates[0];
     for (std::uint32_t i = 0; i < count; ++i) {
-      if (!yielded_[candidates[i]]) eligible[n++] = candidates[i];
+      if (avoid_yielded && yielded_[candidates[i]]) continue;
+      if (pick-- == 0) {
+        chosen = candidates[i];
+        break;
+      }
     }
-    const std::uint32_t* from = n > 0 ? eligible : candidates;
-    std::uint32_t chosen = from[next_random() % (n > 0 ? n : count)];
     yielded_[chosen] = false;
     return chosen;
   }

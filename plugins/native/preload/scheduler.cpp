@@ -248,8 +248,11 @@ bool enabled_locked(const Thread& t, std::int64_t now_ns) {
 
 // Hands the turn to the next thread (or to nobody, when every candidate is
 // outside control and one of them will come back).
+// Only used under g_lock (kept off the stack: threads may have small ones).
+std::uint32_t g_candidates[kMaxThreads];
+
 void schedule_locked(Thread* current) {
-  std::uint32_t candidates[kMaxThreads];
+  std::uint32_t* candidates = g_candidates;
   for (int round = 0;; ++round) {
     std::int64_t now_ns = g_timed_waiters > 0 ? monotonic_ns() : 0;
     std::uint32_t count = 0;

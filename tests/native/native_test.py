@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end tests of `nmz inspectors native` on real programs.
+
+usage: native_test.py CASE LOST_UPDATE ABBA_DEADLOCK COND_PIPE LOCK_HEAVY
+Every run has a time-out: a controller that hangs fails the test instead of
+wedging the suite.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+NMZ = os.environ["NMZ_BIN"]
+CASE = sys.argv[1]
+LOST_UPDATE, ABBA, COND_PIPE, LOCK_HEAVY = sys.argv[2:6]
+DEADLOCK_EXIT = 86
+# The number of choice points lost_update has (the run summary reports it):
+# PCT's k.
+LOST_UPDATE_STEPS = "12"
+
+
+def fail(message):
+    print("FAIL: " + message)
+    sys.exit(1)
+
+
+class Runner:
+    def __init__(self, workdir):
+        self.config = os.path.join(workdir, "config.toml")
+        with open(self.config, "w") as f:
+            f.write('explorePolicy = "dumb"\n')
+
+    def native(self, flags, command, timeout=60):
+        args = [NMZ, "inspectors", "native", "-autopilot", self.config] + flags + ["--"] + command
+        try:
+            return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            fail("timed out after %ds (the controller hung): %s" % (timeout, " ".join(args)))
+
+
+def failures(runner, flags_for_seed, command, seeds):
+    count = 0
+    for seed in seeds:
+        r = runner.native(flags_for_seed(seed), command)
+        if r.returncode not in (0, 1):
+            fail("unexpected exit status %d: %s" % (r.returncode, r.stderr))
+        count += r.returncode
+    return count
+
+
+def pct(depth):
+    return lambda seed: ["-policy", "pct", "-depth", str(depth), "-steps", LOST_UPDATE_STEPS, "-seed", str(seed)]
+
+
+def random_walk(seed):
+    return ["-policy", "random-walk", "-seed", str(seed)]
+
+
+def case_ordering(runner):
+    plain = sum(subprocess.run([LOST_UPDATE], capture_output=True, timeout=30).returncode for _ in range(100))
+    seeds = range(1, 41)
+    pct2 = failures(runner, pct(2), [LOST_UPDATE], seeds)
+    walk = failures(runner, random_walk, [LOST_UPDATE], seeds)
+    fixed = failures(runner, pct(2), [LOST_UPDATE, "--fixed"], range(1, 21)) + failures(
+        runner, random_walk, [LOST_UPDATE, "--fixed"], range(1, 21))
+    print("lost_update failures: plain %d/100, pct depth 2 %d/40, random-walk %d/40, fixed version %d/40" %
+          (plain, pct2, walk, fixed))
+    if pct2 < 4:
+        fail("pct depth 2 showed the bug in %d of 40 seeds, expected at least 10%%" % pct2)
+    if walk < 4:
+        fail("random-walk showed the bug in %d of 40 seeds, expected at least 10%%" % walk)
+    if pct2 / 40 <= plain / 100:
+        fail("pct (%d/40) is not better than plain runs (%d/100)" % (pct2, plain))
+    if fixed != 0:
+        fail("%d false failures on the fixed version" % fixed)
+
+
+def case_deadlock(runner):
+    for flags in (["-policy", "pct", "-seed", "1"], ["-policy", "random-walk", "-seed", "2"]):
+        r = runner.native(flags, [ABBA, "--always"], timeout=30)
+        if r.returncode != DEADLOCK_EXIT:
+            fail("expected exit status %d for the deadlock, got %d: %s" % (DEADLOCK_EXIT, r.returncode, r.stderr))
+        for needle in ("deadlock", "T1 (tid", "T2 (tid", "pthread_mutex_lock(0x", "held by T1", "held by T2",
+                       "waits for T1 to exit"):
+            if needle not in r.stderr:
+                fail("the deadlock report lacks %r:\n%s" % (needle, r.stderr))
+    r = runner.native(["-deadlock-exit", "3"], [ABBA, "--always"], timeout=30)
+    if r.returncode != 3:
+        fail("-deadlock-exit 3: got exit status %d" % r.returncode)
+    # The racy variant deadlocks only in some schedules; the others finish.
+    outcomes = {runner.native(["-policy", "random-walk", "-seed", str(s)], [ABBA], timeout=30).returncode
+                for s in range(1, 31)}
+    print("abba without handshake, random-walk seeds 1..30: exit statuses %s" % sorted(outcomes))
+    if not outcomes <= {0, DEADLOCK_EXIT} or outcomes != {0, DEADLOCK_EXIT}:
+        fail("expected both finished (0) and deadlocked (%d) runs, got %s" % (DEADLOCK_EXIT, sorted(outcomes)))
+
+
+def read_decisions(path):
+    with open(path) as f:
+        lines = f.read().splitlines()
+    if lines[0] != "# nmz native schedule 1":
+        fail("unexpected schedule file header %r" % lines[0])
+    header = dict(line.split(" ", 1) for line in lines[1:6])
+    decisions = " ".join(lines[6:]).split()
+    if int(header["decisions"]) != len(decisions):
+        fail("%s: header says %s decisions, file has %d" % (path, header["decisions"], len(decisions)))
+    return header, decisions
+
+
+def case_replay(runner):
+    work = os.path.dirname(runner.config)
+    recorded = os.path.join(work, "failing.schedule")
+    failing_seed = None
+    for seed in range(1, 200):
+        r = runner.native(pct(2)(seed) + ["-record", recorded], [LOST_UPDATE])
+        if r.returncode == 1:
+            failing_seed = seed
+            break
+    if failing_seed is None:
+        fail("no failing pct schedule in 200 seeds")
+    header, decisions = read_decisions(recorded)
+    if header["policy"] != "pct" or header["seed"] != str(failing_seed) or not decisions:
+        fail("recorded header %s does not describe the run" % header)
+    again = os.path.join(work, "again.schedule")
+    for _ in range(5):
+        r = runner.native(["-replay", recorded, "-record", again], [LOST_UPDATE])
+        if r.returncode != 1 or "lost update" not in r.stderr:
+            fail("replaying the failing schedule did not fail (exit %d): %s" % (r.returncode, r.stderr))
+        if read_decisions(again)[1] != decisions:
+            fail("the replayed run decided differently from the recorded one")
+    # Replay holds whatever seed the policy is given afterwards: the
+    # recorded decisions come first.
+    r = runner.native(["-replay", recorded, "-seed", str(failing_seed + 1000)], [LOST_UPDATE])
+    if r.returncode != 1 or "diverged" in r.stderr:
+        fail("replay with another seed did not reproduce the failure: %s" % r.stderr)
+    # A passing schedule replays as passing.
+    passing = os.path.join(work, "passing.schedule")
+    for seed in range(1, 200):
+        if runner.native(pct(2)(seed) + ["-record", passing], [LOST_UPDATE]).returncode == 0:
+            break
+    for _ in range(3):
+        if runner.native(["-replay", passing], [LOST_UPDATE]).returncode != 0:
+            fail("replaying a passing schedule failed")
+    # The same seed gives the same schedule (random-walk draws at every point).
+    first = os.path.join(work, "walk1.schedule")
+    second = os.path.join(work, "walk2.schedule")
+    runner.native(["-policy", "random-walk", "-seed", "99", "-record", first], [COND_PIPE])
+    runner.native(["-policy", "random-walk", "-seed", "99", "-record", second], [COND_PIPE])
+    if read_decisions(first) != read_decisions(second):
+        fail("random-walk with the same seed decided differently on a deterministic program")
+    # Bad schedule files are refused before anything runs.
+    r = runner.native(["-replay", os.path.join(work, "missing.schedule")], [LOST_UPDATE])
+    if r.returncode != 2 or "-replay" not in r.stderr or "missing.schedule" not in r.stderr:
+        fail("a missing -replay file: exit %d, %s" % (r.returncode, r.stderr))
+    broken = os.path.join(work, "broken.schedule")
+    with open(broken, "w") as f:
+        f.write("# nmz native schedule 1\npolicy pct\ndepth 2\nseed 1\nsteps 12\ndecisions 3\n0 1 x\n")
+    r = runner.native(["-replay", broken], [LOST_UPDATE])
+    if r.returncode != 2 or "broken.schedule:7" not in r.stderr or '"x"' not in r.stderr:
+        fail("a malformed -replay file: exit %d, %s" % (r.returncode, r.stderr))
+
+
+def case_cond_read(runner):
+    runs = [["-policy", "pct", "-seed", str(s)] for s in (1, 2, 3)]
+    runs += [["-policy", "random-walk", "-seed", str(s)] for s in (4, 5)]
+    runs += [["-io", "-policy", "pct", "-seed", "6"], ["-io", "-policy", "random-walk", "-seed", "7"]]
+    runs += [["-block-budget", "5ms", "-policy", "random-walk", "-seed", "8"]]
+    for flags in runs:
+        r = runner.native(flags, [COND_PIPE], timeout=60)
+        if r.returncode != 0:
+            fail("cond_pipe %s: exit %d: %s" % (" ".join(flags), r.returncode, r.stderr))
+        if not re.search(r"\d+ scheduling points", r.stderr):
+            fail("no run summary: %s" % r.stderr)
+
+
+def case_lock_heavy(runner):
+    r = runner.native(["-policy", "pct", "-seed", "1"], [LOCK_HEAVY, "4", "250000"], timeout=100)
+    if r.returncode != 0:
+        fail("lock_heavy under pct: exit %d: %s" % (r.returncode, r.stderr))
+    points = int(re.search(r"(\d+) scheduling points", r.stderr).group(1))
+    if points < 2000000:
+        fail("a million lock/unlock pairs gave only %d scheduling points" % points)
+    r = runner.native(["-policy", "random-walk", "-seed", "1"], [LOCK_HEAVY, "4", "10000"], timeout=100)
+    if r.returncode != 0:
+        fail("lock_heavy under random-walk: exit %d: %s" % (r.returncode, r.stderr))
+
+
+def case_exit_and_flags(runner):
+    r = runner.native([], ["sh", "-c", "exit 7"])
+    if r.returncode != 7:
+        fail("exit status 7 was not passed through: %d" % r.returncode)
+    if "started no second thread" not in r.stderr:
+        fail("a single-threaded command should be reported as not scheduled: %s" % r.stderr)
+    r = runner.native([], ["sh", "-c", "kill -TERM $$"])
+    if r.returncode != 128 + 15:
+        fail("a command killed by SIGTERM should give 143, got %d" % r.returncode)
+    r = runner.native(["-policy", "pct"], [LOST_UPDATE, "--fixed"])
+    if r.returncode != 0:
+        fail("fixed lost_update failed: %s" % r.stderr)
+    bad = [
+        (["-policy", "fifo"], "-policy"),
+        (["-depth", "0"], "-depth"),
+        (["-steps", "0"], "-steps"),
+        (["-seed", "-3"], "-seed"),
+        (["-block-budget", "0s"], "-block-budget"),
+        (["-deadlock-exit", "300"], "-deadlock-exit"),
+        (["-preload", "/nonexistent/lib.so"], "-preload"),
+        (["-record", "/nonexistent/dir/x"], "-record"),
+        (["-nosuchflag"], "nosuchflag"),
+    ]
+    for flags, needle in bad:
+        r = runner.native(flags, [LOST_UPDATE])
+        if r.returncode != 2 or needle not in r.stderr:
+            fail("flags %s: expected exit 2 naming %s, got %d: %s" % (flags, needle, r.returncode, r.stderr))
+    r = subprocess.run([NMZ, "inspectors", "native", "-autopilot", runner.config], capture_output=True, text=True,
+                       timeout=30)
+    if r.returncode != 2 or "no command" not in r.stderr:
+        fail("no command: expected exit 2, got %d: %s" % (r.returncode, r.stderr))
+    r = runner.native([], ["/nonexistent/program"])
+    if r.returncode == 0 or "/nonexistent/program" not in r.stderr:
+        fail("a missing program: exit %d: %s" % (r.returncode, r.stderr))
+
+
+CASES = {
+    "ordering": case_ordering,
+    "deadlock": case_deadlock,
+    "replay": case_replay,
+    "cond-read": case_cond_read,
+    "lock-heavy": case_lock_heavy,
+    "exit-and-flags": case_exit_and_flags,
+}
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory(prefix="nmz-native-test-") as workdir:
+        CASES[CASE](Runner(workdir))
+    print("ok")
