@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -217,6 +218,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
 
     const char* inherited = std::getenv("LD_PRELOAD");
     std::string ld_preload = preload_ + (inherited != nullptr && *inherited != '\0' ? ":" + std::string(inherited) : "");
+    auto started = std::chrono::steady_clock::now();
     auto pid = nmz::native::start_target(
         command_, {"LD_PRELOAD=" + ld_preload, std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(region->fd())},
         region->fd());
@@ -226,6 +228,8 @@ class NativeInspector final : public nmz::sdk::Inspector {
                        " steps " + std::to_string(schedule_.steps) + " seed " + std::to_string(schedule_.seed) +
                        (replay_.empty() ? "" : ", replaying " + std::to_string(replay_.size()) + " decisions"));
     int exit_code = nmz::native::wait_target(*pid, stop_fd_, kStopGraceMs);
+    auto elapsed_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
 
     bool deadlocked = header->deadlocked != 0;
     std::string report(header->report, strnlen(header->report, nmz::native::kReportSize));
@@ -237,7 +241,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
     summary << nmz::native::policy_name(schedule_.policy) << " depth " << schedule_.depth << " seed " << schedule_.seed
             << ": " << header->points << " scheduling points, " << header->decisions << " choice points, "
             << header->threads << " threads, " << header->steals << " blocked outside a point, exit status "
-            << exit_code;
+            << exit_code << " after " << elapsed_us / 1000 << "." << (elapsed_us % 1000) / 100 << " ms";
     if (header->owner_pid == 0) {
       host.logger().info(command_[0] + " started no second thread: nothing was scheduled");
     } else {

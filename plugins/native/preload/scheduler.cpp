@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "scheduler.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -57,6 +58,13 @@ std::uint32_t g_waiters = 0;  // threads with a Wait other than none
 std::uint64_t g_grants = 0;
 std::uint64_t g_watched_grants = ~0ULL;
 std::int64_t g_watched_since_ns = 0;
+// One waiting thread at a time (the watcher) checks for a stalled holder
+// often; the others wake rarely, so many parked threads cost little.
+std::atomic<std::int32_t> g_watcher{-1};
+constexpr std::int64_t kWatchSliceNs = 1000000;
+// A holder found asleep in the kernel (not at a point) for this long is
+// blocked there: no need to wait for the whole budget.
+constexpr std::int64_t kKernelBlockNs = 2000000;
 
 thread_local Thread* tls_self __attribute__((tls_model("initial-exec"))) = nullptr;
 
@@ -306,8 +314,28 @@ void schedule_locked(Thread* current) {
   }
 }
 
+// Whether the thread sleeps in the kernel (state S or D in
+// /proc/self/task/TID/stat): the holder is not at a point, so it is blocked
+// in a call we do not model. Raw syscalls: read() may be our own wrapper.
+bool asleep_in_kernel(pid_t tid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
+  if (fd < 0) return false;
+  char buffer[256];
+  long n = syscall(SYS_read, fd, buffer, sizeof buffer - 1);
+  syscall(SYS_close, fd);
+  if (n <= 0) return false;
+  buffer[n] = '\0';
+  // "tid (comm) S ...": comm may contain spaces and parentheses.
+  const char* close_paren = std::strrchr(buffer, ')');
+  if (close_paren == nullptr || close_paren[1] != ' ') return false;
+  return close_paren[2] == 'S' || close_paren[2] == 'D';
+}
+
 // Steals the turn from a holder that has not reached a point within the
-// budget, or restarts scheduling when nobody holds it.
+// budget (or sleeps in the kernel), or restarts scheduling when nobody
+// holds it.
 void check_stall() {
   g_lock.lock();
   if (!g_ended.load(std::memory_order_relaxed)) {
@@ -319,7 +347,8 @@ void check_stall() {
       if (holder.state != State::running || g_watched_grants != g_grants) {
         g_watched_grants = g_grants;
         g_watched_since_ns = now_ns;
-      } else if (now_ns - g_watched_since_ns >= g_region->block_budget_ns) {
+      } else if (now_ns - g_watched_since_ns >= g_region->block_budget_ns ||
+                 (now_ns - g_watched_since_ns >= kKernelBlockNs && asleep_in_kernel(holder.tid))) {
         holder.state = State::detached;
         ++g_region->steals;
         g_turn = -1;
@@ -331,13 +360,22 @@ void check_stall() {
 }
 
 void await_turn(Thread* t) {
+  // The other waiters look four times per budget, so a stall is seen within
+  // 1.25 budgets even when the watcher is busy.
   const std::int64_t budget = g_region->block_budget_ns;
-  timespec slice{static_cast<time_t>(budget / 1000000000), static_cast<long>(budget % 1000000000)};
+  const std::int64_t idle_ns = budget / 4 > kWatchSliceNs ? budget / 4 : kWatchSliceNs;
+  const auto me = static_cast<std::int32_t>(t->index);
   while (t->go.load(std::memory_order_acquire) == 0) {
+    std::int32_t none = -1;
+    bool watching = g_watcher.load(std::memory_order_relaxed) == me || g_watcher.compare_exchange_strong(none, me);
+    std::int64_t slice_ns = watching ? kWatchSliceNs : idle_ns;
+    timespec slice{static_cast<time_t>(slice_ns / 1000000000), static_cast<long>(slice_ns % 1000000000)};
     futex_wait(t->go, 0, &slice);
     if (t->go.load(std::memory_order_acquire) != 0) break;
     check_stall();
   }
+  std::int32_t still_me = me;
+  g_watcher.compare_exchange_strong(still_me, -1);
   g_lock.lock();
   if (t->state == State::granted) {
     t->state = State::running;
