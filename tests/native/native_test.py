@@ -223,7 +223,55 @@ def case_exit_and_flags(runner):
         fail("a missing program: exit %d: %s" % (r.returncode, r.stderr))
 
 
+def case_policies(runner):
+    """The orchestrator-side pct and random-walk policies, loaded by the real host."""
+    work = os.path.dirname(runner.config)
+    r = subprocess.run([NMZ, "plugins", "list"], capture_output=True, text=True, timeout=30)
+    for name in ("pct", "random-walk", "native"):
+        if not re.search(r"^%s\s" % re.escape(name), r.stdout, re.M):
+            fail("nmz plugins list lacks %s:\n%s" % (name, r.stdout))
+    for text, needle in (('depth = 0', "explorePolicyParam.depth"), ('steps = -1', "explorePolicyParam.steps"),
+                         ('interval = "soon"', "explorePolicyParam.interval")):
+        bad = os.path.join(work, "bad.toml")
+        with open(bad, "w") as f:
+            f.write('explorePolicy = "pct"\n[explorePolicyParam]\n%s\n' % text)
+        r = subprocess.run([NMZ, "inspectors", "native", "-autopilot", bad, "--", LOST_UPDATE], capture_output=True,
+                           text=True, timeout=30)
+        if r.returncode != 2 or needle not in r.stderr:
+            fail("%s: expected exit 2 naming %s, got %d: %s" % (text, needle, r.returncode, r.stderr))
+    for policy in ("pct", "random-walk"):
+        good = os.path.join(work, policy + ".toml")
+        with open(good, "w") as f:
+            f.write('explorePolicy = "%s"\n[explorePolicyParam]\ninterval = "1ms"\n' % policy)
+        r = subprocess.run([NMZ, "inspectors", "native", "-autopilot", good, "--", LOST_UPDATE, "--fixed"],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0 or 'explore policy "%s"' % policy not in r.stderr:
+            fail("a run under the %s policy: exit %d: %s" % (policy, r.returncode, r.stderr))
+
+
+def case_steps_file(runner):
+    work = os.path.dirname(runner.config)
+    steps = os.path.join(work, "k")
+    r = runner.native(["-steps-file", steps, "-seed", "1"], [COND_PIPE])
+    if r.returncode != 0 or "steps 50 " not in r.stderr:
+        fail("first run with a new -steps-file should use the default k: %s" % r.stderr)
+    with open(steps) as f:
+        learned = int(f.read())
+    if learned < 100:
+        fail("-steps-file stored %d steps for a run with hundreds of choice points" % learned)
+    r = runner.native(["-steps-file", steps, "-seed", "1"], [COND_PIPE])
+    if "steps %d " % learned not in r.stderr:
+        fail("the second run did not use the stored k %d: %s" % (learned, r.stderr))
+    with open(steps, "w") as f:
+        f.write("many\n")
+    r = runner.native(["-steps-file", steps], [COND_PIPE])
+    if r.returncode != 2 or "-steps-file" not in r.stderr or "many" not in r.stderr:
+        fail("a corrupt -steps-file: exit %d: %s" % (r.returncode, r.stderr))
+
+
 CASES = {
+    "policies": case_policies,
+    "steps-file": case_steps_file,
     "ordering": case_ordering,
     "deadlock": case_deadlock,
     "replay": case_replay,
