@@ -227,7 +227,8 @@ class NativeInspector final : public nmz::sdk::Inspector {
                        nmz::native::policy_name(schedule_.policy) + " depth " + std::to_string(schedule_.depth) +
                        " steps " + std::to_string(schedule_.steps) + " seed " + std::to_string(schedule_.seed) +
                        (replay_.empty() ? "" : ", replaying " + std::to_string(replay_.size()) + " decisions"));
-    int exit_code = nmz::native::wait_target(*pid, stop_fd_, kStopGraceMs);
+    nmz::native::TargetExit exit = nmz::native::wait_target(*pid, stop_fd_, kStopGraceMs);
+    int exit_code = exit.status;
     auto elapsed_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
 
@@ -241,7 +242,8 @@ class NativeInspector final : public nmz::sdk::Inspector {
     summary << nmz::native::policy_name(schedule_.policy) << " depth " << schedule_.depth << " seed " << schedule_.seed
             << ": " << header->points << " scheduling points, " << header->decisions << " choice points, "
             << header->threads << " threads, " << header->steals << " blocked outside a point, exit status "
-            << exit_code << " after " << elapsed_us / 1000 << "." << (elapsed_us % 1000) / 100 << " ms";
+            << exit_code << " after " << elapsed_us / 1000 << "." << (elapsed_us % 1000) / 100 << " ms (cpu "
+            << static_cast<long>(exit.cpu_ms * 10) / 10.0 << " ms)";
     if (header->owner_pid == 0) {
       host.logger().info(command_[0] + " started no second thread: nothing was scheduled");
     } else {

@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,7 +60,7 @@ sdk::Result<pid_t> start_target(const std::vector<std::string>& argv, const std:
   return pid;
 }
 
-int wait_target(pid_t pid, int stop_fd, int grace_ms) {
+TargetExit wait_target(pid_t pid, int stop_fd, int grace_ms) {
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   bool stopping = false;
   while (pidfd >= 0) {
@@ -78,12 +79,16 @@ int wait_target(pid_t pid, int stop_fd, int grace_ms) {
   }
   if (pidfd >= 0) close(pidfd);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return 127;
+  rusage usage{};
+  TargetExit result;
+  while (wait4(pid, &status, 0, &usage) < 0) {
+    if (errno != EINTR) return result;
   }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 127;
+  result.cpu_ms = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+                  (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
+  if (WIFEXITED(status)) result.status = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.status = 128 + WTERMSIG(status);
+  return result;
 }
 
 }  // namespace nmz::native

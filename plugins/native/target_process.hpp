@@ -18,9 +18,13 @@ namespace nmz::native {
 sdk::Result<pid_t> start_target(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
                                 int inherit_fd);
 
-// Waits for the target to exit and returns its shell-style status (the exit
-// code, or 128 + the signal that killed it). When `stop_fd` becomes
-// readable first, the target gets SIGTERM, and SIGKILL `grace_ms` later.
-int wait_target(pid_t pid, int stop_fd, int grace_ms);
+struct TargetExit {
+  int status = 127;  // shell-style: the exit code, or 128 + the signal that killed it
+  double cpu_ms = 0;  // user + system time of the target (its waited-for children included)
+};
+
+// Waits for the target to exit. When `stop_fd` becomes readable first, the
+// target gets SIGTERM, and SIGKILL `grace_ms` later.
+TargetExit wait_target(pid_t pid, int stop_fd, int grace_ms);
 
 }  // namespace nmz::native

@@ -50,6 +50,13 @@ void ChoicePolicy::on_yield(std::uint32_t index) {
   }
 }
 
+bool ChoicePolicy::is_change_point(std::uint64_t decision) const {
+  for (std::uint32_t i = 0; i < change_count_; ++i) {
+    if (change_steps_[i] == decision) return true;
+  }
+  return false;
+}
+
 std::uint32_t ChoicePolicy::choose(const std::uint32_t* candidates, std::uint32_t count, std::int32_t current,
                                    std::uint64_t decision) {
   if (kind_ == PolicyKind::random_walk) {

@@ -31,6 +31,10 @@ class ChoicePolicy {
   std::uint32_t choose(const std::uint32_t* candidates, std::uint32_t count, std::int32_t current,
                        std::uint64_t decision);
 
+  // Whether choice point `decision` changes a priority (PCT): the answer
+  // may then differ from the previous one even if nothing else changed.
+  [[nodiscard]] bool is_change_point(std::uint64_t decision) const;
+
  private:
   std::uint64_t next_random();
 

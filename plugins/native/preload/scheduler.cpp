@@ -35,6 +35,12 @@ struct Thread {
   pthread_t handle{};
   bool has_handle = false;
   pid_t tid = 0;
+  // The fast path: while g_epoch stays at fast_epoch, nothing that could
+  // change the policy's answer has happened since this thread was last
+  // chosen to continue, so its next point gives the same answer without the
+  // lock. fast_choice: whether that answer was a choice point.
+  std::uint64_t fast_epoch = ~0ULL;
+  bool fast_choice = false;
 };
 
 namespace {
@@ -51,11 +57,24 @@ ChoicePolicy g_policy;
 std::uint64_t g_probe_points = ~0ULL;  // points count when the last retry round began
 std::uint64_t g_wait_sequence = 0;
 std::uint64_t g_replay_position = 0;
-std::uint32_t g_timed_waiters = 0;
-std::uint32_t g_waiters = 0;  // threads with a Wait other than none
+// Written under g_lock, read without it by the fast path.
+std::atomic<std::uint32_t> g_timed_waiters{0};
+std::atomic<std::uint32_t> g_waiters{0};  // threads with a Wait other than none
+// Waiters per bucket of waited-for object (a counting filter): a release of
+// an object whose bucket is empty wakes nobody, which the fast path needs to
+// know without scanning the threads.
+constexpr std::uint32_t kWaitBuckets = 64;
+std::atomic<std::uint32_t> g_wait_buckets[kWaitBuckets];
+std::atomic<std::uint32_t>& wait_bucket(const void* object) {
+  auto address = reinterpret_cast<std::uintptr_t>(object);
+  return g_wait_buckets[(address >> 3) % kWaitBuckets];
+}
+// Bumped by every change of scheduling state except "the holder continues".
+std::atomic<std::uint64_t> g_epoch{0};
+bool g_fast_path = false;  // PCT and nothing to replay
 // Stall detection without a clock read per point: every grant bumps
 // g_grants; a holder is stalled when the count has not moved for a budget.
-std::uint64_t g_grants = 0;
+std::atomic<std::uint64_t> g_grants{0};
 std::uint64_t g_watched_grants = ~0ULL;
 std::int64_t g_watched_since_ns = 0;
 // One waiting thread at a time (the watcher) checks for a stalled holder
@@ -80,6 +99,25 @@ class ErrnoGuard {
  private:
   int saved_;
 };
+
+// The region's counters are also bumped by the fast path, outside g_lock.
+std::uint64_t bump(std::uint64_t& counter) { return __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED); }
+std::uint64_t load(const std::uint64_t& counter) { return __atomic_load_n(&counter, __ATOMIC_RELAXED); }
+// The fast path's increment: no locked instruction. It races only with a
+// slow path of a thread outside control (a detached one coming back), where
+// losing one count is harmless.
+std::uint64_t bump_unlocked(std::uint64_t& counter) {
+  std::uint64_t value = __atomic_load_n(&counter, __ATOMIC_RELAXED) + 1;
+  __atomic_store_n(&counter, value, __ATOMIC_RELAXED);
+  return value;
+}
+
+// Takes g_lock for a change of scheduling state (which ends every thread's
+// fast path).
+void lock_state() {
+  g_lock.lock();
+  g_epoch.fetch_add(1, std::memory_order_release);
+}
 
 void write_stderr(const char* text) { syscall(SYS_write, 2, text, std::strlen(text)); }
 
@@ -121,6 +159,8 @@ __attribute__((destructor)) void release_at_exit() { end_control(); }
 void fork_child() {
   // Only the forking thread exists in the child; the scheduler's state
   // describes the parent. The child runs uncontrolled.
+  detail::g_control_on.store(false, std::memory_order_relaxed);
+  detail::tls_controlled = false;
   g_active.store(false, std::memory_order_relaxed);
   g_ended.store(true, std::memory_order_relaxed);
   g_claim_tried = true;
@@ -143,12 +183,13 @@ Thread* allocate_locked() {
 void clear_wait_locked(Thread& t) {
   if (t.deadline_ns != kNoDeadline) --g_timed_waiters;
   --g_waiters;
+  wait_bucket(t.wait_object).fetch_sub(1, std::memory_order_relaxed);
   t.wait = Wait::none;
 }
 
 void grant_locked(Thread* t) {
   g_turn = static_cast<std::int32_t>(t->index);
-  ++g_grants;
+  g_grants.fetch_add(1, std::memory_order_relaxed);
   if (t->wait != Wait::none) {
     // Chosen only because its deadline passed.
     t->timed_out = true;
@@ -278,7 +319,7 @@ void schedule_locked(Thread* current) {
       return;
     }
     if (count > 1) {
-      std::uint64_t decision = ++g_region->decisions;
+      std::uint64_t decision = bump(g_region->decisions);
       std::int32_t current_index = current != nullptr ? static_cast<std::int32_t>(current->index) : -1;
       std::uint32_t chosen = g_policy.choose(candidates, count, current_index, decision);
       chosen = replayed_choice_locked(candidates, count, chosen);
@@ -302,11 +343,11 @@ void schedule_locked(Thread* current) {
       grant_locked(earliest);
       return;
     }
-    if (g_thread_count == 0 || round > 0 || g_region->points == g_probe_points) report_deadlock_locked();
+    if (g_thread_count == 0 || round > 0 || load(g_region->points) == g_probe_points) report_deadlock_locked();
     // A lock or semaphore may have been released where we could not see it
     // (by an exited thread's destructors, another process): every such
     // waiter tries once more before this counts as a deadlock.
-    g_probe_points = g_region->points;
+    g_probe_points = load(g_region->points);
     for (std::uint32_t i = 0; i < g_thread_count; ++i) {
       Thread& t = g_threads[i];
       if (t.state == State::paused && (t.wait == Wait::lock || t.wait == Wait::sem)) clear_wait_locked(t);
@@ -340,15 +381,18 @@ void check_stall() {
   g_lock.lock();
   if (!g_ended.load(std::memory_order_relaxed)) {
     if (g_turn < 0) {
+      g_epoch.fetch_add(1, std::memory_order_release);
       schedule_locked(nullptr);
     } else {
       Thread& holder = g_threads[g_turn];
       std::int64_t now_ns = monotonic_ns();
-      if (holder.state != State::running || g_watched_grants != g_grants) {
-        g_watched_grants = g_grants;
+      std::uint64_t grants = g_grants.load(std::memory_order_relaxed);
+      if (holder.state != State::running || g_watched_grants != grants) {
+        g_watched_grants = grants;
         g_watched_since_ns = now_ns;
       } else if (now_ns - g_watched_since_ns >= g_region->block_budget_ns ||
                  (now_ns - g_watched_since_ns >= kKernelBlockNs && asleep_in_kernel(holder.tid))) {
+        g_epoch.fetch_add(1, std::memory_order_release);
         holder.state = State::detached;
         ++g_region->steals;
         g_turn = -1;
@@ -376,7 +420,7 @@ void await_turn(Thread* t) {
   }
   std::int32_t still_me = me;
   g_watcher.compare_exchange_strong(still_me, -1);
-  g_lock.lock();
+  lock_state();
   if (t->state == State::granted) {
     t->state = State::running;
   }
@@ -390,8 +434,9 @@ void await_turn(Thread* t) {
   }
 }
 
-void release_locked(Wait reason, const void* object, bool all) {
-  if (g_waiters == 0) return;
+bool release_locked(Wait reason, const void* object, bool all) {
+  if (g_waiters.load(std::memory_order_relaxed) == 0) return false;
+  bool released = false;
   Thread* first = nullptr;
   for (std::uint32_t i = 0; i < g_thread_count; ++i) {
     Thread& t = g_threads[i];
@@ -401,8 +446,10 @@ void release_locked(Wait reason, const void* object, bool all) {
       continue;
     }
     clear_wait_locked(t);
+    released = true;
   }
   if (first != nullptr) clear_wait_locked(*first);
+  return released || first != nullptr;
 }
 
 // The caller arrives at a point, already marked paused: it keeps or passes
@@ -427,15 +474,15 @@ void set_wait_locked(Thread* self, Wait reason, const void* object, std::int64_t
   self->wait_sequence = ++g_wait_sequence;
   if (deadline_ns != kNoDeadline) ++g_timed_waiters;
   ++g_waiters;
+  wait_bucket(object).fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
 
-bool controlled() {
-  if (!g_active.load(std::memory_order_relaxed) || g_ended.load(std::memory_order_relaxed)) return false;
-  Thread* self = tls_self;
-  return self != nullptr && self->state != State::exited;
-}
+namespace detail {
+std::atomic<bool> g_control_on{false};
+__thread bool tls_controlled __attribute__((tls_model("initial-exec"))) = false;
+}  // namespace detail
 
 bool io_points_enabled() { return g_region != nullptr && g_region->io_points != 0; }
 
@@ -449,7 +496,8 @@ void claim() {
   }
   pthread_atfork(nullptr, nullptr, &fork_child);
   g_policy.configure(g_region->policy, g_region->depth, g_region->seed, g_region->steps);
-  g_lock.lock();
+  g_fast_path = g_region->policy == PolicyKind::pct && g_region->replay_count == 0;
+  lock_state();
   Thread* main_thread = allocate_locked();
   main_thread->tid = static_cast<pid_t>(syscall(SYS_gettid));
   main_thread->handle = pthread_self();
@@ -458,31 +506,77 @@ void claim() {
   main_thread->go.store(1, std::memory_order_relaxed);
   g_turn = 0;
   tls_self = main_thread;
+  detail::tls_controlled = true;
   g_lock.unlock();
   g_active.store(true, std::memory_order_release);
+  detail::g_control_on.store(true, std::memory_order_release);
 }
 
+namespace {
+
+bool continue_fast(Thread* self, Op op, const void* object, Wait released) {
+  if (!g_fast_path || op == Op::yield || op == Op::sleep) return false;
+  if (released != Wait::none && wait_bucket(object).load(std::memory_order_relaxed) != 0) return false;
+  if (g_epoch.load(std::memory_order_acquire) != self->fast_epoch) return false;
+  // A timed wait can end without any event: only the full path looks at clocks.
+  if (g_timed_waiters.load(std::memory_order_relaxed) != 0) return false;
+  if (self->fast_choice) {
+    if (g_policy.is_change_point(load(g_region->decisions) + 1)) return false;
+    std::uint64_t decision = bump_unlocked(g_region->decisions);
+    if (decision <= g_region->record_capacity) record_array(g_region)[decision - 1] = static_cast<std::uint16_t>(self->index);
+  }
+  bump_unlocked(g_region->points);
+  g_grants.store(g_grants.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  self->op = op;
+  return true;
+}
+
+}  // namespace
+
 void point(Op op, const void* object, Wait released, bool release_all) {
-  ErrnoGuard keep_errno;
   Thread* self = tls_self;
+  if (continue_fast(self, op, object, released)) {
+    self->object = object;
+    return;
+  }
+  ErrnoGuard keep_errno;
   g_lock.lock();
   if (g_ended.load(std::memory_order_relaxed)) {
     g_lock.unlock();
     return;
   }
-  ++g_region->points;
-  if (released != Wait::none) release_locked(released, object, release_all);
+  bump(g_region->points);
+  bool changed = op == Op::yield || op == Op::sleep || g_turn != static_cast<std::int32_t>(self->index);
+  if (released != Wait::none && release_locked(released, object, release_all)) changed = true;
   if (op == Op::yield || op == Op::sleep) g_policy.on_yield(self->index);
   self->op = op;
   self->object = object;
   self->state = State::paused;
-  arrive_locked_and_wait(self);
+  self->go.store(0, std::memory_order_relaxed);
+  std::uint64_t decisions_before = load(g_region->decisions);
+  if (g_turn < 0 || g_turn == static_cast<std::int32_t>(self->index)) schedule_locked(self);
+  if (self->state == State::granted) {
+    self->state = State::running;
+    std::uint64_t decision = load(g_region->decisions);
+    bool choice = decision != decisions_before;
+    if (!changed && !(choice && g_policy.is_change_point(decision))) {
+      self->fast_epoch = g_epoch.load(std::memory_order_relaxed);
+      self->fast_choice = choice;
+    } else {
+      g_epoch.fetch_add(1, std::memory_order_release);
+    }
+    g_lock.unlock();
+    return;
+  }
+  g_epoch.fetch_add(1, std::memory_order_release);
+  g_lock.unlock();
+  await_turn(self);
 }
 
 Woken block(Op op, Wait reason, const void* object, std::int64_t deadline_ns, RetryFn retry) {
   ErrnoGuard keep_errno;
   Thread* self = tls_self;
-  g_lock.lock();
+  lock_state();
   if (g_ended.load(std::memory_order_relaxed)) {
     g_lock.unlock();
     return Woken::released;
@@ -501,7 +595,7 @@ Woken block(Op op, Wait reason, const void* object, std::int64_t deadline_ns, Re
 void prepare_cond_wait(const void* cond, std::int64_t deadline_ns) {
   ErrnoGuard keep_errno;
   Thread* self = tls_self;
-  g_lock.lock();
+  lock_state();
   self->op = Op::cond_wait;
   set_wait_locked(self, Wait::cond, cond, deadline_ns);
   g_lock.unlock();
@@ -510,7 +604,7 @@ void prepare_cond_wait(const void* cond, std::int64_t deadline_ns) {
 bool finish_cond_wait(const void* mutex) {
   ErrnoGuard keep_errno;
   Thread* self = tls_self;
-  g_lock.lock();
+  lock_state();
   release_locked(Wait::lock, mutex, true);
   if (g_ended.load(std::memory_order_relaxed)) {
     g_lock.unlock();
@@ -525,7 +619,7 @@ void detach(Op op, const void* object) {
   ErrnoGuard keep_errno;
   point(op, object);
   Thread* self = tls_self;
-  g_lock.lock();
+  lock_state();
   if (!g_ended.load(std::memory_order_relaxed)) {
     self->state = State::detached;
     if (g_turn == static_cast<std::int32_t>(self->index)) {
@@ -539,7 +633,7 @@ void detach(Op op, const void* object) {
 void rejoin(const void* object) { point(Op::resume, object); }
 
 Thread* new_thread() {
-  g_lock.lock();
+  lock_state();
   Thread* t = g_ended.load(std::memory_order_relaxed) ? nullptr : allocate_locked();
   g_lock.unlock();
   if (t == nullptr && !g_ended.load(std::memory_order_relaxed)) {
@@ -549,13 +643,13 @@ Thread* new_thread() {
 }
 
 void thread_create_failed(Thread* thread) {
-  g_lock.lock();
+  lock_state();
   thread->state = State::exited;
   g_lock.unlock();
 }
 
 void set_handle(Thread* thread, pthread_t handle) {
-  g_lock.lock();
+  lock_state();
   thread->handle = handle;
   thread->has_handle = true;
   g_lock.unlock();
@@ -565,6 +659,7 @@ void thread_started(Thread* thread) {
   ErrnoGuard keep_errno;
   thread->tid = static_cast<pid_t>(syscall(SYS_gettid));
   tls_self = thread;
+  detail::tls_controlled = true;
   await_turn(thread);
 }
 
@@ -572,13 +667,14 @@ void thread_finished() {
   ErrnoGuard keep_errno;
   Thread* self = tls_self;
   if (self == nullptr || !g_active.load(std::memory_order_relaxed)) return;
-  g_lock.lock();
+  lock_state();
   if (self->state == State::exited) {
     g_lock.unlock();
     return;
   }
-  ++g_region->points;
+  bump(g_region->points);
   self->state = State::exited;
+  detail::tls_controlled = false;
   release_locked(Wait::join, self, true);
   if (!g_ended.load(std::memory_order_relaxed) && g_turn == static_cast<std::int32_t>(self->index)) {
     g_turn = -1;
@@ -589,7 +685,7 @@ void thread_finished() {
 
 Thread* find_thread(pthread_t handle) {
   Thread* found = nullptr;
-  g_lock.lock();
+  lock_state();
   for (std::uint32_t i = 0; i < g_thread_count && found == nullptr; ++i) {
     if (g_threads[i].has_handle && pthread_equal(g_threads[i].handle, handle)) found = &g_threads[i];
   }
@@ -599,7 +695,7 @@ Thread* find_thread(pthread_t handle) {
 
 void release(Wait reason, const void* object, bool all) {
   if (!g_active.load(std::memory_order_relaxed)) return;
-  g_lock.lock();
+  lock_state();
   release_locked(reason, object, all);
   g_lock.unlock();
 }
@@ -608,8 +704,9 @@ bool join_target_exited(const void* thread) { return static_cast<const Thread*>(
 
 void end_control() {
   if (!g_active.load(std::memory_order_relaxed)) return;
-  g_lock.lock();
+  lock_state();
   g_ended.store(true, std::memory_order_relaxed);
+  detail::g_control_on.store(false, std::memory_order_relaxed);
   for (std::uint32_t i = 0; i < g_thread_count; ++i) {
     Thread& t = g_threads[i];
     if (t.go.exchange(1, std::memory_order_release) == 0) futex_wake(t.go, 1);

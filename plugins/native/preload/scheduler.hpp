@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <cstdint>
 
 // The controlled scheduler: between two scheduling points exactly one thread
@@ -55,9 +56,18 @@ struct Thread;
 // No deadline: wait until released.
 inline constexpr std::int64_t kNoDeadline = INT64_MAX;
 
-// True when the calling thread is under control (the process claimed the
-// region, control has not ended, and this thread is known and alive).
-bool controlled();
+namespace detail {
+// The process claimed the region and control has not ended.
+extern std::atomic<bool> g_control_on;
+// The calling thread is known to the scheduler and alive.
+extern __thread bool tls_controlled __attribute__((tls_model("initial-exec")));
+}  // namespace detail
+
+// True when the calling thread is under control. Inline: every wrapped call
+// asks first.
+inline bool controlled() {
+  return detail::g_control_on.load(std::memory_order_relaxed) && detail::tls_controlled;
+}
 
 // Turns this process into the controlled one, if the inspector's region is
 // there and no other process of the tree took it. Called before the first
