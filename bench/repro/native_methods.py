@@ -40,7 +40,7 @@ def parse_args(argv):
             i += 2
         elif arg in ("-extra", "--extra"):
             name, command = argv[i + 1].split("=", 1)
-            extra.append((name, ["sh", "-c", command], 0))
+            extra.append((name, ["sh", "-c", command], 0, []))
             i += 2
         else:
             build = arg
@@ -53,12 +53,14 @@ NMZ = os.path.join(BUILD, "core", "nmz")
 PROGRAMS = os.path.join(BUILD, "tests", "native")
 PLAIN_TIMEOUT = 10  # a plain run of a deadlocking program hangs: count it as a failure
 
-# name, command, expected exit status of a correct run
+# name, command, expected exit status of a correct run, extra inspector flags
 TARGETS = [
-    ("lost_update", [os.path.join(PROGRAMS, "native_lost_update")], 0),
-    ("lost_update --fixed", [os.path.join(PROGRAMS, "native_lost_update"), "--fixed"], 0),
-    ("abba_deadlock", [os.path.join(PROGRAMS, "native_abba_deadlock")], 0),
-    ("cond_pipe", [os.path.join(PROGRAMS, "native_cond_pipe")], 0),
+    ("lost_update", [os.path.join(PROGRAMS, "native_lost_update")], 0, []),
+    ("lost_update --fixed", [os.path.join(PROGRAMS, "native_lost_update"), "--fixed"], 0, []),
+    ("abba_deadlock", [os.path.join(PROGRAMS, "native_abba_deadlock")], 0, []),
+    ("cond_pipe", [os.path.join(PROGRAMS, "native_cond_pipe")], 0, []),
+    ("racy_counter", [os.path.join(PROGRAMS, "native_racy_counter")], 0, []),
+    ("racy_counter -tsan", [os.path.join(PROGRAMS, "native_racy_counter")], 0, ["-tsan"]),
 ] + EXTRA
 
 METHODS = [
@@ -83,9 +85,9 @@ def timed(args, timeout=120):
         return None, "", "", time.monotonic() - start
 
 
-def choice_points(config, command):
+def choice_points(config, command, extra_flags):
     """PCT's k for this target: the choice points of one controlled run."""
-    _, _, err, _ = timed(nmz_command(config, ["-policy", "pct", "-seed", "1"], command))
+    _, _, err, _ = timed(nmz_command(config, extra_flags + ["-policy", "pct", "-seed", "1"], command))
     m = re.search(r"(\d+) choice points", err)
     return max(1, int(m.group(1))) if m else 50
 
@@ -104,10 +106,13 @@ def main():
               "(a deadlock report or a plain hang counts)\n" % RUNS)
         print("%-22s %-12s %10s %6s %10s %10s %9s" % ("target", "method", "failures", "rate", "ms/run", "target ms",
                                                      "slowdown"))
-        for name, command, good in TARGETS:
+        for name, command, good, extra_flags in TARGETS:
             if ONLY and name.split()[0] not in ONLY:
                 continue
-            steps = choice_points(config, command)
+            if not os.path.exists(command[0]) and command[0] != "sh":
+                print("%-22s (not built)" % name)
+                continue
+            steps = choice_points(config, command, extra_flags)
             plain_ms = None
             for method, flags in METHODS:
                 failures = 0
@@ -118,7 +123,7 @@ def main():
                         code, _, _, elapsed = timed(command, timeout=PLAIN_TIMEOUT)
                         target_elapsed = elapsed
                     else:
-                        args = flags + ["-steps", str(steps), "-seed", str(seed)]
+                        args = extra_flags + flags + ["-steps", str(steps), "-seed", str(seed)]
                         code, _, err, elapsed = timed(nmz_command(config, args, command))
                         m = re.search(r"after ([0-9.]+) ms", err)
                         target_elapsed = float(m.group(1)) / 1000 if m else elapsed
@@ -137,25 +142,29 @@ def main():
 
 def lock_heavy(config):
     program = os.path.join(PROGRAMS, "native_lock_heavy")
-    print("\nlock_heavy: threaded section only (elapsed_ms printed by the program), median of 5")
+    print("\nlock_heavy: threaded section only (printed by the program), median of 5; the machine's load "
+          "inflates wall time, CPU time is the steadier measure")
     for threads, iterations in ((4, 500000), (4, 50000)):
         args = [program, str(threads), str(iterations), "--time"]
         plain = None
         for method, flags in METHODS:
             if method == "random-walk" and iterations > 50000:
                 continue  # a thread switch at nearly every point: measured on the smaller size
-            samples = []
+            walls = []
+            cpus = []
             for seed in (1, 2, 3, 4, 5):
                 command = args if flags is None else nmz_command(config, flags + ["-seed", str(seed)], args)
                 code, out, err, _ = timed(command, timeout=600)
-                m = re.search(r"elapsed_ms ([0-9.]+)", out)
+                m = re.search(r"elapsed_ms ([0-9.]+) cpu_ms ([0-9.]+)", out)
                 if code != 0 or not m:
                     sys.exit("lock_heavy failed under %s: exit %s %s" % (method, code, err[-500:]))
-                samples.append(float(m.group(1)))
-            ms = sorted(samples)[2]
-            plain = ms if plain is None else plain
-            print("  %d threads x %d lock/unlock  %-12s %10.1f ms %8.1fx" % (threads, iterations, method, ms,
-                                                                             ms / plain))
+                walls.append(float(m.group(1)))
+                cpus.append(float(m.group(2)))
+            wall = sorted(walls)[2]
+            cpu = sorted(cpus)[2]
+            plain = (wall, cpu) if plain is None else plain
+            print("  %d threads x %6d lock/unlock  %-12s wall %8.1f ms %7.1fx   cpu %8.1f ms %7.1fx" %
+                  (threads, iterations, method, wall, wall / plain[0], cpu, cpu / plain[1]))
 
 
 if __name__ == "__main__":

@@ -128,6 +128,9 @@ class NativeInspector final : public nmz::sdk::Inspector {
     flags.add_duration("block-budget", &budget,
                        "a running thread that reaches no scheduling point for this long is treated as blocked");
     flags.add_bool("io", &io_points_, "make read/write/send/recv/connect/accept scheduling points too");
+    flags.add_bool("tsan", &memory_points_,
+                   "make every memory access a scheduling point (programs compiled with -fsanitize=thread and "
+                   "linked against the interposer)");
     flags.add_int("deadlock-exit", &deadlock_exit, "exit status when a deadlock is detected (1..255)");
     flags.add_string("preload", &preload_, "the interposer library (default: found next to this plugin)");
     if (auto status = flags.parse(settings.args); !status) return status;
@@ -212,6 +215,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
     header->steps = schedule_.steps;
     header->block_budget_ns = budget_.count();
     header->io_points = io_points_ ? 1 : 0;
+    header->memory_points = memory_points_ ? 1 : 0;
     header->deadlock_exit_code = deadlock_exit_;
     header->replay_count = replay_.size();
     std::copy(replay_.begin(), replay_.end(), nmz::native::replay_array(header));
@@ -314,6 +318,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
   std::string preload_;
   std::chrono::nanoseconds budget_{0};
   bool io_points_ = false;
+  bool memory_points_ = false;
   int deadlock_exit_ = 86;
 };
 

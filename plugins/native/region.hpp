@@ -14,7 +14,7 @@
 namespace nmz::native {
 
 inline constexpr std::uint32_t kRegionMagic = 0x4e5a4d4eU;  // "NMZN"
-inline constexpr std::uint32_t kRegionVersion = 1;
+inline constexpr std::uint32_t kRegionVersion = 2;
 inline constexpr const char* kRegionFdEnv = "NMZ_NATIVE_FD";
 inline constexpr const char* kMemfdName = "nmz-native";
 
@@ -37,6 +37,10 @@ struct RegionHeader {
   std::int64_t block_budget_ns;
   std::uint32_t io_points;
   std::int32_t deadlock_exit_code;
+  // Memory accesses reported by -fsanitize=thread instrumentation are
+  // scheduling points too.
+  std::uint32_t memory_points;
+  std::uint32_t reserved;
   std::uint64_t replay_count;
   std::uint64_t replay_capacity;
   std::uint64_t record_capacity;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """End-to-end tests of `nmz inspectors native` on real programs.
 
-usage: native_test.py CASE LOST_UPDATE ABBA_DEADLOCK COND_PIPE LOCK_HEAVY
+usage: native_test.py CASE LOST_UPDATE ABBA_DEADLOCK COND_PIPE LOCK_HEAVY [RACY_COUNTER]
 Every run has a time-out: a controller that hangs fails the test instead of
 wedging the suite.
 """
@@ -15,6 +15,7 @@ import tempfile
 NMZ = os.environ["NMZ_BIN"]
 CASE = sys.argv[1]
 LOST_UPDATE, ABBA, COND_PIPE, LOCK_HEAVY = sys.argv[2:6]
+RACY_COUNTER = sys.argv[6] if len(sys.argv) > 6 else None  # not built in sanitizer builds
 DEADLOCK_EXIT = 86
 # The number of choice points lost_update has (the run summary reports it):
 # PCT's k.
@@ -269,7 +270,35 @@ def case_steps_file(runner):
         fail("a corrupt -steps-file: exit %d: %s" % (r.returncode, r.stderr))
 
 
+def case_tsan(runner):
+    """Memory accesses as scheduling points (-tsan) on a lock-free data race."""
+    if RACY_COUNTER is None:
+        print("racy_counter is not built in sanitizer builds")
+        sys.exit(77)
+    plain = sum(subprocess.run([RACY_COUNTER], capture_output=True, timeout=30).returncode for _ in range(100))
+    r = runner.native(["-tsan", "-seed", "1"], [RACY_COUNTER])
+    steps = re.search(r"(\d+) choice points", r.stderr)
+    if r.returncode not in (0, 1) or not steps:
+        fail("racy_counter under -tsan: exit %d: %s" % (r.returncode, r.stderr))
+    k = steps.group(1)
+    # Depth 3: the first thread must be preempted between its load and its
+    # store, and the second one created and run before it resumes.
+    seeds = range(1, 61)
+    sync_only = failures(runner, lambda s: ["-policy", "pct", "-depth", "3", "-steps", k, "-seed", str(s)],
+                         [RACY_COUNTER], seeds)
+    memory = failures(runner, lambda s: ["-tsan", "-policy", "pct", "-depth", "3", "-steps", k, "-seed", str(s)],
+                      [RACY_COUNTER], seeds)
+    walk = failures(runner, lambda s: ["-tsan", "-policy", "random-walk", "-seed", str(s)], [RACY_COUNTER], seeds)
+    print("racy_counter failures: plain %d/100, pct d=3 at sync points only %d/60, with -tsan: pct d=3 %d/60 "
+          "(k=%s), random-walk %d/60" % (plain, sync_only, memory, k, walk))
+    if sync_only != 0:
+        fail("without memory points the two increments cannot interleave, yet %d runs failed" % sync_only)
+    if memory < 6 or walk < 6:
+        fail("-tsan should expose the race in at least 10%% of runs: pct %d/60, random-walk %d/60" % (memory, walk))
+
+
 CASES = {
+    "tsan": case_tsan,
     "policies": case_policies,
     "steps-file": case_steps_file,
     "ordering": case_ordering,

@@ -222,6 +222,7 @@ const char* op_name(Op op) {
     case Op::yield: return "sched_yield";
     case Op::sleep: return "sleep";
     case Op::io: return "I/O call";
+    case Op::memory_access: return "memory access";
     case Op::resume: return "resume";
   }
   return "?";
@@ -485,6 +486,7 @@ __thread bool tls_controlled __attribute__((tls_model("initial-exec"))) = false;
 }  // namespace detail
 
 bool io_points_enabled() { return g_region != nullptr && g_region->io_points != 0; }
+bool memory_points_enabled() { return g_region != nullptr && g_region->memory_points != 0; }
 
 void claim() {
   if (g_claim_tried || g_region == nullptr) return;

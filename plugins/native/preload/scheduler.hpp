@@ -45,6 +45,7 @@ enum class Op : std::uint8_t {
   yield,
   sleep,
   io,
+  memory_access,
   resume,
 };
 
@@ -115,8 +116,10 @@ void thread_finished();               // in the child, after it
 Thread* find_thread(pthread_t handle);
 bool join_target_exited(const void* thread);  // RetryFn for Wait::join
 
-// The I/O calls are scheduling points only when the inspector asked.
+// The I/O calls and the memory accesses of programs built with
+// -fsanitize=thread are scheduling points only when the inspector asked.
 bool io_points_enabled();
+bool memory_points_enabled();
 
 // Ends control (process exit, fork child): every waiting thread runs free.
 void end_control();
