@@ -30,8 +30,7 @@ def fail(message):
 class Runner:
     def __init__(self, workdir):
         self.config = os.path.join(workdir, "config.toml")
-        with open(self.config, "w") as f:
-            f.write('explorePolicy = "dumb"\n')
+        write_file(self.config, 'explorePolicy = "dumb"\n')
 
     def native(self, flags, command, timeout=60):
         args = [NMZ, "inspectors", "native", "-autopilot", self.config] + flags + ["--"] + command
@@ -39,6 +38,17 @@ class Runner:
             return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             fail("timed out after %ds (the controller hung): %s" % (timeout, " ".join(args)))
+
+
+def expect_refused(result, needles, what):
+    """Bad input: exit status 2 and a message naming what is wrong."""
+    if result.returncode != 2 or any(needle not in result.stderr for needle in needles):
+        fail("%s: expected exit 2 naming %s, got %d: %s" % (what, needles, result.returncode, result.stderr))
+
+
+def write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def failures(runner, flags_for_seed, command, seeds):
@@ -152,15 +162,12 @@ def case_replay(runner):
     if read_decisions(first) != read_decisions(second):
         fail("random-walk with the same seed decided differently on a deterministic program")
     # Bad schedule files are refused before anything runs.
-    r = runner.native(["-replay", os.path.join(work, "missing.schedule")], [LOST_UPDATE])
-    if r.returncode != 2 or "-replay" not in r.stderr or "missing.schedule" not in r.stderr:
-        fail("a missing -replay file: exit %d, %s" % (r.returncode, r.stderr))
+    expect_refused(runner.native(["-replay", os.path.join(work, "missing.schedule")], [LOST_UPDATE]),
+                   ["-replay", "missing.schedule"], "a missing -replay file")
     broken = os.path.join(work, "broken.schedule")
-    with open(broken, "w") as f:
-        f.write("# nmz native schedule 1\npolicy pct\ndepth 2\nseed 1\nsteps 12\ndecisions 3\n0 1 x\n")
-    r = runner.native(["-replay", broken], [LOST_UPDATE])
-    if r.returncode != 2 or "broken.schedule:7" not in r.stderr or '"x"' not in r.stderr:
-        fail("a malformed -replay file: exit %d, %s" % (r.returncode, r.stderr))
+    write_file(broken, "# nmz native schedule 1\npolicy pct\ndepth 2\nseed 1\nsteps 12\ndecisions 3\n0 1 x\n")
+    expect_refused(runner.native(["-replay", broken], [LOST_UPDATE]), ["broken.schedule:7", '"x"'],
+                   "a malformed -replay file")
 
 
 def case_cond_read(runner):
@@ -212,13 +219,9 @@ def case_exit_and_flags(runner):
         (["-nosuchflag"], "nosuchflag"),
     ]
     for flags, needle in bad:
-        r = runner.native(flags, [LOST_UPDATE])
-        if r.returncode != 2 or needle not in r.stderr:
-            fail("flags %s: expected exit 2 naming %s, got %d: %s" % (flags, needle, r.returncode, r.stderr))
-    r = subprocess.run([NMZ, "inspectors", "native", "-autopilot", runner.config], capture_output=True, text=True,
-                       timeout=30)
-    if r.returncode != 2 or "no command" not in r.stderr:
-        fail("no command: expected exit 2, got %d: %s" % (r.returncode, r.stderr))
+        expect_refused(runner.native(flags, [LOST_UPDATE]), [needle], "flags %s" % flags)
+    expect_refused(subprocess.run([NMZ, "inspectors", "native", "-autopilot", runner.config], capture_output=True,
+                                  text=True, timeout=30), ["no command"], "no command")
     r = runner.native([], ["/nonexistent/program"])
     if r.returncode == 0 or "/nonexistent/program" not in r.stderr:
         fail("a missing program: exit %d: %s" % (r.returncode, r.stderr))
@@ -234,16 +237,12 @@ def case_policies(runner):
     for text, needle in (('depth = 0', "explorePolicyParam.depth"), ('steps = -1', "explorePolicyParam.steps"),
                          ('interval = "soon"', "explorePolicyParam.interval")):
         bad = os.path.join(work, "bad.toml")
-        with open(bad, "w") as f:
-            f.write('explorePolicy = "pct"\n[explorePolicyParam]\n%s\n' % text)
-        r = subprocess.run([NMZ, "inspectors", "native", "-autopilot", bad, "--", LOST_UPDATE], capture_output=True,
-                           text=True, timeout=30)
-        if r.returncode != 2 or needle not in r.stderr:
-            fail("%s: expected exit 2 naming %s, got %d: %s" % (text, needle, r.returncode, r.stderr))
+        write_file(bad, 'explorePolicy = "pct"\n[explorePolicyParam]\n%s\n' % text)
+        expect_refused(subprocess.run([NMZ, "inspectors", "native", "-autopilot", bad, "--", LOST_UPDATE],
+                                      capture_output=True, text=True, timeout=30), [needle], text)
     for policy in ("pct", "random-walk"):
         good = os.path.join(work, policy + ".toml")
-        with open(good, "w") as f:
-            f.write('explorePolicy = "%s"\n[explorePolicyParam]\ninterval = "1ms"\n' % policy)
+        write_file(good, 'explorePolicy = "%s"\n[explorePolicyParam]\ninterval = "1ms"\n' % policy)
         r = subprocess.run([NMZ, "inspectors", "native", "-autopilot", good, "--", LOST_UPDATE, "--fixed"],
                            capture_output=True, text=True, timeout=30)
         if r.returncode != 0 or 'explore policy "%s"' % policy not in r.stderr:
@@ -263,11 +262,8 @@ def case_steps_file(runner):
     r = runner.native(["-steps-file", steps, "-seed", "1"], [COND_PIPE])
     if "steps %d " % learned not in r.stderr:
         fail("the second run did not use the stored k %d: %s" % (learned, r.stderr))
-    with open(steps, "w") as f:
-        f.write("many\n")
-    r = runner.native(["-steps-file", steps], [COND_PIPE])
-    if r.returncode != 2 or "-steps-file" not in r.stderr or "many" not in r.stderr:
-        fail("a corrupt -steps-file: exit %d: %s" % (r.returncode, r.stderr))
+    write_file(steps, "many\n")
+    expect_refused(runner.native(["-steps-file", steps], [COND_PIPE]), ["-steps-file", "many"], "a corrupt -steps-file")
 
 
 def case_tsan(runner):

@@ -77,11 +77,7 @@ NMZ_EXPORT int sem_trywait(sem_t* s) {
 
 NMZ_EXPORT int sem_post(sem_t* s) {
   int rc = real().sem_post(s);
-  if (controlled()) {
-    point(Op::sem_post, s, Wait::sem, true);
-  } else {
-    release(Wait::sem, s, true);
-  }
+  after_release(Op::sem_post, s, Wait::sem, true);
   return rc;
 }
 

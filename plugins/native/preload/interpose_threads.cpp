@@ -161,11 +161,7 @@ NMZ_EXPORT int pthread_mutex_trylock(pthread_mutex_t* m) {
 
 NMZ_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) {
   int rc = real().mutex_unlock(m);
-  if (controlled()) {
-    point(Op::mutex_unlock, m, Wait::lock, true);
-  } else {
-    release(Wait::lock, m, true);
-  }
+  after_release(Op::mutex_unlock, m, Wait::lock, true);
   return rc;
 }
 
@@ -188,21 +184,13 @@ NMZ_EXPORT int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clo
 
 NMZ_EXPORT int pthread_cond_signal(pthread_cond_t* c) {
   int rc = real().cond_signal(c);
-  if (controlled()) {
-    point(Op::cond_signal, c, Wait::cond, false);
-  } else {
-    release(Wait::cond, c, false);
-  }
+  after_release(Op::cond_signal, c, Wait::cond, false);
   return rc;
 }
 
 NMZ_EXPORT int pthread_cond_broadcast(pthread_cond_t* c) {
   int rc = real().cond_broadcast(c);
-  if (controlled()) {
-    point(Op::cond_broadcast, c, Wait::cond, true);
-  } else {
-    release(Wait::cond, c, true);
-  }
+  after_release(Op::cond_broadcast, c, Wait::cond, true);
   return rc;
 }
 
@@ -230,11 +218,7 @@ NMZ_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t* rw) {
 
 NMZ_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t* rw) {
   int rc = real().rw_unlock(rw);
-  if (controlled()) {
-    point(Op::rwlock_unlock, rw, Wait::lock, true);
-  } else {
-    release(Wait::lock, rw, true);
-  }
+  after_release(Op::rwlock_unlock, rw, Wait::lock, true);
   return rc;
 }
 
@@ -246,11 +230,7 @@ NMZ_EXPORT int pthread_spin_lock(pthread_spinlock_t* s) {
 
 NMZ_EXPORT int pthread_spin_unlock(pthread_spinlock_t* s) {
   int rc = real().spin_unlock(s);
-  if (controlled()) {
-    point(Op::spin_unlock, address(s), Wait::lock, true);
-  } else {
-    release(Wait::lock, address(s), true);
-  }
+  after_release(Op::spin_unlock, address(s), Wait::lock, true);
   return rc;
 }
 

@@ -95,6 +95,16 @@ Woken block(Op op, Wait reason, const void* object, std::int64_t deadline_ns, Re
 // by threads that are not controlled.
 void release(Wait reason, const void* object, bool all);
 
+// After the caller really released `object`: a scheduling point that wakes
+// its waiters, or for a thread outside control the wake-up alone.
+inline void after_release(Op op, const void* object, Wait reason, bool all) {
+  if (controlled()) {
+    point(op, object, reason, all);
+  } else {
+    release(reason, object, all);
+  }
+}
+
 // Condition waits in two steps, so that the thread is registered as a
 // waiter before it really unlocks the mutex.
 void prepare_cond_wait(const void* cond, std::int64_t deadline_ns);
