@@ -81,9 +81,12 @@ std::int64_t g_watched_since_ns = 0;
 // often; the others wake rarely, so many parked threads cost little.
 std::atomic<std::int32_t> g_watcher{-1};
 constexpr std::int64_t kWatchSliceNs = 1000000;
-// A holder found asleep in the kernel (not at a point) for this long is
-// blocked there: no need to wait for the whole budget.
+// A holder found asleep in the kernel (not at a point) at two looks, this
+// long after its last point, is blocked there: no need to wait for the whole
+// budget. Two looks, because one may catch it waiting for g_lock, which the
+// looking thread holds.
 constexpr std::int64_t kKernelBlockNs = 2000000;
+int g_asleep_looks = 0;
 
 thread_local Thread* tls_self __attribute__((tls_model("initial-exec"))) = nullptr;
 
@@ -380,26 +383,34 @@ bool asleep_in_kernel(pid_t tid) {
 // holds it.
 void check_stall() {
   g_lock.lock();
-  if (!g_ended.load(std::memory_order_relaxed)) {
-    if (g_turn < 0) {
-      g_epoch.fetch_add(1, std::memory_order_release);
-      schedule_locked(nullptr);
-    } else {
-      Thread& holder = g_threads[g_turn];
-      std::int64_t now_ns = monotonic_ns();
-      std::uint64_t grants = g_grants.load(std::memory_order_relaxed);
-      if (holder.state != State::running || g_watched_grants != grants) {
-        g_watched_grants = grants;
-        g_watched_since_ns = now_ns;
-      } else if (now_ns - g_watched_since_ns >= g_region->block_budget_ns ||
-                 (now_ns - g_watched_since_ns >= kKernelBlockNs && asleep_in_kernel(holder.tid))) {
-        g_epoch.fetch_add(1, std::memory_order_release);
-        holder.state = State::detached;
-        ++g_region->steals;
-        g_turn = -1;
-        schedule_locked(nullptr);
-      }
-    }
+  if (g_ended.load(std::memory_order_relaxed)) {
+    g_lock.unlock();
+    return;
+  }
+  if (g_turn < 0) {
+    g_epoch.fetch_add(1, std::memory_order_release);
+    schedule_locked(nullptr);
+    g_lock.unlock();
+    return;
+  }
+  Thread& holder = g_threads[g_turn];
+  std::int64_t now_ns = monotonic_ns();
+  std::uint64_t grants = g_grants.load(std::memory_order_relaxed);
+  if (holder.state != State::running || g_watched_grants != grants) {
+    g_watched_grants = grants;
+    g_watched_since_ns = now_ns;
+    g_asleep_looks = 0;
+    g_lock.unlock();
+    return;
+  }
+  std::int64_t quiet_ns = now_ns - g_watched_since_ns;
+  if (quiet_ns >= kKernelBlockNs) g_asleep_looks = asleep_in_kernel(holder.tid) ? g_asleep_looks + 1 : 0;
+  if (quiet_ns >= g_region->block_budget_ns || g_asleep_looks >= 2) {
+    g_epoch.fetch_add(1, std::memory_order_release);
+    holder.state = State::detached;
+    ++g_region->steals;
+    g_turn = -1;
+    schedule_locked(nullptr);
   }
   g_lock.unlock();
 }
