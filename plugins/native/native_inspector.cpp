@@ -26,6 +26,7 @@
 #include <nmz/sdk/plugin.hpp>
 #include <nmz/sdk/signal.hpp>
 
+#include "ops.hpp"
 #include "preload_locator.hpp"
 #include "region_mapping.hpp"
 #include "schedule_file.hpp"
@@ -40,6 +41,7 @@ using nmz::sdk::Status;
 constexpr const char* kCommand = "nmz inspectors native";
 constexpr std::uint64_t kRecordCapacity = std::uint64_t{1} << 24;  // decisions kept for -record
 constexpr int kStopGraceMs = 5000;
+constexpr std::int64_t kMaxEvents = 10000000;
 
 std::string json_string(std::string_view text) {
   std::string out = "\"";
@@ -117,6 +119,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
     std::string seed;
     std::chrono::nanoseconds budget = std::chrono::milliseconds(50);
     std::int64_t deadlock_exit = 86;
+    std::int64_t events_flag = 0;
     flags.add_string("policy", &policy, "pct or random-walk");
     flags.add_int("depth", &depth, "PCT depth d (1..64): d-1 priority change points");
     flags.add_int("steps", &steps, "PCT's k: expected number of choice points in a run (see the run summary)");
@@ -132,6 +135,8 @@ class NativeInspector final : public nmz::sdk::Inspector {
                    "make every memory access a scheduling point (programs compiled with -fsanitize=thread and "
                    "linked against the interposer)");
     flags.add_int("deadlock-exit", &deadlock_exit, "exit status when a deadlock is detected (1..255)");
+    flags.add_int("events", &events_flag,
+                  "after the run, report up to N scheduling points as CFunctionEvents (slower: no fast path)");
     flags.add_string("preload", &preload_, "the interposer library (default: found next to this plugin)");
     if (auto status = flags.parse(settings.args); !status) return status;
     auto invalid = [](const std::string& what) { return Status::invalid(std::string(kCommand) + ": " + what); };
@@ -181,6 +186,10 @@ class NativeInspector final : public nmz::sdk::Inspector {
       return invalid("flag -deadlock-exit: expected 1..255, got " + std::to_string(deadlock_exit));
     }
     deadlock_exit_ = static_cast<int>(deadlock_exit);
+    if (events_flag < 0 || events_flag > kMaxEvents) {
+      return invalid("flag -events: expected 0.." + std::to_string(kMaxEvents) + ", got " + std::to_string(events_flag));
+    }
+    events_ = static_cast<std::uint64_t>(events_flag);
     if (!record_path_.empty()) {
       std::filesystem::path dir = std::filesystem::absolute(record_path_).parent_path();
       if (access(dir.c_str(), W_OK) != 0) {
@@ -205,7 +214,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
   }
 
   Outcome run_target(nmz::sdk::InspectorHost& host) {
-    auto created = nmz::native::RegionMapping::create(replay_.size(), kRecordCapacity);
+    auto created = nmz::native::RegionMapping::create(replay_.size(), kRecordCapacity, events_);
     if (!created) return {created.status(), 1};
     std::unique_ptr<nmz::native::RegionMapping> region = std::move(*created);
     nmz::native::RegionHeader* header = region->header();
@@ -258,6 +267,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
                          " recorded decisions named a thread that could not run at that point");
     }
     finish_files(host, *header);
+    submit_points(host, *header);
     submit_summary(host, *header, exit_code, report);
     return {Status::ok(), exit_code};
   }
@@ -284,6 +294,34 @@ class NativeInspector final : public nmz::sdk::Inspector {
       if (std::rename(temp.c_str(), steps_file_.c_str()) != 0) {
         host.logger().error("-steps-file: cannot write " + steps_file_ + ": " + std::strerror(errno));
         std::remove(temp.c_str());
+      }
+    }
+  }
+
+  // -events: the logged points, after the run, as non-deferred events (the
+  // target did not wait for them; the policy decided in the target).
+  void submit_points(nmz::sdk::InspectorHost& host, nmz::native::RegionHeader& header) {
+    std::uint64_t count = std::min(header.events_count, header.events_capacity);
+    if (header.events_count > count) {
+      host.logger().warn("-events: reporting the first " + std::to_string(count) + " of " +
+                         std::to_string(header.events_count) + " scheduling points");
+    }
+    const nmz::native::PointRecord* points = nmz::native::events_array(&header);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const auto& p = points[i];
+      const char* function = nmz::native::op_name(static_cast<nmz::native::Op>(p.op));
+      std::string thread = "T" + std::to_string(p.thread);
+      std::string object = p.object_id == 0 ? std::string() : "o" + std::to_string(p.object_id);
+      char address[32];
+      std::snprintf(address, sizeof address, "0x%llx", static_cast<unsigned long long>(p.address));
+      std::string option = "{\"function\":" + json_string(function) + ",\"thread\":" + json_string(thread) +
+                           ",\"object\":" + json_string(object) + ",\"address\":" + json_string(address) +
+                           ",\"blocked\":" + (p.blocked != 0 ? "true" : "false") + ",\"index\":" + std::to_string(i) + "}";
+      auto event = nmz::sdk::make_event(std::string(host.entity_id()), nmz::sdk::event_class::c_function, false,
+                                        std::move(option), std::string(function) + ":" + thread + ":" + object);
+      if (auto status = host.submit(std::move(event)); !status) {
+        host.logger().warn("-events: stopped after " + std::to_string(i) + " events: " + status.message());
+        return;
       }
     }
   }
@@ -320,6 +358,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
   bool io_points_ = false;
   bool memory_points_ = false;
   int deadlock_exit_ = 86;
+  std::uint64_t events_ = 0;
 };
 
 void register_components(nmz::sdk::Registrar& registrar) {

@@ -14,7 +14,7 @@
 namespace nmz::native {
 
 inline constexpr std::uint32_t kRegionMagic = 0x4e5a4d4eU;  // "NMZN"
-inline constexpr std::uint32_t kRegionVersion = 2;
+inline constexpr std::uint32_t kRegionVersion = 3;
 inline constexpr const char* kRegionFdEnv = "NMZ_NATIVE_FD";
 inline constexpr const char* kMemfdName = "nmz-native";
 
@@ -44,6 +44,7 @@ struct RegionHeader {
   std::uint64_t replay_count;
   std::uint64_t replay_capacity;
   std::uint64_t record_capacity;
+  std::uint64_t events_capacity;  // points to log for -events (0: none)
 
   // Claimed (0 -> pid) by the first process of the tree that starts a
   // second thread; only that process is controlled.
@@ -56,18 +57,39 @@ struct RegionHeader {
   std::uint64_t threads;
   std::uint64_t steals;  // threads declared blocked outside a scheduling point
   std::uint64_t divergences;  // replayed decisions that named a thread that could not run
+  std::uint64_t events_count;  // points logged (may exceed events_capacity)
   char report[kReportSize];  // the deadlock report, NUL-terminated
 };
 static_assert(sizeof(RegionHeader) <= kHeaderBytes);
 
-// Layout: header, then replay_capacity uint16 thread indices to replay, then
-// record_capacity uint16 thread indices decided.
-inline constexpr std::size_t region_bytes(std::uint64_t replay_capacity, std::uint64_t record_capacity) {
-  return kHeaderBytes + 2 * static_cast<std::size_t>(replay_capacity + record_capacity);
+// One scheduling point, logged for -events. `object_id` numbers the objects
+// in the order the run first used them (0: none), which, unlike addresses,
+// is the same in every run of a deterministic program.
+struct PointRecord {
+  std::uint64_t address;
+  std::uint32_t object_id;
+  std::uint16_t thread;
+  std::uint8_t op;
+  std::uint8_t blocked;  // 1: the thread could not proceed and waits on the object
+};
+
+// Layout: header, then replay_capacity uint16 thread indices to replay,
+// record_capacity uint16 thread indices decided, and (8-aligned)
+// events_capacity PointRecords.
+inline constexpr std::size_t events_offset(std::uint64_t replay_capacity, std::uint64_t record_capacity) {
+  return (kHeaderBytes + 2 * static_cast<std::size_t>(replay_capacity + record_capacity) + 7) / 8 * 8;
+}
+inline constexpr std::size_t region_bytes(std::uint64_t replay_capacity, std::uint64_t record_capacity,
+                                          std::uint64_t events_capacity) {
+  return events_offset(replay_capacity, record_capacity) + sizeof(PointRecord) * events_capacity;
 }
 inline std::uint16_t* replay_array(RegionHeader* header) {
   return reinterpret_cast<std::uint16_t*>(reinterpret_cast<char*>(header) + kHeaderBytes);
 }
 inline std::uint16_t* record_array(RegionHeader* header) { return replay_array(header) + header->replay_capacity; }
+inline PointRecord* events_array(RegionHeader* header) {
+  return reinterpret_cast<PointRecord*>(reinterpret_cast<char*>(header) +
+                                        events_offset(header->replay_capacity, header->record_capacity));
+}
 
 }  // namespace nmz::native

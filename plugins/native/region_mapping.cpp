@@ -10,14 +10,15 @@
 namespace nmz::native {
 
 sdk::Result<std::unique_ptr<RegionMapping>> RegionMapping::create(std::uint64_t replay_capacity,
-                                                                  std::uint64_t record_capacity) {
+                                                                  std::uint64_t record_capacity,
+                                                                  std::uint64_t events_capacity) {
   auto failed = [](const char* what) {
     return sdk::Status::error(sdk::StatusCode::unavailable,
                               std::string("cannot create the shared region: ") + what + ": " + std::strerror(errno));
   };
   int fd = memfd_create(kMemfdName, MFD_CLOEXEC);
   if (fd < 0) return failed("memfd_create");
-  std::size_t size = region_bytes(replay_capacity, record_capacity);
+  std::size_t size = region_bytes(replay_capacity, record_capacity, events_capacity);
   if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
     auto status = failed("ftruncate");
     close(fd);
@@ -34,6 +35,7 @@ sdk::Result<std::unique_ptr<RegionMapping>> RegionMapping::create(std::uint64_t 
   header->version = kRegionVersion;
   header->replay_capacity = replay_capacity;
   header->record_capacity = record_capacity;
+  header->events_capacity = events_capacity;
   return std::unique_ptr<RegionMapping>(new RegionMapping(fd, header, size));
 }
 

@@ -17,7 +17,8 @@ namespace nmz::native {
 class RegionMapping {
  public:
   static sdk::Result<std::unique_ptr<RegionMapping>> create(std::uint64_t replay_capacity,
-                                                            std::uint64_t record_capacity);
+                                                            std::uint64_t record_capacity,
+                                                            std::uint64_t events_capacity);
   RegionMapping(const RegionMapping&) = delete;
   RegionMapping& operator=(const RegionMapping&) = delete;
   ~RegionMapping();

@@ -293,7 +293,32 @@ def case_tsan(runner):
         fail("-tsan should expose the race in at least 10%% of runs: pct %d/60, random-walk %d/60" % (memory, walk))
 
 
+def case_events(runner):
+    """-events: the run's scheduling points reach the orchestrator as CFunctionEvents."""
+    env = dict(os.environ, NMZ_DEBUG="1")
+
+    def run(limit):
+        args = [NMZ, "inspectors", "native", "-autopilot", runner.config, "-events", str(limit), "-seed", "7",
+                "--", ABBA, "--always"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=30, env=env)
+        if r.returncode != DEADLOCK_EXIT:
+            fail("-events run: exit %d: %s" % (r.returncode, r.stderr))
+        return r.stderr.count("for CFunctionEvent"), int(re.search(r"(\d+) scheduling points", r.stderr).group(1)), r
+
+    events, points, _ = run(1000)
+    if events < points + 1:
+        fail("-events 1000: %d events reached the orchestrator for %d points (plus the summary)" % (events, points))
+    again, _, _ = run(1000)
+    if again != events:
+        fail("the same seed gave %d events, then %d" % (events, again))
+    capped, _, r = run(5)
+    if capped != 6 or "reporting the first 5 of" not in r.stderr:
+        fail("-events 5: expected 5 points and the summary, got %d events: %s" % (capped, r.stderr))
+    expect_refused(runner.native(["-events", "-1"], [LOST_UPDATE]), ["-events"], "-events -1")
+
+
 CASES = {
+    "events": case_events,
     "tsan": case_tsan,
     "policies": case_policies,
     "steps-file": case_steps_file,

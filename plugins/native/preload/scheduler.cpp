@@ -148,7 +148,8 @@ __attribute__((constructor)) void attach_region() {
   if (mapping == MAP_FAILED) return;
   auto* header = static_cast<RegionHeader*>(mapping);
   if (header->magic != kRegionMagic || header->version != kRegionVersion ||
-      region_bytes(header->replay_capacity, header->record_capacity) > static_cast<std::size_t>(st.st_size)) {
+      region_bytes(header->replay_capacity, header->record_capacity, header->events_capacity) >
+          static_cast<std::size_t>(st.st_size)) {
     munmap(mapping, static_cast<std::size_t>(st.st_size));
     return;
   }
@@ -201,34 +202,6 @@ void grant_locked(Thread* t) {
   t->state = State::granted;
   t->go.store(1, std::memory_order_release);
   if (t != tls_self) futex_wake(t->go, 1);
-}
-
-const char* op_name(Op op) {
-  switch (op) {
-    case Op::thread_start: return "thread start";
-    case Op::thread_created: return "pthread_create";
-    case Op::thread_exit: return "thread exit";
-    case Op::join: return "pthread_join";
-    case Op::mutex_lock: return "pthread_mutex_lock";
-    case Op::mutex_unlock: return "pthread_mutex_unlock";
-    case Op::cond_wait: return "pthread_cond_wait";
-    case Op::cond_signal: return "pthread_cond_signal";
-    case Op::cond_broadcast: return "pthread_cond_broadcast";
-    case Op::rwlock_rdlock: return "pthread_rwlock_rdlock";
-    case Op::rwlock_wrlock: return "pthread_rwlock_wrlock";
-    case Op::rwlock_unlock: return "pthread_rwlock_unlock";
-    case Op::spin_lock: return "pthread_spin_lock";
-    case Op::spin_unlock: return "pthread_spin_unlock";
-    case Op::sem_wait: return "sem_wait";
-    case Op::sem_post: return "sem_post";
-    case Op::barrier_wait: return "pthread_barrier_wait";
-    case Op::yield: return "sched_yield";
-    case Op::sleep: return "sleep";
-    case Op::io: return "I/O call";
-    case Op::memory_access: return "memory access";
-    case Op::resume: return "resume";
-  }
-  return "?";
 }
 
 std::int32_t thread_of_tid(int tid) {
@@ -301,6 +274,39 @@ bool enabled_locked(const Thread& t, std::int64_t now_ns) {
 
 // Hands the turn to the next thread (or to nobody, when every candidate is
 // outside control and one of them will come back).
+// Object numbers for -events, by first use (open addressing; objects beyond
+// the table's capacity get number 0, "unknown").
+constexpr std::uint32_t kObjectSlots = 8192;
+const void* g_object_keys[kObjectSlots];
+std::uint32_t g_object_ids[kObjectSlots];
+std::uint32_t g_objects = 0;
+
+std::uint32_t object_id_locked(const void* object) {
+  if (object == nullptr) return 0;
+  auto slot = static_cast<std::uint32_t>((reinterpret_cast<std::uintptr_t>(object) >> 3) % kObjectSlots);
+  for (std::uint32_t probe = 0; probe < kObjectSlots; ++probe, slot = (slot + 1) % kObjectSlots) {
+    if (g_object_keys[slot] == object) return g_object_ids[slot];
+    if (g_object_keys[slot] == nullptr) {
+      if (g_objects + 1 >= kObjectSlots / 2) return 0;  // keep probes short
+      g_object_keys[slot] = object;
+      g_object_ids[slot] = ++g_objects;
+      return g_objects;
+    }
+  }
+  return 0;
+}
+
+// Logs a point for -events (the fast path is off then, so this always runs
+// under g_lock).
+void log_point_locked(const Thread& t, Op op, const void* object, bool blocked = false) {
+  if (g_region->events_capacity == 0) return;
+  std::uint64_t n = g_region->events_count++;
+  if (n >= g_region->events_capacity) return;
+  events_array(g_region)[n] = PointRecord{reinterpret_cast<std::uintptr_t>(object), object_id_locked(object),
+                                          static_cast<std::uint16_t>(t.index), static_cast<std::uint8_t>(op),
+                                          static_cast<std::uint8_t>(blocked ? 1 : 0)};
+}
+
 // Only used under g_lock (kept off the stack: threads may have small ones).
 std::uint32_t g_candidates[kMaxThreads];
 
@@ -509,7 +515,7 @@ void claim() {
   }
   pthread_atfork(nullptr, nullptr, &fork_child);
   g_policy.configure(g_region->policy, g_region->depth, g_region->seed, g_region->steps);
-  g_fast_path = g_region->policy == PolicyKind::pct && g_region->replay_count == 0;
+  g_fast_path = g_region->policy == PolicyKind::pct && g_region->replay_count == 0 && g_region->events_capacity == 0;
   lock_state();
   Thread* main_thread = allocate_locked();
   main_thread->tid = static_cast<pid_t>(syscall(SYS_gettid));
@@ -559,6 +565,7 @@ void point(Op op, const void* object, Wait released, bool release_all) {
     return;
   }
   bump(g_region->points);
+  log_point_locked(*self, op, object);
   bool changed = op == Op::yield || op == Op::sleep || g_turn != static_cast<std::int32_t>(self->index);
   if (released != Wait::none && release_locked(released, object, release_all)) changed = true;
   if (op == Op::yield || op == Op::sleep) g_policy.on_yield(self->index);
@@ -599,6 +606,7 @@ Woken block(Op op, Wait reason, const void* object, std::int64_t deadline_ns, Re
     return Woken::acquired;
   }
   self->op = op;
+  log_point_locked(*self, op, object, true);
   set_wait_locked(self, reason, object, deadline_ns);
   self->state = State::paused;
   arrive_locked_and_wait(self);
@@ -686,6 +694,7 @@ void thread_finished() {
     return;
   }
   bump(g_region->points);
+  log_point_locked(*self, Op::thread_exit, nullptr);
   self->state = State::exited;
   detail::tls_controlled = false;
   release_locked(Wait::join, self, true);

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "ops.hpp"
+
 // The controlled scheduler: between two scheduling points exactly one thread
 // of the controlled process runs (it "holds the turn"); at each point the
 // choice policy picks which of the threads that can proceed runs next.
@@ -24,30 +26,8 @@
 //     it is reported and the process exits with the configured status.
 namespace nmz::native::preload {
 
-enum class Op : std::uint8_t {
-  thread_start,
-  thread_created,
-  thread_exit,
-  join,
-  mutex_lock,
-  mutex_unlock,
-  cond_wait,
-  cond_signal,
-  cond_broadcast,
-  rwlock_rdlock,
-  rwlock_wrlock,
-  rwlock_unlock,
-  spin_lock,
-  spin_unlock,
-  sem_wait,
-  sem_post,
-  barrier_wait,
-  yield,
-  sleep,
-  io,
-  memory_access,
-  resume,
-};
+using native::Op;
+
 
 // What a blocked thread waits for.
 enum class Wait : std::uint8_t { none, lock, cond, sem, join };
