@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "rest/rest_inspector_host.hpp"
+
+#include <algorithm>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <nmz/sdk/duration.hpp>
+#include <nmz/sdk/signal_json.hpp>
+
+namespace nmz::core::rest {
+namespace {
+
+constexpr auto kFirstBackOff = std::chrono::milliseconds(50);
+constexpr auto kMaxBackOff = std::chrono::seconds(1);
+
+std::unique_ptr<httplib::Client> make_client(const OrchestratorUrl& url, std::chrono::nanoseconds read_timeout) {
+  auto client = std::make_unique<httplib::Client>(url.origin());
+  client->set_keep_alive(true);
+  client->set_tcp_nodelay(true);
+  client->set_connection_timeout(std::chrono::seconds(1));
+  client->set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(read_timeout));
+  client->set_write_timeout(std::chrono::seconds(5));
+  return client;
+}
+
+std::string describe(const httplib::Result& result) {
+  if (!result) return httplib::to_string(result.error());
+  std::string body = result->body;
+  while (!body.empty() && body.back() == '\n') body.pop_back();
+  return "HTTP " + std::to_string(result->status) + (body.empty() ? "" : ": " + body);
+}
+
+}  // namespace
+
+RestInspectorHost::RestInspectorHost(sdk::Inspector& inspector, Options options)
+    : inspector_(inspector),
+      options_(std::move(options)),
+      logger_("inspector." + options_.entity_id),
+      send_client_(make_client(options_.url, std::min<std::chrono::nanoseconds>(options_.orchestrator_timeout,
+                                                                                std::chrono::seconds(5)))),
+      // A long-poll may wait as long as the policy holds nothing; a read
+      // timeout only makes the poller check that the orchestrator is alive.
+      poll_client_(make_client(options_.url, std::max<std::chrono::nanoseconds>(options_.orchestrator_timeout,
+                                                                                std::chrono::seconds(1)))) {
+  sender_ = std::thread([this] { send_loop(); });
+  poller_ = std::thread([this] { poll_loop(); });
+}
+
+RestInspectorHost::~RestInspectorHost() { stop(); }
+
+void RestInspectorHost::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  sender_.join();
+  // The poller may be inside a long-poll GET: Client::stop closes its
+  // socket, and is repeated in case that GET had not started yet.
+  while (!poller_done_) {
+    poll_client_->stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  poller_.join();
+  fail_open_waiting("the inspector is stopping");
+}
+
+sdk::Status RestInspectorHost::submit(sdk::Event event) noexcept {
+  try {
+    if (event.entity.empty()) event.entity = options_.entity_id;
+    if (event.entity != options_.entity_id) {
+      return sdk::Status::invalid("event entity \"" + event.entity + "\" is not this inspector's (\"" +
+                                  options_.entity_id + "\")");
+    }
+    if (!sdk::is_known_event_class(event.class_name)) {
+      return sdk::Status::invalid("unknown event class \"" + event.class_name + "\"");
+    }
+    if (event.uuid.empty()) event.uuid = sdk::new_uuid();
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return sdk::Status::error(sdk::StatusCode::unavailable, "the REST transceiver is stopping");
+      if (event.deferred) waiting_.emplace(event.uuid, event);
+      outbox_.push_back(std::move(event));
+    }
+    changed_.notify_all();
+    return sdk::Status::ok();
+  } catch (const std::exception& e) {
+    return sdk::Status::error(sdk::StatusCode::internal, e.what());
+  }
+}
+
+void RestInspectorHost::send_loop() {
+  for (;;) {
+    sdk::Event event;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stopping_ || !outbox_.empty(); });
+      if (stopping_) return;
+      event = std::move(outbox_.front());
+      outbox_.pop_front();
+    }
+    if (!post_with_retries(event)) return;
+  }
+}
+
+bool RestInspectorHost::post_with_retries(const sdk::Event& event) {
+  const std::string path = options_.url.base_path + "/events/" + event.entity + "/" + event.uuid;
+  const std::string body = sdk::to_json(event);
+  for (int attempt = 1;; ++attempt) {
+    auto result = send_client_->Post(path, body, "application/json");
+    if (result && result->status == 200) {
+      note_success();
+      return true;
+    }
+    if (result && result->status >= 400 && result->status < 500) {
+      // The orchestrator is there and refuses this event: retrying cannot help.
+      logger_.error("the orchestrator refused event " + event.uuid + " (" + event.class_name + "): " + describe(result));
+      std::lock_guard lock(delivery_mutex_);
+      std::unique_lock state(mutex_);
+      if (waiting_.erase(event.uuid) != 0) {
+        failed_open_.insert(event.uuid);
+        state.unlock();
+        inspector_.on_action(sdk::default_action(event));
+      }
+      return true;
+    }
+    note_failure("POST " + path + ": " + describe(result));
+    {
+      std::lock_guard lock(mutex_);
+      // Answered already (fail open): the orchestrator would hold an event
+      // whose operation has gone ahead.
+      if (event.deferred && waiting_.count(event.uuid) == 0) return !stopping_;
+      if (!event.deferred && unreachable_since_ &&
+          std::chrono::steady_clock::now() - *unreachable_since_ > options_.orchestrator_timeout) {
+        return !stopping_;
+      }
+    }
+    if (!back_off(attempt)) return false;
+  }
+}
+
+void RestInspectorHost::poll_loop() {
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag = true; }
+  } done{poller_done_};
+  const std::string path = options_.url.base_path + "/actions/" + options_.entity_id;
+  int failures = 0;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    auto result = poll_client_->Get(path);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    if (result && result->status == 200) {
+      failures = 0;
+      note_success();
+      handle_action_json(result->body);
+      continue;
+    }
+    // A long-poll that timed out only means nothing happened, if the
+    // orchestrator still answers.
+    if (!result && result.error() == httplib::Error::Read && orchestrator_answers()) {
+      note_success();
+      continue;
+    }
+    note_failure("GET " + path + ": " + describe(result));
+    if (!back_off(++failures)) return;
+  }
+}
+
+void RestInspectorHost::handle_action_json(const std::string& body) {
+  auto action = sdk::action_from_json(body);
+  std::string uuid;
+  if (action) {
+    uuid = action->uuid;
+  } else {
+    auto parsed = nlohmann::json::parse(body, nullptr, false);
+    if (parsed.is_object() && parsed.contains("uuid") && parsed["uuid"].is_string()) uuid = parsed["uuid"];
+    logger_.error("dropped an action the orchestrator sent: " + action.status().message());
+  }
+  if (!uuid.empty()) {
+    const std::string path = options_.url.base_path + "/actions/" + options_.entity_id + "/" + uuid;
+    auto result = poll_client_->Delete(path);
+    if (!result || result->status != 200) {
+      // The next GET returns it again; last_delivered_ keeps it from being delivered twice.
+      logger_.warn("DELETE " + path + ": " + describe(result));
+    }
+  }
+  if (action) deliver(std::move(action).value());
+}
+
+void RestInspectorHost::deliver(sdk::Action action) {
+  std::lock_guard lock(delivery_mutex_);
+  if (action.uuid == last_delivered_) return;
+  last_delivered_ = action.uuid;
+  if (!action.event_uuid.empty()) {
+    std::lock_guard state(mutex_);
+    if (failed_open_.erase(action.event_uuid) != 0) {
+      logger_.debug("dropped " + action.class_name + " for event " + action.event_uuid +
+                    ": that event was already let through (fail open)");
+      return;
+    }
+    waiting_.erase(action.event_uuid);
+  }
+  inspector_.on_action(std::move(action));
+}
+
+void RestInspectorHost::note_success() {
+  std::lock_guard lock(mutex_);
+  if (unreachable_since_ && warned_unreachable_) {
+    logger_.info("the orchestrator at " + options_.url.origin() + " answers again");
+  }
+  unreachable_since_.reset();
+  warned_unreachable_ = false;
+}
+
+void RestInspectorHost::note_failure(const std::string& what) {
+  bool expired = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    if (!unreachable_since_) unreachable_since_ = now;
+    expired = now - *unreachable_since_ > options_.orchestrator_timeout;
+    if (expired && !warned_unreachable_) {
+      warned_unreachable_ = true;
+      logger_.warn("the orchestrator at " + options_.url.origin() + " has been unreachable for more than " +
+                   sdk::format_duration(options_.orchestrator_timeout) +
+                   " (orchestratorTimeout): letting held events through (fail open); last error: " + what);
+    } else if (!expired) {
+      logger_.debug(what);
+    }
+  }
+  if (expired) fail_open_waiting("the orchestrator is unreachable");
+}
+
+void RestInspectorHost::fail_open_waiting(const std::string& why) {
+  std::lock_guard lock(delivery_mutex_);
+  std::unordered_map<std::string, sdk::Event> waiting;
+  {
+    std::lock_guard state(mutex_);
+    waiting.swap(waiting_);
+    for (const auto& [uuid, event] : waiting) failed_open_.insert(uuid);
+  }
+  if (waiting.empty()) return;
+  logger_.warn("answering " + std::to_string(waiting.size()) + " held event(s) with their default action: " + why);
+  for (const auto& [uuid, event] : waiting) inspector_.on_action(sdk::default_action(event));
+}
+
+bool RestInspectorHost::back_off(int attempt) {
+  auto delay = std::min<std::chrono::milliseconds>(kFirstBackOff * (1 << std::min(attempt - 1, 10)), kMaxBackOff);
+  std::unique_lock lock(mutex_);
+  return !changed_.wait_for(lock, delay, [&] { return stopping_; });
+}
+
+bool RestInspectorHost::orchestrator_answers() {
+  httplib::Client probe(options_.url.origin());
+  probe.set_connection_timeout(std::chrono::seconds(1));
+  probe.set_read_timeout(std::chrono::seconds(1));
+  auto result = probe.Get("/");
+  return result && result->status == 200;
+}
+
+}  // namespace nmz::core::rest
