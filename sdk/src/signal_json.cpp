@@ -29,7 +29,11 @@ Result<json> parse_signal(std::string_view text, std::string_view expected_type)
   try {
     object = json::parse(text);
   } catch (const json::parse_error& e) {
-    return Status::invalid("malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+    // what() reads "[json.exception.parse_error.101] parse error at line L,
+    // column C: why"; keep the part a user can act on.
+    std::string what = e.what();
+    auto at = what.find("parse error at ");
+    return Status::invalid("malformed JSON at " + (at == std::string::npos ? what : what.substr(at + 15)));
   }
   if (!object.is_object()) return Status::invalid("a signal must be a JSON object");
   auto type = string_member(object, "type", true);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 
@@ -10,10 +11,13 @@ namespace nmz::core::cli {
 namespace {
 
 void print_components(const PluginHost& host) {
-  std::cout << std::left << std::setw(16) << "NAME" << std::setw(11) << "KIND" << std::setw(10) << "VERSION"
+  std::size_t name_width = 4;
+  for (const ComponentRecord* c : host.components()) name_width = std::max(name_width, c->name.size());
+  const int width = static_cast<int>(name_width) + 2;
+  std::cout << std::left << std::setw(width) << "NAME" << std::setw(11) << "KIND" << std::setw(10) << "VERSION"
             << "FILE\n";
   for (const ComponentRecord* c : host.components()) {
-    std::cout << std::setw(16) << c->name << std::setw(11) << to_string(c->kind) << std::setw(10)
+    std::cout << std::setw(width) << c->name << std::setw(11) << to_string(c->kind) << std::setw(10)
               << c->library->info->version << c->library->path.string() << "\n";
   }
 }

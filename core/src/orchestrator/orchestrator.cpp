@@ -41,6 +41,9 @@ void Orchestrator::stop() {
     mailboxes.swap(mailboxes_);
   }
   mailboxes.clear();  // each mailbox delivers what it holds, then joins
+  // The policy has stopped and pending events are answered: no emit() can
+  // come any more, so the runner can go.
+  shell_runner_.reset();
 }
 
 Orchestrator::PendingShard& Orchestrator::shard_for(const std::string& uuid) {
@@ -104,11 +107,15 @@ void Orchestrator::emit(sdk::Action action) noexcept {
                  action.class_name, action.event_uuid);
       return;
     }
+    if (log_->should_log(spdlog::level::debug)) {
+      log_->debug("{} {} for {} {} of entity \"{}\"", action.class_name, action.uuid,
+                  cause ? cause->event.class_name : "no event", action.event_uuid, action.entity);
+    }
     auto triggered = std::chrono::system_clock::now();
     std::optional<sdk::Action> traced;
     if (options_.collect_trace) traced = action;
     if (action.class_name == sdk::action_class::shell) {
-      shell_runner_.enqueue(sdk::option_string(action.option, "command").value_or(""));
+      if (shell_runner_) shell_runner_->enqueue(sdk::option_string(action.option, "command").value_or(""));
     } else if (!sdk::is_orchestrator_side_only(action)) {
       route(std::move(action));
     }

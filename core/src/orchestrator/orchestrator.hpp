@@ -98,7 +98,9 @@ class Orchestrator final : private sdk::ActionSink {
   std::mutex trace_mutex_;
   Trace trace_;
 
-  ShellActionRunner shell_runner_;
+  // Reset by stop(), which thereby waits for queued shell actions: a fault
+  // script the policy asked for runs before the run is declared over.
+  std::unique_ptr<ShellActionRunner> shell_runner_ = std::make_unique<ShellActionRunner>();
 };
 
 }  // namespace nmz::core

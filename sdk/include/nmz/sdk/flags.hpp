@@ -38,7 +38,7 @@ class NMZ_SDK_API FlagSet {
   void add_string_list(std::string name, std::vector<std::string>* target, std::string help);
 
   // Errors: `nmz inspectors proc: flag -pid: expected an integer, got "x"`,
-  // `... unknown flag -foo`, `... flag -pid needs a value`.
+  // `... unknown flag -foo`, `... flag -pid: needs a value`.
   Status parse(const std::vector<std::string>& args);
 
   [[nodiscard]] const std::vector<std::string>& positionals() const noexcept;

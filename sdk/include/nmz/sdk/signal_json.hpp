@@ -16,7 +16,7 @@ namespace nmz::sdk {
 NMZ_SDK_API std::string to_json(const Event& event);
 NMZ_SDK_API std::string to_json(const Action& action);
 
-// Errors name what is wrong: "malformed JSON at byte N: ...", "unknown event
+// Errors name what is wrong: "malformed JSON at line L, column C: ...", "unknown event
 // class \"X\"", "missing \"class\"", "\"option\" must be an object".
 NMZ_SDK_API Result<Event> event_from_json(std::string_view json);
 NMZ_SDK_API Result<Action> action_from_json(std::string_view json);

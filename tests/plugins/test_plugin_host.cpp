@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// The host's load-time checks against real, deliberately broken plugins.
+#include <cstdlib>
+#include <string>
+
+#include <doctest/doctest.h>
+
+#include <nmz/sdk/version.hpp>
+
+#include "plugin/plugin_host.hpp"
+
+using nmz::core::ComponentKind;
+using nmz::core::PluginHost;
+
+namespace {
+
+std::string plugin(const char* name) {
+  const char* path = std::getenv((std::string("NMZ_TEST_PLUGIN_") + name).c_str());
+  REQUIRE_MESSAGE(path != nullptr, "run through meson test");
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("a good plugin registers all its components") {
+  PluginHost host;
+  REQUIRE(host.load_file(plugin("GOOD")).is_ok());
+  CHECK(host.find("test-good-policy", ComponentKind::explore_policy) != nullptr);
+  CHECK(host.find("test-good-inspector", ComponentKind::inspector) != nullptr);
+  CHECK(host.find("test-good-policy", ComponentKind::inspector) == nullptr);
+  auto policy = host.create_policy("test-good-policy");
+  REQUIRE(policy.has_value());
+  CHECK(policy->library->path == std::filesystem::path(plugin("GOOD")));
+  CHECK(std::string(policy->library->info->version) == "1.2.3");
+}
+
+TEST_CASE("a library without the entry point is refused before it is loaded") {
+  PluginHost host;
+  auto status = host.load_file(plugin("MISSING_ENTRY"));
+  CHECK(status.message() == plugin("MISSING_ENTRY") +
+                                ": not an nmz plugin: it exports no nmz_plugin_abi1 entry point (declare one with "
+                                "NMZ_PLUGIN)");
+  CHECK(host.libraries().empty());
+}
+
+TEST_CASE("a plugin built for another ABI names both ABIs") {
+  PluginHost host;
+  CHECK(host.load_file(plugin("WRONG_ABI_SYMBOL")).message() ==
+        plugin("WRONG_ABI_SYMBOL") + ": built for nmz plugin ABI 7 (exports nmz_plugin_abi7), but this nmz has ABI 1 (SDK " +
+            NMZ_SDK_VERSION_STRING + "); rebuild the plugin against this SDK");
+  CHECK(host.load_file(plugin("WRONG_ABI_FIELD")).message() ==
+        plugin("WRONG_ABI_FIELD") + ": built for nmz plugin ABI 9999, but this nmz has ABI 1 (SDK " +
+            NMZ_SDK_VERSION_STRING + "); rebuild the plugin against this SDK");
+  CHECK(host.components().empty());
+}
+
+TEST_CASE("a plugin built with another toolchain is refused") {
+  PluginHost host;
+  CHECK(host.load_file(plugin("BAD_FINGERPRINT")).message() ==
+        plugin("BAD_FINGERPRINT") + ": built with toolchain gcc99-cxx201703-cxx11abi0, but this nmz with " +
+            NMZ_SDK_BUILD_FINGERPRINT + "; rebuild it with the same compiler and standard library");
+}
+
+TEST_CASE("a plugin whose registration throws is refused whole") {
+  PluginHost host;
+  CHECK(host.load_file(plugin("THROWS_IN_REGISTER")).message() ==
+        plugin("THROWS_IN_REGISTER") +
+            ": plugin \"test-throws\" failed to register: cannot open /etc/test-plugin.conf");
+  CHECK(host.find("test-half-registered", ComponentKind::explore_policy) == nullptr);
+}
+
+TEST_CASE("a duplicate component name names both files") {
+  PluginHost host;
+  REQUIRE(host.load_file(plugin("GOOD")).is_ok());
+  CHECK(host.load_file(plugin("DUPLICATE_NAME")).message() ==
+        plugin("DUPLICATE_NAME") + ": component \"test-good-policy\" is already registered by " + plugin("GOOD"));
+  CHECK(host.find("test-good-policy", ComponentKind::explore_policy)->library->path ==
+        std::filesystem::path(plugin("GOOD")));
+}
+
+TEST_CASE("unknown names list what is registered") {
+  PluginHost host;
+  REQUIRE(host.load_file(plugin("GOOD")).is_ok());
+  auto policy = host.create_policy("nope");
+  CHECK(policy.status().message() == "unknown explore policy \"nope\"; registered policies: test-good-policy");
+  auto inspector = host.create_inspector("nope");
+  CHECK(inspector.status().message() == "unknown inspector \"nope\"; registered inspectors: test-good-inspector");
+}
+
+TEST_CASE("a missing file and a non-ELF file are clear errors") {
+  PluginHost host;
+  CHECK(host.load_file("/nonexistent/x.so").message() == "/nonexistent/x.so: no such plugin file");
+  auto status = host.load_file("/etc/hostname");
+  CHECK(status.message().rfind("/etc/hostname: not a loadable shared library", 0) == 0);
+}
+
+TEST_CASE("objects keep their library alive after the host's registry is gone") {
+  std::shared_ptr<const nmz::core::LoadedLibrary> library;
+  {
+    PluginHost host;
+    REQUIRE(host.load_file(plugin("GOOD")).is_ok());
+    auto policy = host.create_policy("test-good-policy");
+    REQUIRE(policy.has_value());
+    library = policy->library;
+    CHECK(library.use_count() >= 3);  // host, registry record, object
+  }
+  CHECK(library.use_count() == 1);
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The out-of-tree story end to end: install the SDK alone to a temporary
+# prefix, build examples/template against it through pkg-config, then show
+# that nmz loads the result, that explorePolicy = "mypolicy" selects the
+# template's policy, that its actions flow through the orchestrator, and
+# that `nmz inspectors syslog` runs the template's inspector.
+set -euo pipefail
+: "${NMZ_BIN:?run through meson test}" "${NMZ_SOURCE_ROOT:?}"
+work=$(mktemp -d)
+inspector_pid=""
+cleanup() {
+  if [[ -n "$inspector_pid" ]]; then kill -9 "$inspector_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { echo "== $*"; }
+
+step "install the SDK only"
+meson setup "$work/sdk-build" "$NMZ_SOURCE_ROOT" -Dsdk_only=true --prefix="$work/prefix" --libdir=lib >"$work/sdk-setup.log"
+meson install -C "$work/sdk-build" >"$work/sdk-install.log"
+test -f "$work/prefix/lib/pkgconfig/nmz-sdk.pc"
+test -f "$work/prefix/include/nmz/sdk/version.hpp"
+test ! -e "$work/prefix/include/nmz/sdk/version.hpp.in"
+grep -q '^plugindir=${libdir}/nmz/plugins' "$work/prefix/lib/pkgconfig/nmz-sdk.pc"
+
+step "build the template against the installed SDK"
+cp -r "$NMZ_SOURCE_ROOT/examples/template" "$work/template"
+PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" meson setup "$work/template-build" "$work/template" -Dwerror=true >"$work/template-setup.log"
+ninja -C "$work/template-build" >"$work/template-build.log"
+plugin="$work/template-build/nmz-template.so"
+test -f "$plugin"
+
+step "nmz plugins inspect"
+"$NMZ_BIN" plugins inspect "$plugin" | tee "$work/inspect.txt"
+grep -q "policy mypolicy" "$work/inspect.txt"
+grep -q "inspector syslog" "$work/inspect.txt"
+
+step "nmz plugins list finds it through NMZ_PLUGIN_PATH"
+NMZ_PLUGIN_PATH="$work/template-build" "$NMZ_BIN" plugins list | tee "$work/list.txt"
+grep -Eq "^mypolicy +policy +0.1.0 +$plugin" "$work/list.txt"
+grep -Eq "^syslog +inspector" "$work/list.txt"
+
+step "explorePolicy = \"mypolicy\" and the syslog inspector, through the orchestrator"
+port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+marker="$work/leader-seen"
+cat >"$work/config.toml" <<TOML
+explorePolicy = "mypolicy"
+[explorePolicyParam]
+holdFor = "20ms"
+tag = "template-test"
+shellOnMatch = "LEADING"
+shellCommand = "touch $marker"
+TOML
+NMZ_DEBUG=1 NMZ_PLUGIN_PATH="$work/template-build" \
+  "$NMZ_BIN" inspectors syslog -autopilot "$work/config.toml" -port "$port" -source zk1 2>"$work/inspector.log" &
+inspector_pid=$!
+for _ in $(seq 50); do grep -q "listening on udp" "$work/inspector.log" && break; sleep 0.1; done
+python3 - "$port" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for line in (b"zk1 is LOOKING\n", b"zk1 is LEADING\n"):
+    s.sendto(line, ("127.0.0.1", int(sys.argv[1])))
+PY
+for _ in $(seq 50); do [[ -e "$marker" ]] && break; sleep 0.1; done
+kill -INT "$inspector_pid"
+status=0
+wait "$inspector_pid" || status=$?
+inspector_pid=""
+cat "$work/inspector.log"
+[[ $status -eq 0 ]] || { echo "nmz inspectors syslog exited $status"; exit 1; }
+grep -q 'mypolicy configured: holdFor=20000000ns tag=template-test' "$work/inspector.log"
+[[ $(grep -c 'NopAction .* for LogEvent' "$work/inspector.log") -eq 2 ]] || { echo "expected 2 NopActions for LogEvents"; exit 1; }
+grep -q 'ShellAction .* for no event' "$work/inspector.log"
+[[ -e "$marker" ]] || { echo "the ShellAction did not run"; exit 1; }
+echo "template plugin works out of tree"

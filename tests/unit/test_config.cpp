@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <cstdlib>
+
+#include <doctest/doctest.h>
+
+#include "config/config.hpp"
+#include "orchestrator/run_seed.hpp"
+
+using namespace std::chrono_literals;
+using nmz::core::parse_config;
+using nmz::core::TomlConfigView;
+
+TEST_CASE("defaults are Namazu's") {
+  auto config = parse_config("", "c.toml").value();
+  CHECK(config.explore_policy == "random");
+  CHECK(config.rest_port == -1);
+  CHECK(config.pb_port == -1);
+  CHECK(config.storage_type == "naive");
+  CHECK_FALSE(config.skip_init_orchestrator);
+  CHECK(config.container.enable_proc_inspector);
+  CHECK(config.container.enable_fs_inspector);
+  CHECK_FALSE(config.container.enable_ethernet_inspector);
+  CHECK(config.container.ethernet_nfq_number == 42);
+  CHECK(config.container.proc_watch_interval == 1s);
+  CHECK(config.rest_address == "127.0.0.1");
+}
+
+TEST_CASE("keys are case-insensitive and bools accept Namazu's strings") {
+  auto config = parse_config(R"(
+ExplorePolicy = "dumb"
+RUN = "run.sh"
+notcleanifvalidationfail = "true"
+restport = 0
+[explorePolicyParam]
+Interval = "80ms"
+)",
+                             "c.toml")
+                    .value();
+  CHECK(config.explore_policy == "dumb");
+  CHECK(config.run_script == "run.sh");
+  CHECK(config.not_clean_if_validation_fail);
+  CHECK(config.rest_port == 0);
+  auto view = TomlConfigView::for_policy(config);
+  CHECK(view->get_duration("interval").value() == 80ms);
+  CHECK(view->get_duration("INTERVAL").value() == 80ms);
+  CHECK_FALSE(view->get_duration("missing").value().has_value());
+}
+
+TEST_CASE("a partial [container] table keeps the other defaults (unlike viper#71)") {
+  auto config = parse_config("[container]\nenableFSInspector = false\n", "c.toml").value();
+  CHECK_FALSE(config.container.enable_fs_inspector);
+  CHECK(config.container.enable_proc_inspector);
+  CHECK(config.container.proc_watch_interval == 1s);
+  CHECK(config.container.ethernet_nfq_number == 42);
+}
+
+TEST_CASE("invalid values name file, line, key and what was expected") {
+  CHECK(parse_config("restPort = \"abc\"\n", "exp.toml").status().message() ==
+        "exp.toml:1:12: key restPort: expected an integer, got string \"abc\"");
+  CHECK(parse_config("\n\nrestPort = 70000\n", "exp.toml").status().message() ==
+        "exp.toml:3:12: key restPort: expected -1 (disabled), 0 (any free port) or a port up to 65535, got integer "
+        "70000");
+  CHECK(parse_config("[container]\nprocWatchInterval = \"soon\"\n", "exp.toml").status().message() ==
+        "exp.toml:2:21: key container.procWatchInterval: expected a duration such as \"80ms\", \"1.5s\" or integer "
+        "nanoseconds, got string \"soon\"");
+  CHECK(parse_config("skipInitOrchestrator = \"maybe\"\n", "exp.toml").status().message() ==
+        "exp.toml:1:24: key skipInitOrchestrator: expected a boolean (true or false), got string \"maybe\"");
+  CHECK(parse_config("storageType = \"mongodb\"\n", "exp.toml").status().message() ==
+        "exp.toml:1:15: key storageType: expected \"naive\" (the only storage nmz has), got string \"mongodb\"");
+  CHECK(parse_config("explorePolicyParam = 3\n", "exp.toml").status().message() ==
+        "exp.toml:1:22: key explorePolicyParam: expected a table, got integer 3");
+  CHECK(parse_config("run = \n", "exp.toml").status().message().rfind("exp.toml:1:7: TOML syntax error: ", 0) == 0);
+}
+
+TEST_CASE("the policy view reports type and range errors with the full key") {
+  auto config = parse_config("[explorePolicyParam]\nfaultActionProbability = 1.5\nminInterval = 3\n"
+                             "[explorePolicyParam.procPolicyParam]\nuseBatch = 2.5\n",
+                             "p.toml")
+                    .value();
+  auto view = TomlConfigView::for_policy(config);
+  CHECK(view->get_double("faultActionProbability").value() == 1.5);
+  CHECK(view->invalid("faultActionProbability", "a probability in [0, 1]").message() ==
+        "p.toml:2:26: key explorePolicyParam.faultActionProbability: expected a probability in [0, 1], got float 1.5");
+  CHECK(view->get_duration("minInterval").value() == 3ns);  // integers are nanoseconds, as in Namazu
+  CHECK(view->get_bool("procPolicyParam.useBatch").status().message() ==
+        "p.toml:5:12: key explorePolicyParam.procPolicyParam.useBatch: expected a boolean (true or false), got float "
+        "2.5");
+}
+
+TEST_CASE("unknown top-level keys are reported, not fatal") {
+  auto config = parse_config("explorPolicy = \"dumb\"\n", "c.toml").value();
+  CHECK(config.unknown_keys == std::vector<std::string>{"explorPolicy"});
+}
+
+TEST_CASE("a missing file is a clear error") {
+  CHECK(nmz::core::load_config("/nonexistent/c.toml").status().message() ==
+        "/nonexistent/c.toml: cannot open config file");
+}
+
+TEST_CASE("seeds: config, Namazu's seed key, environment, or chosen") {
+  unsetenv("NMZ_SEED");
+  unsetenv("NMZ_REPLAY_SEED");
+  CHECK(parse_config("seed = 42\n", "c.toml").value().seed == "42");
+  CHECK(parse_config("[explorePolicyParam]\nseed = \"abc\"\n", "c.toml").value().seed == "abc");
+  auto numeric = nmz::core::resolve_seed("42");
+  CHECK(numeric.value == 42);
+  CHECK_FALSE(numeric.chosen);
+  CHECK(nmz::core::resolve_seed("abc").value == nmz::core::resolve_seed("abc").value);
+  auto chosen = nmz::core::resolve_seed("");
+  CHECK(chosen.chosen);
+  CHECK(chosen.text == std::to_string(chosen.value));
+  setenv("NMZ_REPLAY_SEED", "7", 1);
+  CHECK(nmz::core::resolve_seed("42").value == 7);
+  unsetenv("NMZ_REPLAY_SEED");
+}

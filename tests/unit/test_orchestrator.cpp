@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "orchestrator/orchestrator.hpp"
+
+using namespace std::chrono_literals;
+using namespace nmz;
+using core::Orchestrator;
+
+namespace {
+
+// A policy under the test's control: it holds every event until the test
+// answers it (or not at all).
+class ManualPolicy final : public sdk::ExplorePolicy {
+ public:
+  sdk::Status configure(const sdk::ComponentContext&) noexcept override { return {}; }
+  sdk::Status start(sdk::ActionSink& sink) noexcept override {
+    sink_ = &sink;
+    return {};
+  }
+  void queue_event(sdk::Event event) noexcept override {
+    std::lock_guard lock(mutex);
+    events.push_back(std::move(event));
+  }
+  void stop() noexcept override { stopped = true; }
+
+  void answer_all() {
+    std::vector<sdk::Event> taken;
+    {
+      std::lock_guard lock(mutex);
+      taken.swap(events);
+    }
+    for (auto& e : taken) sink_->emit(sdk::default_action(e));
+  }
+  sdk::ActionSink* sink() { return sink_; }
+
+  std::mutex mutex;
+  std::vector<sdk::Event> events;
+  bool stopped = false;
+
+ private:
+  sdk::ActionSink* sink_ = nullptr;
+};
+
+class RecordingDestination final : public core::ActionDestination {
+ public:
+  void deliver(sdk::Action action) noexcept override {
+    std::lock_guard lock(mutex_);
+    actions_.push_back(std::move(action));
+    changed_.notify_all();
+  }
+  std::vector<sdk::Action> wait_for(std::size_t count) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, 10s, [&] { return actions_.size() >= count; });
+    return actions_;
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex_);
+    return actions_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<sdk::Action> actions_;
+};
+
+// Blocks in deliver until released: a stuck inspector.
+class StuckDestination final : public core::ActionDestination {
+ public:
+  void deliver(sdk::Action) noexcept override { released.wait(); }
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+};
+
+struct Fixture {
+  explicit Fixture(Orchestrator::Options options = {}) {
+    auto owned = std::make_unique<ManualPolicy>();
+    policy = owned.get();
+    orchestrator = std::make_unique<Orchestrator>(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::move(owned)},
+                                                  options);
+    REQUIRE(orchestrator->start());
+  }
+  ManualPolicy* policy;
+  std::unique_ptr<Orchestrator> orchestrator;
+};
+
+}  // namespace
+
+TEST_CASE("actions go back to the entity that sent the event, and are traced with it") {
+  RecordingDestination a;
+  RecordingDestination b;
+  Fixture f({/*collect_trace=*/true, /*start_enabled=*/true});
+  auto ea = sdk::make_packet_event("a", "x", "y", "p", "");
+  auto eb = sdk::make_packet_event("b", "x", "y", "q", "");
+  auto nop = sdk::make_nop_event("a");
+  REQUIRE(f.orchestrator->submit(ea, &a));
+  REQUIRE(f.orchestrator->submit(eb, &b));
+  REQUIRE(f.orchestrator->submit(nop, &a));
+  f.policy->answer_all();
+  auto got_a = a.wait_for(1);
+  auto got_b = b.wait_for(1);
+  REQUIRE(got_a.size() == 1);  // the NopAction stays in the orchestrator
+  CHECK(got_a[0].event_uuid == ea.uuid);
+  CHECK(got_a[0].class_name == sdk::action_class::event_acceptance);
+  REQUIRE(got_b.size() == 1);
+  CHECK(got_b[0].event_uuid == eb.uuid);
+  f.orchestrator->stop();
+  auto trace = f.orchestrator->take_trace();
+  REQUIRE(trace.size() == 3);
+  CHECK(trace[0].event->uuid == ea.uuid);
+  CHECK(trace[2].action.class_name == sdk::action_class::nop);
+  CHECK(trace[2].event->uuid == nop.uuid);
+  CHECK(trace[0].action_triggered >= trace[0].event_arrived);
+  CHECK(f.orchestrator->pending_events() == 0);
+}
+
+TEST_CASE("a stuck entity does not hold up the others") {
+  StuckDestination stuck;
+  RecordingDestination free;
+  Fixture f;
+  REQUIRE(f.orchestrator->submit(sdk::make_packet_event("stuck", "x", "y", "", ""), &stuck));
+  REQUIRE(f.orchestrator->submit(sdk::make_packet_event("stuck", "x", "y", "", ""), &stuck));
+  for (int i = 0; i < 100; ++i) REQUIRE(f.orchestrator->submit(sdk::make_packet_event("free", "x", "y", "", ""), &free));
+  f.policy->answer_all();
+  CHECK(free.wait_for(100).size() == 100);
+  stuck.release.set_value();
+}
+
+TEST_CASE("while disabled, events pass through with their default action") {
+  RecordingDestination d;
+  Fixture f({false, /*start_enabled=*/false});
+  auto e = sdk::make_packet_event("d", "x", "y", "", "");
+  REQUIRE(f.orchestrator->submit(e, &d));
+  CHECK(d.wait_for(1).at(0).event_uuid == e.uuid);
+  CHECK(f.policy->events.empty());
+  f.orchestrator->set_enabled(true);
+  REQUIRE(f.orchestrator->submit(sdk::make_packet_event("d", "x", "y", "", ""), &d));
+  CHECK(f.policy->events.size() == 1);
+}
+
+TEST_CASE("stop answers whatever the policy still holds (fail open)") {
+  RecordingDestination d;
+  Fixture f;
+  for (int i = 0; i < 5; ++i) REQUIRE(f.orchestrator->submit(sdk::make_filesystem_event("d", "pre-fsync", "f", ""), &d));
+  CHECK(f.orchestrator->pending_events() == 5);
+  f.orchestrator->stop();
+  CHECK(f.policy->stopped);
+  CHECK(d.count() == 5);
+  CHECK(f.orchestrator->submit(sdk::make_nop_event("d"), &d).code() == sdk::StatusCode::unavailable);
+}
+
+TEST_CASE("bad events and double answers are refused") {
+  RecordingDestination d;
+  Fixture f;
+  sdk::Event unknown = sdk::make_nop_event("d");
+  unknown.class_name = "WeirdEvent";
+  CHECK(f.orchestrator->submit(unknown, &d).message() == "unknown event class \"WeirdEvent\"");
+  sdk::Event no_entity = sdk::make_nop_event("");
+  CHECK(f.orchestrator->submit(no_entity, &d).message() == "event has no entity");
+  auto e = sdk::make_packet_event("d", "x", "y", "", "");
+  REQUIRE(f.orchestrator->submit(e, &d));
+  CHECK(f.orchestrator->submit(e, &d).message() == "an event with uuid " + e.uuid + " is already pending");
+  f.policy->sink()->emit(sdk::default_action(e));
+  f.policy->sink()->emit(sdk::default_action(e));  // second answer: dropped
+  sdk::Action stray = sdk::default_action(sdk::make_packet_event("nobody", "x", "y", "", ""));
+  stray.event_uuid.clear();
+  f.policy->sink()->emit(stray);  // unknown entity: dropped
+  f.orchestrator->stop();
+  CHECK(d.count() == 1);
+}
+
+TEST_CASE("shell actions run in the orchestrator") {
+  auto marker = std::filesystem::temp_directory_path() / ("nmz-shell-" + std::to_string(::getpid()));
+  std::filesystem::remove(marker);
+  Fixture f({true, true});
+  f.policy->sink()->emit(sdk::make_shell_action("touch " + marker.string()));
+  f.orchestrator->stop();  // waits for queued shell actions
+  CHECK(std::filesystem::exists(marker));
+  std::filesystem::remove(marker);
+  auto trace = f.orchestrator->take_trace();
+  REQUIRE(trace.size() == 1);
+  CHECK_FALSE(trace[0].event.has_value());
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <nmz/sdk/proc_sched.hpp>
+#include <nmz/sdk/signal_json.hpp>
+
+using namespace nmz::sdk;
+
+TEST_CASE("events round-trip through the Namazu v3 JSON form") {
+  Event event = make_packet_event("_namazu_ethernet_inspector", "entity-10.0.0.1:2181", "entity-10.0.0.2:2181",
+                                  std::string("\x00\x01\xfe", 3), "flow-42");
+  auto json = nlohmann::json::parse(to_json(event));
+  CHECK(json["type"] == "event");
+  CHECK(json["class"] == "PacketEvent");
+  CHECK(json["deferred"] == true);
+  CHECK(json["replay_hint"] == "flow-42");
+  CHECK(json["option"]["src_entity"] == "entity-10.0.0.1:2181");
+  CHECK(json["option"]["bytes"] == "AAH+");  // base64, as Go encodes []byte
+  auto back = event_from_json(to_json(event));
+  REQUIRE(back.has_value());
+  CHECK(back->uuid == event.uuid);
+  CHECK(back->entity == event.entity);
+  CHECK(back->class_name == event.class_name);
+  CHECK(back->deferred);
+  CHECK(back->replay_hint == "flow-42");
+  CHECK(nlohmann::json::parse(back->option) == nlohmann::json::parse(event.option));
+}
+
+TEST_CASE("a Namazu LogEvent as pynmz sends it parses; deferred and replay_hint may be absent") {
+  auto event = event_from_json(R"({"type":"event","class":"LogEvent","entity":"syslog","uuid":"u1",
+      "option":{"src":"zk1","message":"LOOKING"}})");
+  REQUIRE(event.has_value());
+  CHECK_FALSE(event->deferred);
+  CHECK(event->replay_hint.empty());
+  CHECK(option_string(event->option, "message") == "LOOKING");
+}
+
+TEST_CASE("actions round-trip, event_uuid at top level") {
+  Event event = make_filesystem_event("fs", "pre-fsync", "data/log.1", "pre-fsync data/log.1");
+  Action fault = default_fault_action(event, 28).value();
+  auto json = nlohmann::json::parse(to_json(fault));
+  CHECK(json["class"] == "FilesystemFaultAction");
+  CHECK(json["event_uuid"] == event.uuid);
+  CHECK(json["option"]["errno"] == 28);
+  auto back = action_from_json(to_json(fault));
+  REQUIRE(back.has_value());
+  CHECK(back->event_uuid == event.uuid);
+  CHECK(option_int(back->option, "errno") == 28);
+}
+
+TEST_CASE("malformed signals are clear errors") {
+  CHECK(event_from_json("{").status().message() ==
+        "malformed JSON at line 1, column 2: syntax error while parsing object key - unexpected end of input; "
+        "expected string literal");
+  CHECK(event_from_json(R"({"type":"event","class":"MagicEvent","entity":"e","uuid":"u"})").status().message() ==
+        "unknown event class \"MagicEvent\"");
+  CHECK(event_from_json(R"({"type":"event","entity":"e","uuid":"u"})").status().message() == "missing \"class\"");
+  CHECK(event_from_json(R"({"type":"action","class":"NopEvent","entity":"e","uuid":"u"})").status().message() ==
+        "\"type\" must be \"event\", got \"action\"");
+  CHECK(event_from_json(R"({"type":"event","class":"NopEvent","entity":"e","uuid":"u","option":3})")
+            .status()
+            .message() == "\"option\" must be an object");
+  CHECK(event_from_json(R"({"type":"event","class":"NopEvent","entity":"e","uuid":"u","deferred":"yes"})")
+            .status()
+            .message() == "\"deferred\" must be a boolean");
+  CHECK(action_from_json(R"({"type":"action","class":"KillAction","entity":"e","uuid":"u"})").status().message() ==
+        "unknown action class \"KillAction\"");
+  CHECK(event_from_json("[1,2]").status().message() == "a signal must be a JSON object");
+}
+
+TEST_CASE("default and fault actions per class") {
+  Event deferred = make_packet_event("eth", "a", "b", "x", "");
+  Event plain = make_nop_event("nop");
+  CHECK(default_action(deferred).class_name == action_class::event_acceptance);
+  CHECK(default_action(plain).class_name == action_class::nop);
+  CHECK(default_fault_action(deferred)->class_name == action_class::packet_fault);
+  CHECK_FALSE(default_fault_action(plain).has_value());
+  CHECK_FALSE(default_fault_action(make_event("j", event_class::java_function, true, "{}")).has_value());
+  CHECK(is_orchestrator_side_only(default_action(plain)));
+  CHECK(is_orchestrator_side_only(make_shell_action("echo hi")));
+  CHECK_FALSE(is_orchestrator_side_only(default_action(deferred)));
+  Action shell = make_shell_action("echo hi", R"({"comment":"x"})");
+  CHECK(shell.entity == kShellActionEntity);
+  CHECK(option_string(shell.option, "command") == "echo hi");
+}
+
+TEST_CASE("uuids are version 4 and distinct") {
+  std::string a = new_uuid();
+  std::string b = new_uuid();
+  CHECK(a != b);
+  REQUIRE(a.size() == 36);
+  CHECK(a[14] == '4');
+  CHECK(std::string("89ab").find(a[19]) != std::string::npos);
+}
+
+TEST_CASE("ProcSetEvent and ProcSetSchedAction use Namazu's field names") {
+  Event event = make_proc_set_event("proc", {101, 102}, {100});
+  auto json = nlohmann::json::parse(event.option);
+  CHECK(json["procs"] == nlohmann::json({"101", "102"}));
+  CHECK(proc_set_tids(event).value() == std::vector<int>{101, 102});
+  CHECK(proc_set_pids(event).value() == std::vector<int>{100});
+
+  ProcSchedPlan plan;
+  SchedAttr rr;
+  rr.policy = SchedPolicy::rr;
+  rr.priority = 5;
+  rr.cpus = {1};
+  plan.attrs[101] = rr;
+  SchedAttr deadline;
+  deadline.policy = SchedPolicy::deadline;
+  deadline.flags = kSchedFlagResetOnFork;
+  deadline.runtime = std::chrono::microseconds(300);
+  deadline.deadline = deadline.period = std::chrono::milliseconds(1);
+  plan.attrs[102] = deadline;
+  plan.pauses[100] = std::chrono::milliseconds(20);
+  Action action = make_proc_set_sched_action(event, plan);
+  auto attrs = nlohmann::json::parse(action.option)["attrs"];
+  CHECK(attrs["101"]["Policy"] == 2);
+  CHECK(attrs["101"]["Priority"] == 5);
+  CHECK(attrs["102"]["Runtime"] == 300000);
+  CHECK(attrs["102"]["Flags"] == 1);
+  auto back = proc_sched_plan(action_from_json(to_json(action)).value()).value();
+  CHECK(back.attrs.at(101).cpus == std::vector<int>{1});
+  CHECK(back.attrs.at(102).period == std::chrono::milliseconds(1));
+  CHECK(back.pauses.at(100) == std::chrono::milliseconds(20));
+
+  Event bad = make_event("proc", event_class::proc_set, false, R"({"procs":["12x"]})");
+  CHECK(proc_set_tids(bad).status().message() == "ProcSetEvent \"procs\" has a non-numeric id \"12x\"");
+}
