@@ -79,6 +79,9 @@ class Run {
     ::setenv("NMZ_RUN_ID", run_.id().c_str(), 1);
     ::setenv("NMZ_NFQ_NUMBER", std::to_string(result_.nfq_number).c_str(), 1);
     ::setenv("NMZ_NETNS", result_.netns.c_str(), 1);
+    // Scripts start inspectors with the same nmz, installed or not.
+    std::error_code error;
+    if (auto self = fs::read_symlink("/proc/self/exe", error); !error) ::setenv("NMZ_BIN", self.c_str(), 0);
 
     PluginHost plugins;  // outlives every plugin object below
     cli::load_plugins(plugins, config_.plugin_path);

@@ -24,7 +24,7 @@ struct RunOptions {
 // the orchestrator (in this process, collecting the trace) and its REST
 // endpoint, runs run.sh, validate.sh and clean.sh with NMZ_WORKING_DIR,
 // NMZ_MATERIALS_DIR, NMZ_RUN_ID, NMZ_REST_PORT, NMZ_REST_URL,
-// NMZ_NFQ_NUMBER and NMZ_NETNS, and records trace.jsonl, actions/ and
+// NMZ_NFQ_NUMBER, NMZ_NETNS and NMZ_BIN, and records trace.jsonl, actions/ and
 // result.json. Returns kExitPassed, kExitValidationFailed or kExitBroken;
 // once the run directory exists a result.json always says what happened.
 int execute_run(const Storage& storage, const RunOptions& options);
