@@ -52,6 +52,8 @@ sdk::Result<std::unique_ptr<RestEndpoint>> RestEndpoint::start(Orchestrator& orc
   // Inspectors keep one connection for events and one for polling; the
   // library's default of 5 requests per connection would reconnect all the time.
   server.set_keep_alive_max_count(std::numeric_limits<std::size_t>::max());
+  // Bounds how long stop() waits for idle keep-alive connections.
+  server.set_keep_alive_timeout(2);
   server.set_tcp_nodelay(true);
   server.set_payload_max_length(endpoint->options_.max_body_bytes);
   endpoint->install_routes();
@@ -67,6 +69,9 @@ sdk::Result<std::unique_ptr<RestEndpoint>> RestEndpoint::start(Orchestrator& orc
                                   " (address not local, or port in use; restAddress/restPort in the config)");
   }
   endpoint->listener_ = std::thread([&server] { server.listen_after_bind(); });
+  // Server::stop() does nothing until the listener runs; wait for it so that
+  // an early stop() cannot leave the listener behind.
+  for (int i = 0; i < 5000 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   endpoint->log_->info("REST API v3 listening on http://{}:{}/api/v3", address, endpoint->port_);
   return endpoint;
 }
