@@ -5,6 +5,7 @@ shapes of doc/schema/example/{PacketEvent,LogEvent}.json and of
 EventAcceptanceAction), long-poll semantics, malformed requests, a vanished
 long-poller, a superseded long-poller, control ops and concurrent entities
 with one entity that never polls. Loopback only."""
+import http.client
 import json
 import os
 import socket
@@ -115,6 +116,37 @@ def test_malformed(port):
     round_trip(port, "after-malformed")
 
 
+def test_batch_extension(port):
+    # nmz's GET ?max=N&ack=UUIDS: delete the acknowledged actions, then
+    # return up to N as a JSON array (marked X-Nmz-Batch: 1).
+    events = [packet_event("batch", str(uuid.uuid4())) for _ in range(5)]
+    for ev in events:
+        check(post_event(port, ev)[0] == 200, "POST")
+    deadline = time.time() + 5
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/api/v3/actions/batch?max=3")
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        marker = resp.getheader("X-Nmz-Batch")
+        conn.close()
+        first = json.loads(body)
+        if len(first) == 3 or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    check(resp.status == 200 and marker == "1", "batched GET: %d %s" % (resp.status, marker))
+    check([a["event_uuid"] for a in first] == [e["uuid"] for e in events[:3]], "batch order: %s" % body)
+    acks = ",".join(a["uuid"] for a in first)
+    status, _, body = request(port, "GET", "/api/v3/actions/batch?max=10&ack=" + acks)
+    rest = json.loads(body)
+    check(status == 200 and [a["event_uuid"] for a in rest] == [e["uuid"] for e in events[3:]], "after ack: " + body)
+    status, _, body = request(port, "GET", "/api/v3/actions/batch?max=0")
+    check(status == 400 and "expected 1 to 1024" in body, "max=0: %d %s" % (status, body))
+    # Without the parameters it is Namazu's exchange: one object, no marker.
+    status, _, body = request(port, "GET", "/api/v3/actions/batch")
+    check(status == 200 and json.loads(body)["event_uuid"] == events[3]["uuid"], body)
+
+
 def test_vanished_and_superseded_pollers(port):
     # 50 clients start a long-poll and vanish without reading the answer.
     for i in range(50):
@@ -197,6 +229,7 @@ def main():
     with Orchestrator('explorePolicy = "dumb"\n') as o:
         test_wire_format(o.port)
         test_malformed(o.port)
+        test_batch_extension(o.port)
         test_vanished_and_superseded_pollers(o.port)
         test_concurrent_entities(o.port)
         start = time.time()

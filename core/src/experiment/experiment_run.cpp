@@ -173,11 +173,11 @@ class Run {
     }
     auto rc = run_shell(script_command(storage_, config_.clean_script), env);
     result_.clean_exit_code = rc ? *rc : 127;
+    if (auto s = write_run_result(run_.dir / "result.json", result_); !s) log_->error("{}", s.message());
     if (rc && *rc == 0) return outcome;
     // The experiment's outcome stands; the next run may not, so say so.
     log_->error("clean script {} failed ({}): the next run may find leftovers", config_.clean_script,
                 rc ? "exit status " + std::to_string(*rc) : rc.status().message());
-    if (auto s = write_run_result(run_.dir / "result.json", result_); !s) log_->error("{}", s.message());
     return kExitBroken;
   }
 

@@ -3,6 +3,9 @@
 
 #include <unistd.h>
 
+#include <charconv>
+#include <string_view>
+
 #include <httplib.h>
 
 #include <nmz/sdk/signal_json.hpp>
@@ -18,6 +21,8 @@ constexpr const char* kText = "text/plain; charset=UTF-8";
 // Far above what the inspectors of one experiment open; a bound only so a
 // runaway client cannot exhaust the process.
 constexpr std::size_t kMaxServerThreads = 1024;
+// Most actions one batched GET returns.
+constexpr std::size_t kMaxBatch = 1024;
 
 void reply_ok(httplib::Response& res, const std::string& body = "{}\n") { res.set_content(body, kJson); }
 
@@ -130,9 +135,38 @@ void RestEndpoint::install_routes() {
 
   server.Get(R"(/api/v3/actions/([^/]+)/?)", [this](const httplib::Request& req, httplib::Response& res) {
     const std::string& entity = req.matches[1];
-    auto poll = queue_for(entity).poll();
+    RestEntityQueue& queue = queue_for(entity);
+    // nmz extension (docs/rest-api.md): `ack` deletes actions before
+    // polling, `max` returns up to that many as an array; Namazu's clients
+    // send neither and see Namazu's exchange.
+    const bool batch = req.has_param("max") || req.has_param("ack");
+    std::size_t max = 1;
+    if (req.has_param("max")) {
+      const std::string text = req.get_param_value("max");
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), max);
+      if (error != std::errc() || end != text.data() + text.size() || max < 1 || max > kMaxBatch) {
+        return reply_error(res, 400, "max=\"" + text + "\": expected 1 to " + std::to_string(kMaxBatch));
+      }
+    }
+    if (req.has_param("ack")) {
+      const std::string ack_text = req.get_param_value("ack");
+      std::string_view acks = ack_text;
+      while (!acks.empty()) {
+        std::size_t comma = acks.find(',');
+        queue.remove(std::string(acks.substr(0, comma)));
+        acks.remove_prefix(comma == std::string_view::npos ? acks.size() : comma + 1);
+      }
+    }
+    auto poll = queue.poll(max);
     switch (poll.outcome) {
-      case RestEntityQueue::Outcome::action: return reply_ok(res, poll.action_json);
+      case RestEntityQueue::Outcome::action:
+        if (!batch) return reply_ok(res, poll.actions_json.front());
+        {
+          std::string body = "[";
+          for (const auto& json : poll.actions_json) body += (body.size() > 1 ? "," : "") + json;
+          res.set_header("X-Nmz-Batch", "1");
+          return reply_ok(res, body + "]");
+        }
       case RestEntityQueue::Outcome::superseded:
         return reply_error(res, 409, "superseded by a newer GET for entity \"" + entity +
                                          "\" (one long-poll per entity; is the entity id used twice?)");

@@ -21,14 +21,16 @@ void RestEntityQueue::deliver(sdk::Action action) noexcept {
   }
 }
 
-RestEntityQueue::Poll RestEntityQueue::poll() {
+RestEntityQueue::Poll RestEntityQueue::poll(std::size_t max) {
   std::unique_lock lock(mutex_);
   const std::uint64_t mine = ++newest_poll_;
   changed_.notify_all();  // tells an older poller that it is superseded
   changed_.wait(lock, [&] { return closed_ || newest_poll_ != mine || !actions_.empty(); });
   if (closed_) return {Outcome::closed, {}};
   if (newest_poll_ != mine) return {Outcome::superseded, {}};
-  return {Outcome::action, actions_.front().json};
+  Poll result{Outcome::action, {}};
+  for (std::size_t i = 0; i < actions_.size() && i < max; ++i) result.actions_json.push_back(actions_[i].json);
+  return result;
 }
 
 void RestEntityQueue::remove(const std::string& uuid) {

@@ -6,6 +6,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "orchestrator/action_destination.hpp"
 
@@ -21,13 +22,13 @@ class RestEntityQueue final : public ActionDestination {
   enum class Outcome { action, superseded, closed };
   struct Poll {
     Outcome outcome;
-    std::string action_json;  // when outcome == action
+    std::vector<std::string> actions_json;  // when outcome == action: the first `max` queued, in order
   };
 
   // Thread: the entity's mailbox thread.
   void deliver(sdk::Action action) noexcept override;
   // Blocks until the queue has a head, a newer poll() arrives, or close().
-  Poll poll();
+  Poll poll(std::size_t max = 1);
   // Removes the action `uuid` wherever it is; unknown uuids are ignored
   // (DELETE is idempotent).
   void remove(const std::string& uuid);

@@ -14,6 +14,10 @@ namespace {
 
 constexpr auto kFirstBackOff = std::chrono::milliseconds(50);
 constexpr auto kMaxBackOff = std::chrono::seconds(1);
+// Actions asked for per GET from an nmz orchestrator.
+constexpr std::size_t kBatch = 64;
+// Action uuids remembered against double delivery; far more than one batch.
+constexpr std::size_t kRecentActions = 4096;
 
 std::unique_ptr<httplib::Client> make_client(const OrchestratorUrl& url, std::chrono::nanoseconds read_timeout) {
   auto client = std::make_unique<httplib::Client>(url.origin());
@@ -149,13 +153,25 @@ void RestInspectorHost::poll_loop() {
     ~Done() { flag = true; }
   } done{poller_done_};
   const std::string path = options_.url.base_path + "/actions/" + options_.entity_id;
+  // nmz's endpoint deletes the actions named by `ack` and returns up to
+  // `max` at once (one request per batch instead of a GET and a DELETE per
+  // action); Namazu's ignores both, which the missing X-Nmz-Batch header
+  // shows on the first answer, and gets Namazu's exchange from then on.
+  bool batch = true;
+  bool probed = false;
+  std::vector<std::string> acks;
   int failures = 0;
   for (;;) {
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
     }
-    auto result = poll_client_->Get(path);
+    std::string target = path;
+    if (batch) {
+      target += "?max=" + std::to_string(kBatch);
+      for (std::size_t i = 0; i < acks.size(); ++i) target += (i == 0 ? "&ack=" : ",") + acks[i];
+    }
+    auto result = poll_client_->Get(target);
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
@@ -163,7 +179,16 @@ void RestInspectorHost::poll_loop() {
     if (result && result->status == 200) {
       failures = 0;
       note_success();
-      handle_action_json(result->body);
+      if (!probed) {
+        probed = true;
+        batch = result->get_header_value("X-Nmz-Batch") == "1";
+        if (!batch) logger_.info("the orchestrator does not batch actions (Namazu's): a GET and a DELETE per action");
+      }
+      if (batch) {
+        acks = deliver_batch(result->body);
+      } else if (auto uuid = deliver_json(result->body); !uuid.empty()) {
+        delete_action(uuid);
+      }
       continue;
     }
     // A long-poll that timed out only means nothing happened, if the
@@ -172,36 +197,57 @@ void RestInspectorHost::poll_loop() {
       note_success();
       continue;
     }
-    note_failure("GET " + path + ": " + describe(result));
+    note_failure("GET " + target + ": " + describe(result));
     if (!back_off(++failures)) return;
   }
 }
 
-void RestInspectorHost::handle_action_json(const std::string& body) {
-  auto action = sdk::action_from_json(body);
-  std::string uuid;
+std::string RestInspectorHost::deliver_json(const std::string& json) {
+  auto action = sdk::action_from_json(json);
   if (action) {
-    uuid = action->uuid;
-  } else {
-    auto parsed = nlohmann::json::parse(body, nullptr, false);
-    if (parsed.is_object() && parsed.contains("uuid") && parsed["uuid"].is_string()) uuid = parsed["uuid"];
-    logger_.error("dropped an action the orchestrator sent: " + action.status().message());
+    std::string uuid = action->uuid;
+    // Before the DELETE, unlike Namazu's client: the held operation goes on
+    // one request sooner.
+    deliver(std::move(action).value());
+    return uuid;
   }
-  if (!uuid.empty()) {
-    const std::string path = options_.url.base_path + "/actions/" + options_.entity_id + "/" + uuid;
-    auto result = poll_client_->Delete(path);
-    if (!result || result->status != 200) {
-      // The next GET returns it again; last_delivered_ keeps it from being delivered twice.
-      logger_.warn("DELETE " + path + ": " + describe(result));
-    }
+  logger_.error("dropped an action the orchestrator sent: " + action.status().message());
+  // Acknowledged all the same, or every later GET would return it again.
+  auto parsed = nlohmann::json::parse(json, nullptr, false);
+  if (parsed.is_object() && parsed.contains("uuid") && parsed["uuid"].is_string()) return parsed["uuid"];
+  return {};
+}
+
+std::vector<std::string> RestInspectorHost::deliver_batch(const std::string& body) {
+  std::vector<std::string> uuids;
+  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  if (!parsed.is_array()) {
+    logger_.error("the orchestrator sent a batch that is not a JSON array");
+    return uuids;
   }
-  if (action) deliver(std::move(action).value());
+  for (const auto& element : parsed) {
+    if (auto uuid = deliver_json(element.dump()); !uuid.empty()) uuids.push_back(std::move(uuid));
+  }
+  return uuids;
+}
+
+void RestInspectorHost::delete_action(const std::string& uuid) {
+  const std::string path = options_.url.base_path + "/actions/" + options_.entity_id + "/" + uuid;
+  auto result = poll_client_->Delete(path);
+  if (result && result->status == 200) return;
+  // The next GET returns it again; the recent set keeps it from being delivered twice.
+  std::lock_guard lock(mutex_);
+  if (!stopping_) logger_.warn("DELETE " + path + ": " + describe(result));
 }
 
 void RestInspectorHost::deliver(sdk::Action action) {
   std::lock_guard lock(delivery_mutex_);
-  if (action.uuid == last_delivered_) return;
-  last_delivered_ = action.uuid;
+  if (!recent_.insert(action.uuid).second) return;
+  recent_order_.push_back(action.uuid);
+  if (recent_order_.size() > kRecentActions) {
+    recent_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
   if (!action.event_uuid.empty()) {
     std::lock_guard state(mutex_);
     if (failed_open_.erase(action.event_uuid) != 0) {

@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include <nmz/sdk/inspector.hpp>
 
@@ -60,7 +61,11 @@ class RestInspectorHost final : public sdk::InspectorHost {
   void poll_loop();
   // Returns false when stopping.
   bool post_with_retries(const sdk::Event& event);
-  void handle_action_json(const std::string& body);
+  // Delivers one action; returns its uuid (also of a malformed one, if it
+  // has one) for the acknowledgement.
+  std::string deliver_json(const std::string& json);
+  std::vector<std::string> deliver_batch(const std::string& body);
+  void delete_action(const std::string& uuid);
   void deliver(sdk::Action action);
 
   void note_success();
@@ -89,7 +94,10 @@ class RestInspectorHost final : public sdk::InspectorHost {
   std::atomic<bool> poller_done_{false};
 
   std::mutex delivery_mutex_;  // on_action is called one at a time
-  std::string last_delivered_;
+  // Recently delivered action uuids, oldest first: an action the server
+  // returns again (its DELETE failed) is delivered once.
+  std::deque<std::string> recent_order_;
+  std::unordered_set<std::string> recent_;
 
   std::thread sender_;
   std::thread poller_;
