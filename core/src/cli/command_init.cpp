@@ -4,6 +4,7 @@
 #include <nmz/sdk/flags.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/verb_flags.hpp"
 #include "experiment/storage.hpp"
 #include "log/logging.hpp"
 
@@ -14,16 +15,8 @@ int command_init(const std::vector<std::string>& args) {
   bool force = false;
   sdk::FlagSet flags("nmz init");
   flags.add_bool("force", &force, "delete and re-create STORAGE first");
-  auto usage = [&] {
-    std::cerr << "usage: nmz init [--force] config.toml MATERIALS_DIR STORAGE_DIR\n" << flags.usage();
-    return 2;
-  };
-  if (auto status = flags.parse(args); !status) {
-    std::cerr << status.message() << "\n";
-    return usage();
-  }
+  if (!parse_verb_flags(flags, args, 3, "nmz init [--force] config.toml MATERIALS_DIR STORAGE_DIR")) return 2;
   const auto& positionals = flags.positionals();
-  if (positionals.size() != 3) return usage();
   if (auto status = experiment::init_storage(positionals[0], positionals[1], positionals[2], {force}); !status) {
     std::cerr << "nmz init: " << status.message() << "\n";
     return status.code() == sdk::StatusCode::invalid_argument ? 2 : 1;

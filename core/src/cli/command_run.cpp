@@ -15,6 +15,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/signal_watcher.hpp"
+#include "cli/verb_flags.hpp"
 #include "experiment/experiment_run.hpp"
 #include "experiment/statistics.hpp"
 #include "log/logging.hpp"
@@ -135,16 +136,11 @@ int command_run(const std::vector<std::string>& args) {
   flags.add_int("parallel", &parallel, "runs side by side (each gets its own NMZ_REST_PORT, NMZ_NFQ_NUMBER, NMZ_NETNS)");
   flags.add_bool("child", &child, "(internal) one run of a series: console output to <run>/console.log");
   flags.add_bool("any-rest-port", &any_rest_port, "(internal) REST on any free port instead of restPort");
-  auto usage = [&] {
-    std::cerr << "usage: nmz run [-n N] [--until-failure] [--parallel K] STORAGE_DIR\n" << flags.usage()
-              << "exit status: 0 every run passed, 1 a run failed validation, 3 a run was broken, 2 bad usage\n";
+  if (!parse_verb_flags(flags, args, 1,
+                        "nmz run [-n N] [--until-failure] [--parallel K] STORAGE_DIR\n"
+                        "exit status: 0 every run passed, 1 a run failed validation, 3 a run was broken, 2 bad usage")) {
     return kExitUsage;
-  };
-  if (auto status = flags.parse(args); !status) {
-    std::cerr << status.message() << "\n";
-    return usage();
   }
-  if (flags.positionals().size() != 1) return usage();
   if (count < 1) {
     std::cerr << "nmz run: flag -n: expected a number of runs of at least 1, got " << count << "\n";
     return kExitUsage;

@@ -4,6 +4,7 @@
 #include <nmz/sdk/flags.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/verb_flags.hpp"
 #include "experiment/html_report.hpp"
 #include "experiment/summary.hpp"
 #include "log/logging.hpp"
@@ -23,15 +24,7 @@ int command_summary(const std::vector<std::string>& args) {
   flags.add_string("run", &timeline_run, "run whose timeline the HTML report shows (default: first failing)");
   flags.add_bool("po-reduction", &po_reduction, "count distinct traces per entity (partial-order reduction)");
   flags.add_bool("list-up-over-average", &over_average, "only list runs slower than the mean (Namazu's flag)");
-  auto usage = [&] {
-    std::cerr << "usage: nmz summary [--json] [--html FILE [--run ID]] STORAGE_DIR\n" << flags.usage();
-    return 2;
-  };
-  if (auto status = flags.parse(args); !status) {
-    std::cerr << status.message() << "\n";
-    return usage();
-  }
-  if (flags.positionals().size() != 1) return usage();
+  if (!parse_verb_flags(flags, args, 1, "nmz summary [--json] [--html FILE [--run ID]] STORAGE_DIR")) return 2;
   auto storage = experiment::Storage::open(flags.positionals()[0]);
   if (!storage) {
     std::cerr << "nmz summary: " << storage.status().message() << "\n";

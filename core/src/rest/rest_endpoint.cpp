@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <nmz/sdk/signal_json.hpp>
 
@@ -131,6 +132,35 @@ void RestEndpoint::install_routes() {
       return reply_error(res, http_status_for(status), status.message());
     }
     reply_ok(res);
+  });
+
+  // nmz extension (docs/rest-api.md): a JSON array of events for one
+  // entity in one request. All are checked before any is submitted.
+  server.Post(R"(/api/v3/events/([^/]+)/?)", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string& entity = req.matches[1];
+    auto array = nlohmann::json::parse(req.body, nullptr, false);
+    if (!array.is_array()) return reply_error(res, 400, "bad event batch: expected a JSON array of events");
+    std::vector<sdk::Event> events;
+    for (const auto& element : array) {
+      auto event = sdk::event_from_json(element.dump());
+      const std::string where = "event " + std::to_string(events.size()) + " of the batch: ";
+      if (!event) return reply_error(res, 400, where + event.status().message());
+      if (event->entity != entity) {
+        return reply_error(res, 400, where + "entity mismatch: the URL says \"" + entity + "\", the body says \"" +
+                                         event->entity + "\"");
+      }
+      events.push_back(std::move(event).value());
+    }
+    RestEntityQueue& queue = queue_for(entity);
+    nlohmann::json refused = nlohmann::json::array();
+    for (auto& event : events) {
+      std::string uuid = event.uuid;
+      if (auto status = orchestrator_.submit(std::move(event), &queue); !status) {
+        refused.push_back({{"uuid", uuid}, {"error", status.message()}});
+      }
+    }
+    res.set_header("X-Nmz-Batch", "1");
+    reply_ok(res, nlohmann::json{{"refused", refused}}.dump() + "\n");
   });
 
   server.Get(R"(/api/v3/actions/([^/]+)/?)", [this](const httplib::Request& req, httplib::Response& res) {

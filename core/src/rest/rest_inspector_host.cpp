@@ -98,16 +98,63 @@ sdk::Status RestInspectorHost::submit(sdk::Event event) noexcept {
 }
 
 void RestInspectorHost::send_loop() {
+  // nmz's endpoint takes a JSON array of queued events in one POST; after a
+  // 404 (Namazu's has no such route) every event gets a POST of its own.
+  bool batch = true;
   for (;;) {
-    sdk::Event event;
+    std::vector<sdk::Event> events;
     {
       std::unique_lock lock(mutex_);
       changed_.wait(lock, [&] { return stopping_ || !outbox_.empty(); });
       if (stopping_) return;
-      event = std::move(outbox_.front());
-      outbox_.pop_front();
+      while (!outbox_.empty() && events.size() < (batch ? kBatch : 1)) {
+        events.push_back(std::move(outbox_.front()));
+        outbox_.pop_front();
+      }
     }
-    if (!post_with_retries(event)) return;
+    if (batch) {
+      auto outcome = post_batch_with_retries(events);
+      if (outcome == BatchOutcome::stopping) return;
+      if (outcome == BatchOutcome::sent) continue;
+      if (outcome == BatchOutcome::unsupported) {
+        batch = false;
+        logger_.info("the orchestrator takes no event batches (Namazu's): one POST per event");
+      }
+    }
+    for (const auto& event : events) {
+      if (!post_with_retries(event)) return;
+    }
+  }
+}
+
+RestInspectorHost::BatchOutcome RestInspectorHost::post_batch_with_retries(std::vector<sdk::Event>& events) {
+  const std::string path = options_.url.base_path + "/events/" + options_.entity_id;
+  for (int attempt = 1;; ++attempt) {
+    std::string body = "[";
+    for (const auto& event : events) body += (body.size() > 1 ? "," : "") + sdk::to_json(event);
+    body += "]";
+    auto result = send_client_->Post(path, body, "application/json");
+    if (result && result->status == 200 && result->get_header_value("X-Nmz-Batch") == "1") {
+      note_success();
+      auto answer = nlohmann::json::parse(result->body, nullptr, false);
+      if (answer.is_object() && answer.contains("refused") && answer["refused"].is_array()) {
+        for (const auto& refusal : answer["refused"]) {
+          const std::string uuid = refusal.value("uuid", "");
+          for (const auto& event : events) {
+            if (event.uuid == uuid) refuse(event, refusal.value("error", "refused"));
+          }
+        }
+      }
+      return BatchOutcome::sent;
+    }
+    // Not nmz's endpoint (no such route), or an event it cannot take (400):
+    // one POST per event says which.
+    if (result && (result->status == 404 || result->status == 405)) return BatchOutcome::unsupported;
+    if (result && result->status >= 400 && result->status < 500) return BatchOutcome::rejected;
+    note_failure("POST " + path + ": " + describe(result));
+    std::erase_if(events, [this](const sdk::Event& event) { return given_up(event); });
+    if (events.empty()) return BatchOutcome::sent;
+    if (!back_off(attempt)) return BatchOutcome::stopping;
   }
 }
 
@@ -122,29 +169,32 @@ bool RestInspectorHost::post_with_retries(const sdk::Event& event) {
     }
     if (result && result->status >= 400 && result->status < 500) {
       // The orchestrator is there and refuses this event: retrying cannot help.
-      logger_.error("the orchestrator refused event " + event.uuid + " (" + event.class_name + "): " + describe(result));
-      std::lock_guard lock(delivery_mutex_);
-      std::unique_lock state(mutex_);
-      if (waiting_.erase(event.uuid) != 0) {
-        failed_open_.insert(event.uuid);
-        state.unlock();
-        inspector_.on_action(sdk::default_action(event));
-      }
+      refuse(event, describe(result));
       return true;
     }
     note_failure("POST " + path + ": " + describe(result));
-    {
-      std::lock_guard lock(mutex_);
-      // Answered already (fail open): the orchestrator would hold an event
-      // whose operation has gone ahead.
-      if (event.deferred && waiting_.count(event.uuid) == 0) return !stopping_;
-      if (!event.deferred && unreachable_since_ &&
-          std::chrono::steady_clock::now() - *unreachable_since_ > options_.orchestrator_timeout) {
-        return !stopping_;
-      }
-    }
+    if (given_up(event)) return true;
     if (!back_off(attempt)) return false;
   }
+}
+
+void RestInspectorHost::refuse(const sdk::Event& event, const std::string& why) {
+  logger_.error("the orchestrator refused event " + event.uuid + " (" + event.class_name + "): " + why);
+  std::lock_guard lock(delivery_mutex_);
+  std::unique_lock state(mutex_);
+  if (waiting_.erase(event.uuid) == 0) return;
+  failed_open_.insert(event.uuid);
+  state.unlock();
+  inspector_.on_action(sdk::default_action(event));
+}
+
+bool RestInspectorHost::given_up(const sdk::Event& event) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return true;
+  // Answered already (fail open): the orchestrator would hold an event whose
+  // operation has gone ahead.
+  if (event.deferred) return waiting_.count(event.uuid) == 0;
+  return unreachable_since_ && std::chrono::steady_clock::now() - *unreachable_since_ > options_.orchestrator_timeout;
 }
 
 void RestInspectorHost::poll_loop() {

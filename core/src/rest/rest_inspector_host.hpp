@@ -61,6 +61,13 @@ class RestInspectorHost final : public sdk::InspectorHost {
   void poll_loop();
   // Returns false when stopping.
   bool post_with_retries(const sdk::Event& event);
+  enum class BatchOutcome { sent, unsupported, rejected, stopping };
+  // `sent` also when every event was given up.
+  BatchOutcome post_batch_with_retries(std::vector<sdk::Event>& events);
+  // Answers an event the orchestrator refused with its default action.
+  void refuse(const sdk::Event& event, const std::string& why);
+  // Whether retrying `event` is pointless: stopping, or it was let through.
+  bool given_up(const sdk::Event& event);
   // Delivers one action; returns its uuid (also of a malformed one, if it
   // has one) for the acknowledgement.
   std::string deliver_json(const std::string& json);
