@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what nmz needs, builds it with -Werror and runs every test suite.
+# Needs root (apt, and the real NFQUEUE/FUSE/sched_setattr tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup-deps.sh
+build=${NMZ_BUILD_DIR:-build}
+if [[ -d "$build" ]]; then
+  meson setup --reconfigure "$build" -Dwerror=true >/dev/null
+else
+  meson setup "$build" -Dwerror=true --wrap-mode=nodownload >/dev/null
+fi
+ninja -C "$build"
+# --num-processes 2: this is a 2-core machine and several suites measure
+# real scheduling and packet timing.
+meson test -C "$build" --print-errorlogs --num-processes 2 "$@"
