@@ -147,6 +147,34 @@ def test_batch_extension(port):
     check(status == 200 and json.loads(body)["event_uuid"] == events[3]["uuid"], body)
 
 
+def test_event_batch_extension(port):
+    # nmz's POST /api/v3/events/{entity} with a JSON array.
+    events = [packet_event("eb", str(uuid.uuid4())) for _ in range(3)]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/api/v3/events/eb", body=json.dumps(events))
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    conn.close()
+    check(resp.status == 200 and resp.getheader("X-Nmz-Batch") == "1" and json.loads(body) == {"refused": []},
+          "event batch: %d %s" % (resp.status, body))
+    seen = []
+    while len(seen) < 3:
+        status, _, body = request(port, "GET", "/api/v3/actions/eb?max=10&ack=" + ",".join(a["uuid"] for a in seen))
+        seen = [a for a in json.loads(body)] if len(json.loads(body)) >= 3 else seen
+        if len(seen) < 3:
+            time.sleep(0.05)
+    check([a["event_uuid"] for a in seen] == [e["uuid"] for e in events], "batch actions out of order")
+    again = [events[0], packet_event("eb", str(uuid.uuid4()))]
+    status, _, body = request(port, "POST", "/api/v3/events/eb", again)
+    refused = json.loads(body)["refused"]
+    check(status == 200 and [r["uuid"] for r in refused] in ([], [events[0]["uuid"]]), "duplicate in a batch: " + body)
+    bad = [packet_event("eb", str(uuid.uuid4())), packet_event("other", str(uuid.uuid4()))]
+    status, _, body = request(port, "POST", "/api/v3/events/eb", bad)
+    check(status == 400 and "event 1 of the batch: entity mismatch" in body, "bad batch: %d %s" % (status, body))
+    status, _, body = request(port, "POST", "/api/v3/events/eb", {"not": "an array"})
+    check(status == 400 and "expected a JSON array" in body, "non-array batch: %d %s" % (status, body))
+
+
 def test_vanished_and_superseded_pollers(port):
     # 50 clients start a long-poll and vanish without reading the answer.
     for i in range(50):
@@ -230,6 +258,7 @@ def main():
         test_wire_format(o.port)
         test_malformed(o.port)
         test_batch_extension(o.port)
+        test_event_batch_extension(o.port)
         test_vanished_and_superseded_pollers(o.port)
         test_concurrent_entities(o.port)
         start = time.time()

@@ -5,7 +5,11 @@ http://...` against a real `nmz orchestrator` on loopback: every deferred
 event answered over REST; faults arrive; an orchestrator killed midway or
 never there makes the inspector fail open after NMZ_ORCHESTRATOR_TIMEOUT
 with a warning instead of hanging; bad urls are refused."""
+import http.server
+import json
 import os
+import threading
+import uuid
 import re
 import signal
 import socket
@@ -39,7 +43,71 @@ def free_port():
     return port
 
 
+class NamazuLikeHandler(http.server.BaseHTTPRequestHandler):
+    """Namazu's REST v3 as its Go endpoint behaves: one action per GET,
+    query parameters ignored, no batch route (404), every event accepted."""
+    protocol_version = "HTTP/1.1"
+    queue = []
+    cond = threading.Condition()
+    requests = []
+
+    def reply(self, status, body=b"{}\n"):
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        parts = self.path.split("?")[0].strip("/").split("/")
+        NamazuLikeHandler.requests.append(("POST", self.path))
+        if len(parts) != 5 or parts[:3] != ["api", "v3", "events"]:
+            return self.reply(404, b"404 page not found\n")
+        event = json.loads(body)
+        action = {"uuid": str(uuid.uuid4()), "entity": event["entity"], "type": "action",
+                  "class": "EventAcceptanceAction", "event_uuid": event["uuid"], "option": {}}
+        with self.cond:
+            self.queue.append(action)
+            self.cond.notify_all()
+        self.reply(200)
+
+    def do_GET(self):
+        NamazuLikeHandler.requests.append(("GET", self.path))
+        with self.cond:
+            self.cond.wait_for(lambda: self.queue, timeout=30)
+            head = dict(self.queue[0]) if self.queue else None
+        self.reply(200, json.dumps(head).encode()) if head else self.reply(500, b"timeout")
+
+    def do_DELETE(self):
+        NamazuLikeHandler.requests.append(("DELETE", self.path))
+        action_uuid = self.path.rstrip("/").split("/")[-1]
+        with self.cond:
+            self.queue[:] = [a for a in self.queue if a["uuid"] != action_uuid]
+        self.reply(200)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_against_namazu_like_endpoint():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NamazuLikeHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        p, _ = probe("http://127.0.0.1:%d/api/v3" % server.server_address[1], "-events", "30")
+    finally:
+        server.shutdown()
+        server.server_close()
+    check(p.returncode == 0 and counts(p.stdout) == (30, 0, 0), p.stdout + p.stderr)
+    check("does not batch" in p.stderr and "no event batches" in p.stderr, p.stderr)
+    deletes = [r for r in NamazuLikeHandler.requests if r[0] == "DELETE"]
+    single_posts = [r for r in NamazuLikeHandler.requests if r[0] == "POST" and r[1].count("/") == 5]
+    check(len(deletes) == 30 and len(single_posts) == 30, "Namazu exchange: %d DELETEs, %d POSTs" %
+          (len(deletes), len(single_posts)))
+
+
 def main():
+    test_against_namazu_like_endpoint()
     with Orchestrator('explorePolicy = "dumb"\n') as o:
         p, took = probe(o.url(), "-events", "200")
         check(p.returncode == 0, "probe exit %d: %s" % (p.returncode, p.stderr))
