@@ -3,7 +3,8 @@
 """A three-process key-value system with an ordering bug, for nmz's
 bundled experiment. All traffic is TCP on 127.0.0.1.
 
-  store   holds keys; a connection sends "SET k v" or "GET k" lines.
+  store   holds keys; a connection sends "SET k v" or "GET k" lines,
+          applied in the order they arrived.
   reader  connects to the store, waits for "go" from the writer, then
           reads key x and records what it saw.
   writer  connects to the store and to the reader, sets x, then tells the
@@ -13,14 +14,19 @@ The bug: the writer sends its SET and then "go" without waiting for the
 store's OK, assuming the store has applied the SET before anyone it tells
 can ask. The SET also goes out field by field (one small write each, as
 an unbuffered serializer does), so the store applies it only when its last
-piece arrives. On a quiet machine the SET is in the store long before the
-reader's GET, so the reader nearly always sees "1"; when the network
-reorders packets, the GET can overtake the SET and the reader sees NONE.
+piece arrives. On loopback each piece is normally in the store's socket
+before the writer's next system call, so without nmz the reader nearly
+always sees "1", however loaded the machine; when the network reorders
+packets, the GET can overtake the SET and the reader sees NONE.
 """
+import selectors
 import socket
+import struct
 import sys
-import threading
 import time
+
+# Linux's SO_TIMESTAMPNS (and SCM_TIMESTAMPNS), which Python does not name.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
 def lines(conn):
@@ -57,30 +63,47 @@ def connect(port, deadline=10.0):
 
 
 def store(port, clients):
+    """One thread, requests applied in the order they arrived (kernel
+    receive timestamps), as a well-behaved server does: whatever the
+    machine's load, a request that arrived first is applied first."""
     data = {}
-    lock = threading.Lock()
     srv = listener(port)
-
-    def serve(conn):
-        for line in lines(conn):
+    sel = selectors.DefaultSelector()
+    sel.register(srv, selectors.EVENT_READ)
+    buffers = {}
+    accepted = 0
+    while accepted < clients or buffers:
+        arrivals = []
+        for key, _ in sel.select():
+            sock = key.fileobj
+            if sock is srv:
+                conn, _ = srv.accept()
+                conn.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                sel.register(conn, selectors.EVENT_READ)
+                buffers[conn] = b""
+                accepted += 1
+                continue
+            chunk, ancillary, _, _ = sock.recvmsg(4096, 64)
+            if not chunk:
+                sel.unregister(sock)
+                sock.close()
+                del buffers[sock]
+                continue
+            stamp = 0
+            for level, kind, payload in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                    seconds, nanoseconds = struct.unpack("qq", payload[:16])
+                    stamp = seconds * 10**9 + nanoseconds
+            *complete, buffers[sock] = (buffers[sock] + chunk).split(b"\n")
+            arrivals += [(stamp, i, sock, line.decode()) for i, line in enumerate(complete)]
+        for _, _, sock, line in sorted(arrivals, key=lambda a: (a[0], a[1])):
             words = line.split()
-            with lock:
-                if words[0] == "SET":
-                    data[words[1]] = words[2]
-                    reply = "OK"
-                else:
-                    reply = data.get(words[1], "NONE")
-            conn.sendall((reply + "\n").encode())
-        conn.close()
-
-    threads = []
-    for _ in range(clients):
-        conn, _ = srv.accept()
-        t = threading.Thread(target=serve, args=(conn,))
-        t.start()
-        threads.append(t)
-    for t in threads:
-        t.join()
+            if words[0] == "SET":
+                data[words[1]] = words[2]
+                reply = "OK"
+            else:
+                reply = data.get(words[1], "NONE")
+            sock.sendall((reply + "\n").encode())
 
 
 def reader(store_port, port, out):
