@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
+
+#include <nmz/sdk/duration.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/common_inspector_flags.hpp"
@@ -11,6 +14,7 @@
 #include "log/logging.hpp"
 #include "orchestrator/local_inspector_host.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "rest/rest_inspector_host.hpp"
 
 namespace nmz::core::cli {
 namespace {
@@ -29,6 +33,24 @@ int list_inspectors(const PluginHost& host) {
     if (c->kind == ComponentKind::inspector) std::cout << "  " << c->name << "  " << c->description << "\n";
   }
   return 0;
+}
+
+// A remote inspector has no config file (-autopilot is for the embedded
+// orchestrator), so its fail-open time comes from NMZ_ORCHESTRATOR_TIMEOUT.
+sdk::Result<rest::RestInspectorHost::Options> remote_options(const std::string& name, const CommonInspectorFlags& flags,
+                                                             const Config& config) {
+  auto url = rest::parse_orchestrator_url(flags.orchestrator_url);
+  if (!url) return sdk::Status::invalid("nmz inspectors " + name + ": flag -orchestrator-url: " + url.status().message());
+  rest::RestInspectorHost::Options options{std::move(url).value(), flags.entity_id, config.orchestrator_timeout};
+  if (const char* text = std::getenv("NMZ_ORCHESTRATOR_TIMEOUT"); text != nullptr && *text != '\0') {
+    auto timeout = sdk::parse_duration(text);
+    if (!timeout || timeout->count() <= 0) {
+      return sdk::Status::invalid("nmz inspectors " + name + ": NMZ_ORCHESTRATOR_TIMEOUT=\"" + text +
+                                  "\": expected a positive duration such as 10s or 500ms");
+    }
+    options.orchestrator_timeout = *timeout;
+  }
+  return options;
 }
 
 }  // namespace
@@ -57,12 +79,9 @@ int command_inspectors(const std::vector<std::string>& args) {
   sdk::InspectorSettings settings{flags->entity_id, flags->inspector_args};
   if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
 
-  if (flags->orchestrator_url.rfind("local://", 0) != 0) {
-    return fail("nmz inspectors " + name + ": remote orchestrators (" + flags->orchestrator_url +
-                    ") need the REST transceiver, which this build does not have yet; use -autopilot",
-                2);
+  if (flags->autopilot.empty() && flags->orchestrator_url.rfind("local://", 0) == 0) {
+    named_logger("nmz")->info("autopilot with the default config (policy \"random\")");
   }
-  if (flags->autopilot.empty()) named_logger("nmz")->info("autopilot with the default config (policy \"random\")");
 
   sdk::Inspector& target = **inspector;
   SignalWatcher signals([&target](int signal_number) {
@@ -70,11 +89,20 @@ int command_inspectors(const std::vector<std::string>& args) {
     if (++count >= 3) _exit(128 + signal_number);  // the user insists: do not wait for cleanup
     target.request_stop();
   });
-  auto session = start_orchestrator(host, *config, /*collect_trace=*/false);
-  if (!session) return fail("nmz inspectors " + name + ": " + session.status().message(), exit_code_for(session.status()));
-  LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id);
-  sdk::Inspector::Outcome outcome = target.run(endpoint);
-  (*session)->orchestrator->stop();
+  sdk::Inspector::Outcome outcome;
+  if (flags->orchestrator_url.rfind("http://", 0) == 0) {
+    auto options = remote_options(name, *flags, *config);
+    if (!options) return fail(options.status().message(), 2);
+    rest::RestInspectorHost endpoint(target, std::move(options).value());
+    outcome = target.run(endpoint);
+    endpoint.stop();
+  } else {
+    auto session = start_orchestrator(host, *config, /*collect_trace=*/false);
+    if (!session) return fail("nmz inspectors " + name + ": " + session.status().message(), exit_code_for(session.status()));
+    LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id);
+    outcome = target.run(endpoint);
+    (*session)->orchestrator->stop();
+  }
   if (!outcome.status) return fail("nmz inspectors " + name + ": " + outcome.status.message(), exit_code_for(outcome.status));
   return outcome.exit_code;
 }

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "rest/rest_endpoint.hpp"
 
 namespace nmz::core::cli {
 
@@ -38,6 +39,11 @@ int command_orchestrator(const std::vector<std::string>& args) {
   auto session = start_orchestrator(host, *config, /*collect_trace=*/false);
   if (!session) {
     std::cerr << "nmz orchestrator: " << session.status().message() << "\n";
+    return 2;
+  }
+  auto endpoint = rest::start_rest_endpoint(*(*session)->orchestrator, *config);
+  if (!endpoint) {
+    std::cerr << "nmz orchestrator: " << endpoint.status().message() << "\n";
     return 2;
   }
   named_logger("nmz")->info("orchestrator running; stop it with Ctrl-C");

@@ -14,5 +14,9 @@ int command_version(const std::vector<std::string>& args);
 int command_plugins(const std::vector<std::string>& args);
 int command_orchestrator(const std::vector<std::string>& args);
 int command_inspectors(const std::vector<std::string>& args);
+int command_init(const std::vector<std::string>& args);
+int command_run(const std::vector<std::string>& args);
+int command_summary(const std::vector<std::string>& args);
+int command_tools(const std::vector<std::string>& args);
 
 }  // namespace nmz::core::cli

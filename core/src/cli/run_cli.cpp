@@ -21,6 +21,10 @@ const std::map<std::string_view, Verb>& verbs() {
       {"plugins", {&command_plugins, "List plugins (list) or check one file (inspect FILE)"}},
       {"orchestrator", {&command_orchestrator, "Start the orchestrator without a workspace"}},
       {"inspectors", {&command_inspectors, "Start an inspector: proc, fs, ethernet, or any plugin's"}},
+      {"init", {&command_init, "Initialize a storage for \"run\" (config, materials)"}},
+      {"run", {&command_run, "Run an experiment in an initialized storage (-n N, --parallel K)"}},
+      {"summary", {&command_summary, "Failure rate, its interval, times and distinct traces of a storage"}},
+      {"tools", {&command_tools, "summary, dump-trace, visualize"}},
   };
   return table;
 }

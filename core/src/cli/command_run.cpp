@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <nmz/sdk/flags.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/signal_watcher.hpp"
+#include "cli/verb_flags.hpp"
+#include "experiment/experiment_run.hpp"
+#include "experiment/statistics.hpp"
+#include "log/logging.hpp"
+#include "util/spawn.hpp"
+
+namespace nmz::core::cli {
+namespace {
+
+using experiment::kExitBroken;
+using experiment::kExitPassed;
+using experiment::kExitUsage;
+using experiment::kExitValidationFailed;
+
+// Runs `count` experiments, `parallel` at a time, each in a child `nmz run`
+// of its own (so each has its own orchestrator, log file and console file),
+// with a progress line on stderr.
+class RunSeries {
+ public:
+  RunSeries(std::string storage, std::int64_t count, std::int64_t parallel, bool until_failure)
+      : storage_(std::move(storage)), count_(count), parallel_(parallel), until_failure_(until_failure) {}
+
+  int execute() {
+    started_ = std::chrono::steady_clock::now();
+    SignalWatcher signals([this](int signal_number) {
+      stop_ = true;
+      std::lock_guard lock(mutex_);
+      std::cerr << "\nnmz run: interrupted: no new runs; waiting for the running ones\n";
+      for (pid_t pid : children_) ::kill(pid, signal_number);
+    });
+    std::vector<std::thread> workers;
+    for (std::int64_t i = 0; i < parallel_; ++i) workers.emplace_back([this] { work(); });
+    for (auto& worker : workers) worker.join();
+    std::cerr << "\n";
+    std::cerr << "details: nmz summary " << storage_ << "\n";
+    if (broken_ > 0) return kExitBroken;
+    return failed_ > 0 ? kExitValidationFailed : kExitPassed;
+  }
+
+ private:
+  void work() {
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+    while (!stop_ && next_++ < count_) {
+      std::vector<std::string> argv{self, "run", "-child"};
+      if (parallel_ > 1) argv.push_back("-any-rest-port");
+      argv.push_back(storage_);
+      int rc = kExitBroken;
+      {
+        std::unique_lock lock(mutex_);
+        auto pid = spawn_process(argv);
+        if (!pid) {
+          std::cerr << "nmz run: " << pid.status().message() << "\n";
+        } else {
+          children_.insert(*pid);
+          lock.unlock();
+          rc = wait_for_exit(*pid);
+          lock.lock();
+          children_.erase(*pid);
+        }
+      }
+      record(rc);
+    }
+  }
+
+  void record(int rc) {
+    std::lock_guard lock(mutex_);
+    if (rc == kExitPassed) {
+      ++passed_;
+    } else if (rc == kExitValidationFailed) {
+      ++failed_;
+    } else {
+      ++broken_;
+    }
+    if (until_failure_ && rc != kExitPassed) stop_ = true;
+    const auto done = passed_ + failed_ + broken_;
+    const auto decided = passed_ + failed_;
+    const auto interval = experiment::wilson_interval(failed_, decided);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "runs %llu/%lld  failed %llu  broken %llu  failure rate %.1f%% [95%% %.1f%%, %.1f%%]  %.2f runs/s",
+                  static_cast<unsigned long long>(done), static_cast<long long>(count_),
+                  static_cast<unsigned long long>(failed_), static_cast<unsigned long long>(broken_),
+                  decided == 0 ? 0.0 : 100.0 * static_cast<double>(failed_) / static_cast<double>(decided),
+                  interval.low * 100, interval.high * 100, elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0);
+    if (::isatty(STDERR_FILENO)) {
+      std::cerr << "\r" << line << "\033[K" << std::flush;
+    } else {
+      std::cerr << line << "\n";
+    }
+  }
+
+  std::string storage_;
+  std::int64_t count_;
+  std::int64_t parallel_;
+  bool until_failure_;
+  std::chrono::steady_clock::time_point started_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::int64_t> next_{0};
+  std::mutex mutex_;
+  std::set<pid_t> children_;
+  std::uint64_t passed_ = 0;
+  std::uint64_t failed_ = 0;
+  std::uint64_t broken_ = 0;
+};
+
+}  // namespace
+
+int command_run(const std::vector<std::string>& args) {
+  init_logging();
+  std::int64_t count = 1;
+  std::int64_t parallel = 1;
+  bool until_failure = false;
+  bool child = false;
+  bool any_rest_port = false;
+  sdk::FlagSet flags("nmz run");
+  flags.add_int("n", &count, "number of runs");
+  flags.add_bool("until-failure", &until_failure, "stop at the first run that fails (or breaks)");
+  flags.add_int("parallel", &parallel, "runs side by side (each gets its own NMZ_REST_PORT, NMZ_NFQ_NUMBER, NMZ_NETNS)");
+  flags.add_bool("child", &child, "(internal) one run of a series: console output to <run>/console.log");
+  flags.add_bool("any-rest-port", &any_rest_port, "(internal) REST on any free port instead of restPort");
+  if (!parse_verb_flags(flags, args, 1,
+                        "nmz run [-n N] [--until-failure] [--parallel K] STORAGE_DIR\n"
+                        "exit status: 0 every run passed, 1 a run failed validation, 3 a run was broken, 2 bad usage")) {
+    return kExitUsage;
+  }
+  if (count < 1) {
+    std::cerr << "nmz run: flag -n: expected a number of runs of at least 1, got " << count << "\n";
+    return kExitUsage;
+  }
+  if (parallel < 1 || parallel > 256) {
+    std::cerr << "nmz run: flag -parallel: expected 1 to 256, got " << parallel << "\n";
+    return kExitUsage;
+  }
+  const std::string& path = flags.positionals()[0];
+  auto storage = experiment::Storage::open(path);
+  if (!storage) {
+    std::cerr << "nmz run: " << storage.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (count == 1 && parallel == 1 && !until_failure) {
+    // Ctrl-C reaches the scripts from the terminal; nmz stays to record the run.
+    SignalWatcher signals([](int) { named_logger("nmz")->warn("interrupted: waiting for the scripts to end"); });
+    return experiment::execute_run(*storage, {child, any_rest_port});
+  }
+  return RunSeries(storage->root().string(), count, std::min(parallel, count), until_failure).execute();
+}
+
+}  // namespace nmz::core::cli

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nmz/sdk/flags.hpp>
+
+namespace nmz::core::cli {
+
+// Parses a verb's arguments. On a bad flag, or a number of positional
+// arguments other than `positionals`, prints the error, `synopsis` and the
+// flag list to stderr and returns false (the verb then exits with 2).
+bool parse_verb_flags(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t positionals,
+                      std::string_view synopsis);
+
+}  // namespace nmz::core::cli

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "experiment/run_result.hpp"
+#include "experiment/statistics.hpp"
+#include "experiment/storage.hpp"
+
+namespace nmz::core::experiment {
+
+// What `nmz summary` reports for one storage.
+struct StorageSummary {
+  struct RunRow {
+    std::string id;
+    std::optional<RunResult> result;
+    std::string error;  // why result.json or trace.jsonl could not be read
+    bool distinct = false;  // its trace differs from every earlier one
+    // After this run: failures / (passed + failed) so far and its interval.
+    double rate_so_far = 0;
+    Interval interval_so_far;
+    std::uint64_t distinct_so_far = 0;
+  };
+
+  std::string storage;
+  std::vector<RunRow> rows;
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t broken = 0;
+  std::uint64_t unreadable = 0;
+  double failure_rate = 0;  // failed / (passed + failed): broken runs say nothing about the bug
+  Interval interval;        // Wilson 95%
+  double mean_seconds = 0;
+  double p50_seconds = 0;
+  double p95_seconds = 0;
+  std::uint64_t distinct_traces = 0;
+  bool po_reduction = true;
+
+  [[nodiscard]] std::uint64_t decided() const noexcept { return passed + failed; }
+};
+
+StorageSummary summarize(const Storage& storage, bool po_reduction = true);
+std::string summary_text(const StorageSummary& summary);
+nlohmann::json summary_json(const StorageSummary& summary);
+
+}  // namespace nmz::core::experiment
