@@ -225,13 +225,15 @@ TEST_CASE("flags: modes, ranges and rule selectors are checked") {
   auto hookswitch = parse_ethernet_options({});
   REQUIRE(hookswitch.has_value());
   CHECK(hookswitch->hookswitch == "ipc:///tmp/namazu-hookswitch-zmq");
+  auto namazu_style = parse_ethernet_options({"-nfq-number", "-1", "-hookswitch", "tcp://127.0.0.1:5555"});
+  REQUIRE(namazu_style.has_value());  // Namazu: a negative queue number means hookswitch mode
+  CHECK_FALSE(namazu_style->nfq_mode());
 
   struct Bad {
     std::vector<std::string> args;
     const char* mentions;
   };
   for (const Bad& bad : std::vector<Bad>{{{"-nfq-number", "70000"}, "-nfq-number"},
-                                         {{"-nfq-number", "-3"}, "-nfq-number"},
                                          {{"-nfq-number", "x"}, "nfq-number"},
                                          {{"-hookswitch", ""}, "-hookswitch"},
                                          {{"-nfq-number", "1", "-queue-length", "0"}, "-queue-length"},
