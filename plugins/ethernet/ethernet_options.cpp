@@ -11,7 +11,7 @@ sdk::Result<EthernetOptions> parse_ethernet_options(const std::vector<std::strin
   std::int64_t uid = -1;
   std::int64_t payload_bytes = options.payload_bytes;
   sdk::FlagSet flags("nmz inspectors ethernet");
-  flags.add_int("nfq-number", &options.nfq_number, "NFQUEUE number (0-65535); unset: hookswitch (ZeroMQ) mode");
+  flags.add_int("nfq-number", &options.nfq_number, "NFQUEUE number (0-65535); negative or unset: hookswitch (ZeroMQ) mode");
   flags.add_string("hookswitch", &options.hookswitch, "ZeroMQ address to bind for hookswitch");
   flags.add_int("queue-length", &queue_length, "most packets the kernel holds in the queue");
   flags.add_bool("fail-open", &options.fail_open, "when the queue is full the kernel accepts packets instead of dropping them");
@@ -33,10 +33,6 @@ sdk::Result<EthernetOptions> parse_ethernet_options(const std::vector<std::strin
   if (options.nfq_number > 0xffff) {
     return sdk::Status::invalid("nmz inspectors ethernet: flag -nfq-number: expected a queue number 0-65535, got " +
                                 std::to_string(options.nfq_number));
-  }
-  if (flags.was_set("nfq-number") && options.nfq_number < 0) {
-    return sdk::Status::invalid("nmz inspectors ethernet: flag -nfq-number: expected a queue number 0-65535, got " +
-                                std::to_string(options.nfq_number) + " (leave it out for hookswitch mode)");
   }
   if (!options.nfq_mode() && options.hookswitch.empty()) {
     return sdk::Status::invalid("nmz inspectors ethernet: flag -hookswitch is invalid: empty address");

@@ -15,7 +15,7 @@ inline constexpr const char* kDefaultHookswitchAddress = "ipc:///tmp/namazu-hook
 
 // `nmz inspectors ethernet` flags, checked.
 struct EthernetOptions {
-  // NFQUEUE mode when set, else hookswitch (ZeroMQ) mode.
+  // NFQUEUE mode when 0 or more, else hookswitch (ZeroMQ) mode (Namazu's rule).
   std::int64_t nfq_number = -1;
   std::string hookswitch = kDefaultHookswitchAddress;
   std::uint32_t queue_length = 65536;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "packet_gate.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace nmz::plugins::ethernet {
@@ -61,25 +62,32 @@ void PacketGate::on_action(const sdk::Action& action) {
   std::unique_lock lock(mutex_);
   if (!open_) return;
   auto node = held_.extract(action.event_uuid);
+  if (!node.empty()) ++answering_;
   lock.unlock();
   if (node.empty()) {
     host_->logger().warn(action.class_name + " for event " + action.event_uuid + ", which holds no packet: ignored");
     return;
   }
-  if (action.class_name == sdk::action_class::packet_fault) {
-    answer(node.mapped(), Verdict::drop, 0);
-    return;
+  Verdict verdict = Verdict::accept;
+  std::int64_t duplicates = 0;
+  try {
+    if (action.class_name == sdk::action_class::packet_fault) {
+      verdict = Verdict::drop;
+    } else {
+      if (action.class_name != sdk::action_class::event_acceptance) {
+        host_->logger().warn("unexpected " + action.class_name + " for a packet: accepting it");
+      }
+      duplicates = sdk::option_int(action.option, "duplicate").value_or(0);
+      if (duplicates < 0 || duplicates > kMaxDuplicates) {
+        host_->logger().warn("option duplicate=" + std::to_string(duplicates) + " out of range 0.." +
+                             std::to_string(kMaxDuplicates) + ": ignored");
+        duplicates = 0;
+      }
+    }
+  } catch (...) {
+    // Out of memory while reading the option: plain acceptance.
   }
-  if (action.class_name != sdk::action_class::event_acceptance) {
-    host_->logger().warn("unexpected " + action.class_name + " for a packet: accepting it");
-  }
-  std::int64_t duplicates = sdk::option_int(action.option, "duplicate").value_or(0);
-  if (duplicates < 0 || duplicates > kMaxDuplicates) {
-    host_->logger().warn("option duplicate=" + std::to_string(duplicates) + " out of range 0.." +
-                         std::to_string(kMaxDuplicates) + ": ignored");
-    duplicates = 0;
-  }
-  answer(node.mapped(), Verdict::accept, duplicates);
+  answer_action(node.mapped(), verdict, duplicates);
 }
 
 void PacketGate::answer(Held& held, Verdict verdict, std::int64_t duplicates) {
@@ -101,6 +109,16 @@ void PacketGate::answer(Held& held, Verdict verdict, std::int64_t duplicates) {
   counters_.duplicated += static_cast<std::uint64_t>(injected);
 }
 
+void PacketGate::answer_action(Held& held, Verdict verdict, std::int64_t duplicates) {
+  try {
+    answer(held, verdict, duplicates);
+  } catch (...) {
+    // The verdict went out first; only logging or counting failed.
+  }
+  std::lock_guard lock(mutex_);
+  if (--answering_ == 0) answered_.notify_all();
+}
+
 std::size_t PacketGate::close() {
   std::unordered_map<std::string, Held> held;
   {
@@ -108,8 +126,14 @@ std::size_t PacketGate::close() {
     open_ = false;
     held.swap(held_);
   }
-  for (auto& [uuid, packet] : held) answer(packet, Verdict::accept, 0);
-  std::lock_guard lock(mutex_);
+  // In arrival order, so that a flow released at stop is not reordered.
+  std::vector<Held*> order;
+  order.reserve(held.size());
+  for (auto& [uuid, packet] : held) order.push_back(&packet);
+  std::sort(order.begin(), order.end(), [](const Held* a, const Held* b) { return a->token < b->token; });
+  for (Held* packet : order) answer(*packet, Verdict::accept, 0);
+  std::unique_lock lock(mutex_);
+  answered_.wait(lock, [this] { return answering_ == 0; });
   counters_.released_at_stop += held.size();
   return held.size();
 }

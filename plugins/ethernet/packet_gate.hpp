@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -49,8 +49,9 @@ class PacketGate {
   void on_packet(std::uint32_t packet_id, std::string frame, std::size_t ip_offset);
   // Thread: the host's delivery thread.
   void on_action(const sdk::Action& action);
-  // Accepts every packet still held and ignores later actions. Returns how
-  // many were released.
+  // Accepts every packet still held, waits for answers in progress (the
+  // verdict port may go away after this) and ignores later actions.
+  // Returns how many were released.
   std::size_t close();
   [[nodiscard]] std::size_t held() const;
   [[nodiscard]] Counters counters() const;
@@ -64,6 +65,8 @@ class PacketGate {
     std::size_t ip_offset;
   };
   void answer(Held& held, Verdict verdict, std::int64_t duplicates);
+  // answer() for a packet on_action took out of held_.
+  void answer_action(Held& held, Verdict verdict, std::int64_t duplicates);
 
   const PacketNaming& naming_;
   const PacketInjector* injector_;
@@ -73,7 +76,9 @@ class PacketGate {
   VerdictPort* port_ = nullptr;
 
   mutable std::mutex mutex_;
+  std::condition_variable answered_;
   bool open_ = false;
+  int answering_ = 0;  // actions taken out of held_ and not yet answered
   std::unordered_map<std::string, Held> held_;
   std::uint64_t next_token_ = 0;
   Counters counters_;

@@ -32,6 +32,7 @@ void TcpRetransmissionFilter::hold(const IpPacket& packet, std::uint64_t token) 
     last_.erase(key);
     return;
   }
+  if (last_.size() >= kMaxFlows) std::erase_if(last_, [](const auto& entry) { return !entry.second.held; });
   last_[key] = Last{packet.tcp_seq, packet.tcp_ack, static_cast<std::uint8_t>(packet.tcp_flags & kComparedFlags),
                     packet.tcp_window, packet.l4_payload.size(), token, true};
 }

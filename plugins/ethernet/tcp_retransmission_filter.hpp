@@ -46,6 +46,10 @@ class TcpRetransmissionFilter {
     std::uint64_t token;
     bool held;
   };
+  // Past this many 4-tuples, those whose segment was answered are
+  // forgotten (connections that ended with FIN leave theirs behind).
+  static constexpr std::size_t kMaxFlows = 65536;
+
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Last> last_;
 };

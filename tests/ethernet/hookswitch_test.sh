@@ -25,11 +25,14 @@ for mode in hold drop; do
   ns "$client" "$address" $mode || fail "hookswitch $mode"
   stop_nmz TERM
   grep -q "ignored" "$NMZ_LOG" || fail "malformed messages not reported"
-  # Held: the repeats are retransmissions (no event). Dropped at once: the
-  # original was answered before its repeat came, so the repeat is new.
-  want_events=$([ $mode = hold ] && echo 4 || echo 6)
-  want_filtered=$([ $mode = hold ] && echo 2 || echo 0)
-  [ "$(nmz_count events)" -eq "$want_events" ] || fail "$mode: expected $want_events events, got $(nmz_count events)"
-  [ "$(nmz_count retransmissions)" -eq "$want_filtered" ] || fail "$mode: expected $want_filtered retransmissions dropped"
+  # Held: the two repeats are retransmissions (no event). Dropped at once:
+  # a repeat is a new event if the original was answered before it came,
+  # which depends on timing; either way every frame is accounted for.
+  events=$(nmz_count events); filtered=$(nmz_count retransmissions)
+  if [ $mode = hold ]; then
+    [ "$events" -eq 4 ] && [ "$filtered" -eq 2 ] || fail "hold: $events events, $filtered filtered; expected 4 and 2"
+  else
+    [ $((events + filtered)) -eq 6 ] && [ "$events" -ge 4 ] || fail "drop: $events events, $filtered filtered"
+  fi
 done
 echo PASS

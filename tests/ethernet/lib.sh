@@ -26,6 +26,8 @@ cleanup() {
   exit $status
 }
 trap cleanup EXIT
+# meson's timeout sends SIGTERM: exit through the cleanup above.
+trap 'exit 143' TERM INT
 
 add_ns() {  # SUFFIX: sets NEW_NS to a new namespace, removed at exit (not
   # printed: the cleanup list would be lost in a $(...) subshell)

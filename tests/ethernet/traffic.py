@@ -4,7 +4,7 @@
   tcp-echo-server HOST PORT
   tcp-check HOST PORT NBYTES [--timeout S] [--bind ADDR]   exit 0 intact, 1 corrupt, 3 timeout
   udp-sink HOST PORT SECONDS OUT                           "seq sent received" per datagram
-  udp-send HOST PORT COUNT INTERVAL [--bind ADDR]
+  udp-send HOST PORT COUNT INTERVAL [--bind ADDR] [--sndbuf BYTES]
   udp-analyze OUT COUNT                                    prints key=value statistics
 """
 import argparse
@@ -87,6 +87,8 @@ def tcp_check(a):
 
 def udp_sink(a):
     s = socket.socket(family(a.host), socket.SOCK_DGRAM)
+    # Room for bursts: nmz releases everything it holds at once on stop.
+    s.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE (root)
     s.bind((a.host, a.port))
     end = time.monotonic() + a.seconds
     with open(a.out, "w") as out:
@@ -107,6 +109,9 @@ def udp_sink(a):
 
 def udp_send(a):
     s = socket.socket(family(a.host), socket.SOCK_DGRAM)
+    if a.sndbuf:
+        # Held packets still count against their socket's send buffer.
+        s.setsockopt(socket.SOL_SOCKET, 32, a.sndbuf)  # SO_SNDBUFFORCE (root)
     if a.bind:
         s.bind((a.bind, 0))
     start = time.monotonic()
@@ -143,6 +148,7 @@ def main():
     c.add_argument("seconds", type=float); c.add_argument("out")
     c = sub.add_parser("udp-send"); c.add_argument("host"); c.add_argument("port", type=int)
     c.add_argument("count", type=int); c.add_argument("interval", type=float); c.add_argument("--bind")
+    c.add_argument("--sndbuf", type=int)
     c = sub.add_parser("udp-analyze"); c.add_argument("out"); c.add_argument("count", type=int)
     a = p.parse_args()
     return {"tcp-echo-server": tcp_echo_server, "tcp-check": tcp_check, "udp-sink": udp_sink,
