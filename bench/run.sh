@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs nmz's benchmarks; each prints ratios against a baseline measured in
+# the same run (these machines are noisy: compare ratios, not absolutes).
+#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native ...]   (default: all)
+# Builds into BUILD_DIR (default build/) first. fs, ethernet, repro and
+# native need root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+[[ -d "$build" ]] || meson setup "$build" --wrap-mode=nodownload >/dev/null
+ninja -C "$build" >/dev/null
+names=("$@")
+[[ ${#names[@]} -gt 0 ]] || names=(orchestrator rest fs ethernet repro native)
+for name in "${names[@]}"; do
+  echo "=== bench: $name"
+  case "$name" in
+    orchestrator) "$build/bench/orchestrator/bench_orchestrator" ;;
+    rest) bash bench/rest/run.sh "$build" ;;
+    fs) python3 bench/fs/run.py "$build" ;;
+    ethernet) bash bench/ethernet/run.sh "$build" ;;
+    repro) python3 bench/repro/repro.py --build-dir "$build" --runs 30 ;;
+    native) python3 bench/repro/native_methods.py "$build" --extra flaky-order="$build/examples/flaky/flaky-order" ;;
+    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native)" >&2; exit 2 ;;
+  esac
+done
