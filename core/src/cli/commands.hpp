@@ -14,5 +14,6 @@ int command_version(const std::vector<std::string>& args);
 int command_plugins(const std::vector<std::string>& args);
 int command_orchestrator(const std::vector<std::string>& args);
 int command_inspectors(const std::vector<std::string>& args);
+int command_container(const std::vector<std::string>& args);
 
 }  // namespace nmz::core::cli
