@@ -10,7 +10,8 @@ void TimedReleaseQueue::start(sdk::ActionSink& sink) {
   worker_ = std::thread([this] { run(); });
 }
 
-void TimedReleaseQueue::push_independent(sdk::Action action, std::chrono::nanoseconds delay) {
+void TimedReleaseQueue::push_independent(sdk::Action action, std::chrono::nanoseconds delay,
+                                         std::optional<sdk::Action> on_stop) {
   auto now = Clock::now();
   {
     std::unique_lock lock(mutex_);
@@ -23,12 +24,13 @@ void TimedReleaseQueue::push_independent(sdk::Action action, std::chrono::nanose
       return;
     }
   }
-  push_at(std::move(action), now + delay);
+  push_at(std::move(action), now + delay, std::move(on_stop));
 }
 
-void TimedReleaseQueue::push_serial(sdk::Action action, std::chrono::nanoseconds spacing) {
+void TimedReleaseQueue::push_serial(sdk::Action action, std::chrono::nanoseconds spacing,
+                                    std::optional<sdk::Action> on_stop) {
   if (spacing.count() <= 0) {
-    push_independent(std::move(action), spacing);
+    push_independent(std::move(action), spacing, std::move(on_stop));
     return;
   }
   Clock::time_point release;
@@ -37,20 +39,20 @@ void TimedReleaseQueue::push_serial(sdk::Action action, std::chrono::nanoseconds
     release = std::max(Clock::now(), last_serial_release_) + spacing;
     last_serial_release_ = release;
   }
-  push_at(std::move(action), release);
+  push_at(std::move(action), release, std::move(on_stop));
 }
 
-void TimedReleaseQueue::push_at(sdk::Action action, Clock::time_point release) {
+void TimedReleaseQueue::push_at(sdk::Action action, Clock::time_point release, std::optional<sdk::Action> on_stop) {
   bool earliest = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
       // Late events during stop are released at once: nothing may stay held.
-      sink_->emit(std::move(action));
+      sink_->emit(on_stop ? std::move(*on_stop) : std::move(action));
       return;
     }
     earliest = held_.empty() || release < held_.top().release;
-    held_.push(Held{release, next_sequence_++, std::move(action)});
+    held_.push(Held{release, next_sequence_++, std::move(action), std::move(on_stop)});
   }
   if (earliest) wake_.notify_one();
 }
@@ -75,7 +77,8 @@ void TimedReleaseQueue::run() {
     lock.lock();
   }
   while (!held_.empty()) {
-    sdk::Action action = std::move(const_cast<Held&>(held_.top()).action);
+    auto& held = const_cast<Held&>(held_.top());
+    sdk::Action action = held.on_stop ? std::move(*held.on_stop) : std::move(held.action);
     held_.pop();
     sink_->emit(std::move(action));
   }

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <vector>
@@ -34,8 +35,13 @@ class TimedReleaseQueue {
 
   // Starts the release thread; `sink` is borrowed until stop() returns.
   void start(sdk::ActionSink& sink);
-  void push_independent(sdk::Action action, std::chrono::nanoseconds delay);
-  void push_serial(sdk::Action action, std::chrono::nanoseconds spacing);
+  // `on_stop`, when given, replaces `action` if the queue is stopped before
+  // the release time: a stopping run answers with default actions, not with
+  // faults or scheduling decided earlier.
+  void push_independent(sdk::Action action, std::chrono::nanoseconds delay,
+                        std::optional<sdk::Action> on_stop = std::nullopt);
+  void push_serial(sdk::Action action, std::chrono::nanoseconds spacing,
+                   std::optional<sdk::Action> on_stop = std::nullopt);
   // Emits everything still held at once, in release order, and joins.
   void stop();
 
@@ -44,12 +50,13 @@ class TimedReleaseQueue {
     Clock::time_point release;
     std::uint64_t sequence;
     sdk::Action action;
+    std::optional<sdk::Action> on_stop;
     bool operator>(const Held& other) const {
       return release != other.release ? release > other.release : sequence > other.sequence;
     }
   };
 
-  void push_at(sdk::Action action, Clock::time_point release);
+  void push_at(sdk::Action action, Clock::time_point release, std::optional<sdk::Action> on_stop);
   void run();
 
   sdk::ActionSink* sink_ = nullptr;
