@@ -22,7 +22,7 @@ bool all_of_chars(std::string_view text, std::string_view extra) {
 }
 
 bool is_port_number(std::string_view text) {
-  if (text.empty() || text.size() > 5 || !all_of_chars(text, "") ||
+  if (text.empty() || text.size() > 5 ||
       !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return false;
   }
