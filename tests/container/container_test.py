@@ -281,38 +281,49 @@ def case_volume_fs(podman):
     check(not leftover_mount_points(podman), f"mount point dirs left: {leftover_mount_points(podman)}")
 
 
+def run_script(podman, config_text, script):
+    """Runs `sh -c script` in a --rm container without network under
+    config_text; returns the result after checking it exited 0."""
+    config = write_config(podman, config_text)
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", IMAGE, "/bin/sh", "-c", script])
+    check(result.returncode == 0, f"status {result.returncode}: {result.stderr}")
+    return result
+
+
 def case_ethernet(podman):
     require_plugins("ethernet")
-    config = write_config(podman, 'explorePolicy = "random"\n[container]\nenableProcInspector = false\n'
-                                  'enableFSInspector = false\nenableEthernetInspector = true\nethernetNFQNumber = 42\n')
+    config_text = ('explorePolicy = "random"\n[container]\nenableProcInspector = false\n'
+                   'enableFSInspector = false\nenableEthernetInspector = true\nethernetNFQNumber = 42\n')
     # Loopback traffic inside the container's own network namespace; the
     # kernel's per-namespace queue counters say how many packets were queued.
     script = ("nc -l -p 5000 > /tmp/got & sleep 0.5; echo ping | nc -w 2 127.0.0.1 5000; sleep 0.5; "
               "cat /tmp/got; cat /proc/net/netfilter/nfnetlink_queue")
-    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", IMAGE, "/bin/sh", "-c", script])
-    check(result.returncode == 0, f"status {result.returncode}: {result.stderr}")
+    result = run_script(podman, config_text, script)
     lines = result.stdout.splitlines()
     check(lines and lines[0] == "ping", f"the TCP exchange failed: {result.stdout!r}")
     queues = [line.split() for line in lines[1:] if line.split() and line.split()[0] == "42"]
     check(queues, f"no NFQUEUE 42 in the container's namespace: {result.stdout!r}")
     check(int(queues[0][7]) > 0, f"no packet passed NFQUEUE 42: {queues[0]}")
     # nmz refuses to queue the whole host's traffic.
-    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "host", IMAGE, "/bin/true"])
+    result = run_nmz(podman, ["--nmz-autopilot", write_config(podman, config_text), "--rm", "--net", "host", IMAGE,
+                              "/bin/true"])
     check(result.returncode == 125 and "--net host" in result.stderr, f"--net host: {result.stderr}")
 
 
 def case_proc(podman):
     require_plugins("proc")
-    config = write_config(podman, 'explorePolicy = "random"\n[container]\nenableFSInspector = false\n'
-                                  'procWatchInterval = "100ms"\n')
+    config_text = 'explorePolicy = "random"\n[container]\nenableFSInspector = false\nprocWatchInterval = "100ms"\n'
     # A busy thread of the container, sampled from inside: nice (field 19)
-    # and policy (field 41) of /proc/PID/stat.
+    # and policy (field 41) of /proc/PID/stat. Then the realtime budget of
+    # the container's cpu cgroup (cgroup v1 realtime group scheduling),
+    # without which SCHED_RR/FIFO fail with EPERM.
     script = ("while :; do :; done & L=$!; for i in $(seq 30); do cut -d' ' -f19,41 /proc/$L/stat; sleep 0.1; done; "
-              "kill $L")
-    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", IMAGE, "/bin/sh", "-c", script])
-    check(result.returncode == 0, f"status {result.returncode}: {result.stderr}")
-    samples = {tuple(line.split()) for line in result.stdout.splitlines() if line.strip()}
+              "kill $L; cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us 2>/dev/null || echo no-rt-groups")
+    result = run_script(podman, config_text, script)
+    lines = result.stdout.splitlines()
+    samples = {tuple(line.split()) for line in lines[:-1] if line.strip()}
     check(samples - {("0", "0")}, f"the container's thread was never rescheduled: {sorted(samples)}")
+    check(lines[-1] != "0", "the container's cgroup has no realtime budget")
     check("EPERM" not in result.stderr or "realtime" in result.stderr, f"unexplained EPERM: {result.stderr}")
 
 
