@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nmz/sdk/status.hpp>
+
+namespace nmz::plugins::proc {
+
+// What `nmz inspectors proc` was asked to do.
+struct ProcOptions {
+  int pid = 0;                    // inspect this running tree, or...
+  std::vector<std::string> argv;  // ...start this command and inspect it
+  std::string stdout_path;        // the command's stdout/stderr (appended to)
+  std::string stderr_path;
+  std::chrono::nanoseconds watch_interval = std::chrono::seconds(1);
+};
+
+inline constexpr std::chrono::nanoseconds kMinWatchInterval = std::chrono::milliseconds(1);
+
+// Parses `-pid PID | -cmd "CMD ARGS" | -- CMD ARGS...`, `-stdout FILE`,
+// `-stderr FILE` and `-watch-interval D`, and checks what can be checked
+// without changing anything: the process exists, the executable can be
+// run. Errors name the flag.
+sdk::Result<ProcOptions> parse_proc_options(const std::vector<std::string>& args);
+
+// `-help` text.
+std::string proc_usage();
+
+}  // namespace nmz::plugins::proc

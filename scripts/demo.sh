@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what nmz needs, builds it, then runs a bundled flaky program
+# (examples/flaky) RUNS times plainly and RUNS times under
+# `nmz inspectors proc`, and prints both failure rates with their 95%
+# intervals. Needs root (apt, sched_setattr).
+#   sudo bash scripts/demo.sh [TARGET] [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:-flaky-order}
+runs=${2:-30}
+bash scripts/setup-deps.sh
+build=${NMZ_BUILD_DIR:-build}
+[[ -d "$build" ]] || meson setup "$build" --wrap-mode=nodownload >/dev/null
+ninja -C "$build"
+exec python3 bench/repro/repro.py --build-dir "$build" --demo "$target" --runs "$runs"
