@@ -58,6 +58,18 @@ class Podman:
         self.dir = tempfile.mkdtemp(prefix="nmz-container-test-")
         self.socket = os.path.join(self.dir, "engine.sock")
         self.service = None
+        # `podman import` keeps a blob cache here whatever --root says.
+        self.shared_cache = "/var/lib/containers"
+        self.shared_cache_existed = os.path.exists(self.shared_cache)
+        # Podman (cgroupfs manager) makes a parent cgroup in each hierarchy.
+        self.cgroups_before = set(self.libpod_cgroups())
+
+    @staticmethod
+    def libpod_cgroups():
+        root = "/sys/fs/cgroup"
+        names = os.listdir(root) if os.path.isdir(root) else []
+        return [os.path.join(root, n, "libpod_parent") for n in names
+                if os.path.isdir(os.path.join(root, n, "libpod_parent"))]
 
     def conf(self):
         path = os.path.join(self.dir, "containers.conf")
@@ -174,6 +186,15 @@ class Podman:
         for mount in sorted((m for m in mounts if m.startswith(self.dir)), key=len, reverse=True):
             subprocess.run(["umount", "-l", mount], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.shared_cache_existed:
+            shutil.rmtree(self.shared_cache, ignore_errors=True)
+        for cgroup in set(self.libpod_cgroups()) - self.cgroups_before:
+            children = [os.path.join(cgroup, c) for c in os.listdir(cgroup) if os.path.isdir(os.path.join(cgroup, c))]
+            for path in children + [cgroup]:
+                try:
+                    os.rmdir(path)  # only succeeds for an empty cgroup
+                except OSError:
+                    pass
 
 
 def nmz_env(podman):
