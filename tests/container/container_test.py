@@ -421,6 +421,14 @@ def case_tty(podman):
         while "\n42" not in pane and time.monotonic() < deadline:
             time.sleep(0.2)
             pane = subprocess.run(tmux + ["capture-pane", "-p"], capture_output=True, text=True).stdout
+        # A resized terminal is passed on (SIGWINCH).
+        subprocess.run(tmux + ["resize-window", "-x", "120", "-y", "40"], check=True)
+        time.sleep(1)
+        subprocess.run(tmux + ["send-keys", "stty size", "Enter"], check=True)
+        deadline = time.monotonic() + 20
+        while "40 120" not in pane and time.monotonic() < deadline:
+            time.sleep(0.2)
+            pane = subprocess.run(tmux + ["capture-pane", "-p"], capture_output=True, text=True).stdout
         subprocess.run(tmux + ["send-keys", "exit 7", "Enter"], check=True)
         deadline = time.monotonic() + 20
         while not os.path.exists(status_file) and time.monotonic() < deadline:
@@ -432,6 +440,7 @@ def case_tty(podman):
     check("/dev/pts/" in pane, f"no terminal in the container: {pane!r}")
     check("30 100" in pane, f"the terminal size was not passed on: {pane!r}")
     check("42" in pane, f"input did not reach the shell: {pane!r}")
+    check("40 120" in pane, f"the new terminal size was not passed on: {pane!r}")
 
 
 def case_errors(podman):

@@ -64,6 +64,7 @@ int command_container(const std::vector<std::string>& args) {
                 options->image + "` (`docker import` for Docker)");
   }
 
+  container::block_window_changes();  // before the first thread
   PluginHost host;  // before everything that holds plugin objects
   load_plugins(host, config->plugin_path);
   container::ContainerRun run(engine, *options, *config, host);

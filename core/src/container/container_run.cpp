@@ -67,6 +67,13 @@ std::string bind_of(const std::string& source, const VolumeSpec& volume) {
 
 }  // namespace
 
+void block_window_changes() {
+  sigset_t winch;
+  sigemptyset(&winch);
+  sigaddset(&winch, SIGWINCH);
+  pthread_sigmask(SIG_BLOCK, &winch, nullptr);
+}
+
 Status ContainerRun::check_prerequisites() {
   const ContainerConfig& wanted = config_.container;
   if (wanted.enable_ethernet_inspector) {
@@ -200,11 +207,9 @@ sdk::Result<int> ContainerRun::run_to_exit() {
   std::unique_ptr<RawTerminal> raw_terminal;
   if (attach) {
     if (options_.tty && options_.interactive) raw_terminal = std::make_unique<RawTerminal>(STDIN_FILENO);
-    if (options_.tty) {
-      winsize size{};
-      if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0) {
-        (void)engine_.resize_tty(*created, size.ws_row, size.ws_col);  // cosmetic: the default 80x24 still works
-      }
+    if (options_.tty && ::isatty(STDOUT_FILENO) != 0) {
+      pass_terminal_size();
+      resizer_ = std::thread([this] { follow_terminal_size(); });
     }
     attach->start();
   }
@@ -242,6 +247,28 @@ sdk::Result<int> ContainerRun::run_to_exit() {
   return *exit_status;
 }
 
+void ContainerRun::pass_terminal_size() {
+  winsize size{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row > 0) {
+    (void)engine_.resize_tty(container_id_, size.ws_row, size.ws_col);  // cosmetic: 80x24 still works
+  }
+}
+
+void ContainerRun::follow_terminal_size() {
+  sigset_t winch;
+  sigemptyset(&winch);
+  sigaddset(&winch, SIGWINCH);
+  const timespec poll_interval{0, 200'000'000};  // how soon the end of the container is noticed
+  for (;;) {
+    const bool resized = ::sigtimedwait(&winch, nullptr, &poll_interval) == SIGWINCH;
+    {
+      std::lock_guard lock(mutex_);
+      if (exited_) return;
+    }
+    if (resized) pass_terminal_size();
+  }
+}
+
 void ContainerRun::on_signal(int signal_number) {
   const int count = ++signals_;
   if (count == 1) first_signal_ = signal_number;
@@ -275,6 +302,7 @@ void ContainerRun::tear_down() {
   }
   exited_changed_.notify_all();
   if (grace_killer_.joinable()) grace_killer_.join();
+  if (resizer_.joinable()) resizer_.join();
   if (!id.empty() && started) {
     // After an error the container may still run: it must not outlive nmz's
     // inspectors silently.

@@ -54,6 +54,10 @@ class ContainerRun {
   void tear_down();
   bool interrupted() const { return signals_.load() > 0; }
   void kill_after_grace();
+  void pass_terminal_size();
+  // SIGWINCH (blocked in every thread, see block_window_changes) becomes a
+  // resize of the container's terminal until it exits.
+  void follow_terminal_size();
 
   EngineClient& engine_;
   const RunOptions& options_;
@@ -74,6 +78,11 @@ class ContainerRun {
   std::atomic<int> signals_{0};
   std::atomic<int> first_signal_{0};
   std::thread grace_killer_;
+  std::thread resizer_;
 };
+
+// Blocks SIGWINCH in the calling thread and the threads it starts later,
+// so that ContainerRun can wait for it; call before any thread starts.
+void block_window_changes();
 
 }  // namespace nmz::core::container
