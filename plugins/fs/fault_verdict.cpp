@@ -7,25 +7,10 @@
 
 #include <nmz/sdk/duration.hpp>
 
+#include "errno_names.hpp"
+
 namespace nmz::plugins::fs {
 namespace {
-
-struct ErrnoName {
-  std::string_view name;
-  int value;
-};
-
-constexpr ErrnoName kErrnos[] = {
-    {"EPERM", EPERM},   {"ENOENT", ENOENT},     {"EINTR", EINTR},     {"EIO", EIO},
-    {"ENXIO", ENXIO},   {"EBADF", EBADF},       {"EAGAIN", EAGAIN},   {"ENOMEM", ENOMEM},
-    {"EACCES", EACCES}, {"EBUSY", EBUSY},       {"EEXIST", EEXIST},   {"EXDEV", EXDEV},
-    {"ENODEV", ENODEV}, {"ENOTDIR", ENOTDIR},   {"EISDIR", EISDIR},   {"EINVAL", EINVAL},
-    {"ENFILE", ENFILE}, {"EMFILE", EMFILE},     {"ETXTBSY", ETXTBSY}, {"EFBIG", EFBIG},
-    {"ENOSPC", ENOSPC}, {"ESPIPE", ESPIPE},     {"EROFS", EROFS},     {"EMLINK", EMLINK},
-    {"ENAMETOOLONG", ENAMETOOLONG}, {"ENOLCK", ENOLCK}, {"ENOSYS", ENOSYS}, {"ENOTEMPTY", ENOTEMPTY},
-    {"ELOOP", ELOOP},   {"ENODATA", ENODATA},   {"EOVERFLOW", EOVERFLOW}, {"EOPNOTSUPP", EOPNOTSUPP},
-    {"ENOTSUP", ENOTSUP}, {"ETIMEDOUT", ETIMEDOUT}, {"ESTALE", ESTALE}, {"EDQUOT", EDQUOT},
-};
 
 constexpr std::pair<std::string_view, FaultKind> kKinds[] = {{"errno", FaultKind::error},
                                                              {"short-write", FaultKind::short_write},
@@ -65,12 +50,9 @@ sdk::Result<int> parse_errno(std::string_view text) {
   if (ec == std::errc() && end == text.data() + text.size()) {
     if (number > 0 && number < 4096) return number;
   } else {
-    for (const auto& entry : kErrnos) {
-      if (entry.name.size() != text.size()) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < text.size() && same; ++i) same = upper(text[i]) == entry.name[i];
-      if (same) return entry.value;
-    }
+    std::string name(text);
+    for (char& c : name) c = upper(c);
+    if (auto known = errno_from_name(name)) return *known;
   }
   return sdk::Status::invalid("unknown errno \"" + std::string(text) +
                               "\" (expected a name such as EIO, ENOSPC, EDQUOT, EROFS, EACCES or a number 1-4095)");
@@ -81,7 +63,7 @@ FaultVerdicts::FaultVerdicts(FaultDefaults defaults, std::uint64_t seed)
 
 std::size_t FaultVerdicts::pick(std::size_t count) {
   std::lock_guard lock(mutex_);
-  return std::uniform_int_distribution<std::size_t>(0, count - 1)(random_);
+  return static_cast<std::size_t>(random_.below(count));
 }
 
 sdk::Result<Verdict> FaultVerdicts::decide(FsOp op, const sdk::Action& action) {

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +13,7 @@
 #include <nmz/sdk/status.hpp>
 
 #include "fs_op.hpp"
+#include "seeded_random.hpp"
 
 namespace nmz::plugins::fs {
 
@@ -64,7 +64,7 @@ class FaultVerdicts {
 
   FaultDefaults defaults_;
   std::mutex mutex_;
-  std::mt19937_64 random_;
+  SeededRandom random_;
 };
 
 }  // namespace nmz::plugins::fs
