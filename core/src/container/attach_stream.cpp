@@ -99,11 +99,21 @@ void AttachStream::start() {
   if (with_stdin_) input_thread_ = std::thread([this] { copy_input(); });
 }
 
-void AttachStream::wait_for_output_end() {
-  if (output_thread_.joinable()) output_thread_.join();
+bool AttachStream::wait_for_output_end(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return output_ended_changed_.wait_for(lock, timeout, [this] { return output_ended_; });
 }
 
 void AttachStream::copy_output() {
+  copy_output_until_end();
+  {
+    std::lock_guard lock(mutex_);
+    output_ended_ = true;
+  }
+  output_ended_changed_.notify_all();
+}
+
+void AttachStream::copy_output_until_end() {
   std::string pending = std::move(leftover_);
   std::array<char, 16384> buffer{};
   for (;;) {

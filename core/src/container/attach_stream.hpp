@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -24,12 +27,14 @@ class AttachStream {
 
   // Starts the copying threads.
   void start();
-  // Blocks until the engine closed the output (the container exited).
-  void wait_for_output_end();
+  // Blocks until the engine closed the output (the container exited), at
+  // most `timeout`; false if it did not.
+  bool wait_for_output_end(std::chrono::milliseconds timeout);
 
  private:
   AttachStream(int socket_fd, std::string leftover, bool with_stdin, bool tty);
   void copy_output();
+  void copy_output_until_end();
   void copy_input();
 
   int socket_fd_;
@@ -37,6 +42,9 @@ class AttachStream {
   std::string leftover_;         // stream bytes read together with the HTTP headers
   bool with_stdin_;
   bool tty_;
+  std::mutex mutex_;
+  std::condition_variable output_ended_changed_;
+  bool output_ended_ = false;
   std::thread output_thread_;
   std::thread input_thread_;
 };

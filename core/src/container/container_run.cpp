@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -30,6 +31,9 @@ constexpr auto kMountTimeout = std::chrono::seconds(10);
 // a PID 1 without a handler ignores them.
 constexpr auto kGracePeriod = std::chrono::seconds(3);
 constexpr auto kStartedTimeout = std::chrono::seconds(10);
+// The engine closes the attached output once the container exited; this
+// bounds the wait for that last output should it not.
+constexpr auto kOutputDrainTimeout = std::chrono::seconds(5);
 
 const char* signal_name(int signal_number) {
   switch (signal_number) {
@@ -59,6 +63,13 @@ sdk::Result<std::string> make_temp_dir() {
                          "cannot create a mount point for a volume (" + pattern + "): " + std::strerror(errno));
   }
   return pattern;
+}
+
+// The "State" object of an inspect answer; an empty object if the engine
+// sent none, so that lookups give their defaults.
+nlohmann::json state_of(const nlohmann::json& inspected) {
+  auto it = inspected.find("State");
+  return it != inspected.end() && it->is_object() ? *it : nlohmann::json::object();
 }
 
 std::string bind_of(const std::string& source, const VolumeSpec& volume) {
@@ -221,8 +232,8 @@ sdk::Result<int> ContainerRun::run_to_exit() {
   while (pid == 0 && std::chrono::steady_clock::now() < deadline) {
     auto inspected = engine_.inspect_container(*created);
     if (!inspected) return inspected.status();
-    const auto& state = (*inspected)["State"];
-    if (state.value("Pid", 0) > 0) pid = state["Pid"];
+    const nlohmann::json state = state_of(*inspected);
+    pid = std::max(state.value("Pid", 0), 0);
     if (!state.value("Running", false) && state.value("Status", "") == "exited") break;
     if (pid == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -241,7 +252,9 @@ sdk::Result<int> ContainerRun::run_to_exit() {
     exited_ = true;
   }
   exited_changed_.notify_all();
-  if (attach) attach->wait_for_output_end();
+  if (attach && !attach->wait_for_output_end(kOutputDrainTimeout)) {
+    named_logger("container")->warn("the engine kept the container's output open after it exited; closing it");
+  }
   raw_terminal.reset();
   if (!exit_status) return Status::error(exit_status.status().code(), "waiting for the container: " + exit_status.status().message());
   return *exit_status;
@@ -307,7 +320,7 @@ void ContainerRun::tear_down() {
     // After an error the container may still run: it must not outlive nmz's
     // inspectors silently.
     auto inspected = engine_.inspect_container(id);
-    if (inspected && (*inspected)["State"].value("Running", false)) {
+    if (inspected && state_of(*inspected).value("Running", false)) {
       (void)engine_.kill_container(id, "SIGKILL");
       (void)engine_.wait_container(id);
     }
