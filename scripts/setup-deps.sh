@@ -8,6 +8,7 @@ packages=(
   cppzmq-dev libzmq3-dev doctest-dev libfuse3-dev fuse3 libnetfilter-queue-dev libmnl-dev
   libcli11-dev libcpp-httplib-dev
   iptables iproute2 procps python3 stress-ng util-linux
+  podman runc conmon busybox-static tmux
 )
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"

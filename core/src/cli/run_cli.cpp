@@ -20,6 +20,7 @@ const std::map<std::string_view, Verb>& verbs() {
       {"version", {&command_version, "Print nmz's version, SDK version and plugin ABI"}},
       {"plugins", {&command_plugins, "List plugins (list) or check one file (inspect FILE)"}},
       {"orchestrator", {&command_orchestrator, "Start the orchestrator without a workspace"}},
+      {"container", {&command_container, "Run a container (Docker Engine API) with nmz's inspectors attached"}},
       {"inspectors", {&command_inspectors, "Start an inspector: proc, fs, ethernet, or any plugin's"}},
       {"init", {&command_init, "Initialize a storage for \"run\" (config, materials)"}},
       {"run", {&command_run, "Run an experiment in an initialized storage (-n N, --parallel K)"}},

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "container/raw_terminal.hpp"
+
+#include <unistd.h>
+
+namespace nmz::core::container {
+
+RawTerminal::RawTerminal(int fd) : fd_(fd) {
+  if (::isatty(fd_) == 0 || ::tcgetattr(fd_, &saved_) != 0) return;
+  termios raw = saved_;
+  ::cfmakeraw(&raw);
+  active_ = ::tcsetattr(fd_, TCSANOW, &raw) == 0;
+}
+
+RawTerminal::~RawTerminal() {
+  if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
+}
+
+}  // namespace nmz::core::container

@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end tests of `nmz container run` against a real Podman service.
+
+Each run starts its own `podman system service` (storage, runtime state and
+socket in a temp dir), imports an image from a busybox-static root file
+system it builds, runs one case, and removes everything it created. Exits
+77 (skip) with the reason when Podman cannot run containers here.
+
+usage: container_test.py CASE
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import http.client
+
+NMZ = os.environ.get("NMZ_BIN", "nmz")
+BUILD_ROOT = os.environ.get("NMZ_BUILD_ROOT", "")
+IMAGE = "localhost/nmz-test-busybox:latest"
+SKIP = 77
+
+
+class Skip(Exception):
+    pass
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost", timeout=30)
+        self.socket_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(30)
+        self.sock.connect(self.socket_path)
+
+
+class Podman:
+    """A private Podman service and the image the tests run."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="nmz-container-test-")
+        self.socket = os.path.join(self.dir, "engine.sock")
+        self.service = None
+        # `podman import` keeps a blob cache here whatever --root says.
+        self.shared_cache = "/var/lib/containers"
+        self.shared_cache_existed = os.path.exists(self.shared_cache)
+        # Podman (cgroupfs manager) makes a parent cgroup in each hierarchy.
+        self.cgroups_before = set(self.libpod_cgroups())
+
+    @staticmethod
+    def libpod_cgroups():
+        root = "/sys/fs/cgroup"
+        names = os.listdir(root) if os.path.isdir(root) else []
+        return [os.path.join(root, n, "libpod_parent") for n in names
+                if os.path.isdir(os.path.join(root, n, "libpod_parent"))]
+
+    def conf(self):
+        path = os.path.join(self.dir, "containers.conf")
+        with open(path, "w") as f:
+            # runc: Debian's podman works with it offline. The ulimits stay
+            # within what this process has (podman would raise them, which
+            # needs CAP_SYS_RESOURCE). Networks and temp files stay here.
+            nofile = os.sysconf("SC_OPEN_MAX")
+            f.write(
+                "[containers]\n"
+                f'default_ulimits = ["nofile={min(nofile, 1024)}:{min(nofile, 1024)}", "nproc=4096:4096"]\n'
+                "[engine]\n"
+                'runtime = "runc"\n'
+                'cgroup_manager = "cgroupfs"\n'
+                'events_logger = "file"\n'
+                f'tmp_dir = "{self.dir}/libpod-tmp"\n'
+                "[network]\n"
+                f'network_config_dir = "{self.dir}/networks"\n')
+        return path
+
+    def env(self):
+        env = dict(os.environ)
+        env["CONTAINERS_CONF"] = os.path.join(self.dir, "containers.conf")
+        env["XDG_RUNTIME_DIR"] = os.path.join(self.dir, "xdg")
+        return env
+
+    def cli(self):
+        return ["podman", "--root", os.path.join(self.dir, "root"), "--runroot", os.path.join(self.dir, "run"),
+                "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--runtime", "runc"]
+
+    def podman(self, *args, check_status=True):
+        result = subprocess.run(self.cli() + list(args), env=self.env(), capture_output=True, text=True, timeout=120)
+        if check_status and result.returncode != 0:
+            raise Skip(f"podman {' '.join(args)} failed here: {result.stderr.strip()}")
+        return result
+
+    def build_image(self):
+        busybox = shutil.which("busybox")
+        # ldd fails on a static binary: the image needs no libraries then.
+        if busybox is None or subprocess.run(["ldd", busybox], capture_output=True).returncode == 0:
+            raise Skip("busybox-static is not installed (apt-get install busybox-static)")
+        rootfs = os.path.join(self.dir, "rootfs")
+        for d in ("bin", "proc", "sys", "dev", "etc", "tmp", "data"):
+            os.makedirs(os.path.join(rootfs, d), exist_ok=True)
+        shutil.copy(busybox, os.path.join(rootfs, "bin", "busybox"))
+        applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+        for applet in applets:
+            link = os.path.join(rootfs, "bin", applet)
+            if not os.path.exists(link):
+                os.symlink("busybox", link)
+        tarball = os.path.join(self.dir, "rootfs.tar")
+        subprocess.run(["tar", "-C", rootfs, "-cf", tarball, "."], check=True)
+        self.podman("import", tarball, IMAGE)
+        # A container through the CLI first: if Podman itself cannot run
+        # one on this machine, that is a skip, not a failure of nmz.
+        self.podman("run", "--rm", "--network", "none", IMAGE, "/bin/true")
+
+    def start(self):
+        if os.geteuid() != 0:
+            raise Skip("needs root (Podman as root with runc)")
+        if shutil.which("podman") is None or shutil.which("runc") is None:
+            raise Skip("podman or runc is not installed (scripts/setup-deps.sh installs them)")
+        self.conf()
+        self.build_image()
+        log = open(os.path.join(self.dir, "service.log"), "w")
+        self.service = subprocess.Popen(self.cli() + ["system", "service", "--time=0", "unix://" + self.socket],
+                                        env=self.env(), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.service.poll() is not None:
+                raise Skip("podman system service exited: " + open(log.name).read()[-2000:])
+            try:
+                if self.api("GET", "/_ping")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise Skip("podman system service did not answer within 20 s")
+
+    def api(self, method, path):
+        connection = UnixHTTPConnection(self.socket)
+        connection.request(method, "/v1.41" + path)
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        try:
+            return response.status, json.loads(body)
+        except ValueError:
+            return response.status, body  # /_ping answers "OK"
+
+    def containers(self):
+        status, body = self.api("GET", "/containers/json?all=1")
+        check(status == 200, f"listing containers: HTTP {status}")
+        return body
+
+    def stop(self):
+        if self.service is not None:
+            try:
+                for c in self.containers():
+                    self.api("DELETE", f"/containers/{c['Id']}?force=1")
+            except OSError:
+                pass
+            self.service.terminate()
+            try:
+                self.service.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.service.kill()
+                self.service.wait()
+        self.podman("rm", "-af", check_status=False)
+        self.podman("rmi", "-af", check_status=False)
+        # Podman leaves its storage and runtime mounts (shm, overlay) mounted.
+        with open("/proc/self/mountinfo") as f:
+            mounts = [line.split()[4] for line in f]
+        for mount in sorted((m for m in mounts if m.startswith(self.dir)), key=len, reverse=True):
+            subprocess.run(["umount", "-l", mount], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.shared_cache_existed:
+            shutil.rmtree(self.shared_cache, ignore_errors=True)
+        for cgroup in set(self.libpod_cgroups()) - self.cgroups_before:
+            children = [os.path.join(cgroup, c) for c in os.listdir(cgroup) if os.path.isdir(os.path.join(cgroup, c))]
+            for path in children + [cgroup]:
+                try:
+                    os.rmdir(path)  # only succeeds for an empty cgroup
+                except OSError:
+                    pass
+
+
+def nmz_env(podman):
+    env = dict(os.environ)
+    env["DOCKER_HOST"] = "unix://" + podman.socket
+    # nmz's volume mount points go here, where only this test looks.
+    env["TMPDIR"] = nmz_tmp(podman)
+    return env
+
+
+def nmz_tmp(podman):
+    path = os.path.join(podman.dir, "nmz-tmp")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def write_config(podman, text):
+    path = os.path.join(podman.dir, "nmz.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+CONFIG_NO_INSPECTORS = 'explorePolicy = "dumb"\n[container]\nenableProcInspector = false\nenableFSInspector = false\n'
+
+
+def run_nmz(podman, args, timeout=120, env=None, stdin=None):
+    return subprocess.run([NMZ, "container", "run"] + args, env=env or nmz_env(podman), capture_output=True,
+                          text=True, timeout=timeout, input=stdin)
+
+
+def plugin_available(name):
+    directories = [os.path.join(BUILD_ROOT, "plugins", name)]
+    directories += [p for p in os.environ.get("NMZ_PLUGIN_PATH", "").split(":") if p]
+    return any(os.path.exists(os.path.join(d, f"nmz-{name}.so")) for d in directories)
+
+
+def require_plugins(*names):
+    for name in names:
+        if not plugin_available(name):
+            raise Skip(f"the {name} inspector plugin is not built in this tree")
+
+
+def fuse_mounts_of_nmz(podman):
+    with open("/proc/self/mountinfo") as f:
+        return [line for line in f if nmz_tmp(podman) + "/nmz-container-fs-" in line]
+
+
+def leftover_mount_points(podman):
+    return os.listdir(nmz_tmp(podman))
+
+
+# ---------------------------------------------------------------- cases
+
+
+def case_exit_status(podman):
+    config = write_config(podman, CONFIG_NO_INSPECTORS)
+    name = "nmz-test-exit"
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--name", name, "--net", "none", IMAGE,
+                              "/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 3"])
+    check(result.returncode == 3, f"expected the container's status 3, got {result.returncode}: {result.stderr}")
+    check(result.stdout == "to-stdout\n", f"stdout: {result.stdout!r}")
+    check("to-stderr" in result.stderr, f"stderr: {result.stderr!r}")
+    names = [n for c in podman.containers() for n in c["Names"]]
+    check(any(n.lstrip("/") == name for n in names), f"without --rm the container stays: {names}")
+    # --rm: the status survives the removal (Podman's AutoRemove wait reports 0).
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--name", name + "-rm", "--net", "none", IMAGE,
+                              "/bin/sh", "-c", "exit 3"])
+    check(result.returncode == 3, f"--rm: expected 3, got {result.returncode}: {result.stderr}")
+    names = [n for c in podman.containers() for n in c["Names"]]
+    check(not any(n.lstrip("/") == name + "-rm" for n in names), f"--rm left the container: {names}")
+    # -d prints the id and still waits for the exit status.
+    result = run_nmz(podman, ["--nmz-autopilot", config, "-d", "--rm", "--net", "none", IMAGE,
+                              "/bin/sh", "-c", "exit 5"])
+    check(result.returncode == 5, f"-d: expected 5, got {result.returncode}: {result.stderr}")
+    check(len(result.stdout.strip()) == 64, f"-d prints the container id: {result.stdout!r}")
+    # -i forwards stdin; -e sets the environment.
+    result = run_nmz(podman, ["--nmz-autopilot", config, "-i", "--rm", "-e", "GREETING=hello", "--net", "none", IMAGE,
+                              "/bin/sh", "-c", 'read line; echo "$GREETING $line"'], stdin="world\n")
+    check(result.returncode == 0 and result.stdout == "hello world\n", f"-i/-e: {result.returncode} {result.stdout!r}")
+
+
+def case_volume_direct(podman):
+    config = write_config(podman, CONFIG_NO_INSPECTORS)
+    host_dir = tempfile.mkdtemp(prefix="vol-", dir=podman.dir)
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", "-v", host_dir + ":/data", IMAGE,
+                              "/bin/sh", "-c", "echo direct > /data/out"])
+    check(result.returncode == 0, f"status {result.returncode}: {result.stderr}")
+    check(open(os.path.join(host_dir, "out")).read() == "direct\n", "the file did not land in the host directory")
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", "-v", host_dir + ":/data:ro", IMAGE,
+                              "/bin/sh", "-c", "echo x > /data/other"])
+    check(result.returncode != 0, ":ro volume was writable")
+
+
+def case_volume_fs(podman):
+    require_plugins("fs")
+    config = write_config(podman, 'explorePolicy = "random"\n[container]\nenableProcInspector = false\n')
+    host_dir = tempfile.mkdtemp(prefix="vol-", dir=podman.dir)
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", "-v", host_dir + ":/data", IMAGE,
+                              "/bin/sh", "-c", "grep ' /data ' /proc/mounts; echo through-fuse > /data/out; sync"])
+    check(result.returncode == 0, f"status {result.returncode}: {result.stderr}")
+    check("fuse" in result.stdout, f"/data in the container is not the fs inspector's FUSE mount: {result.stdout!r}")
+    check(open(os.path.join(host_dir, "out")).read() == "through-fuse\n", "the write did not land in the host dir")
+    check(not fuse_mounts_of_nmz(podman), f"FUSE mount left: {fuse_mounts_of_nmz(podman)}")
+    check(not leftover_mount_points(podman), f"mount point dirs left: {leftover_mount_points(podman)}")
+
+
+def run_script(podman, config_text, script):
+    """Runs `sh -c script` in a --rm container without network under
+    config_text; returns the result after checking it exited 0."""
+    config = write_config(podman, config_text)
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", IMAGE, "/bin/sh", "-c", script])
+    check(result.returncode == 0, f"status {result.returncode}: {result.stderr}")
+    return result
+
+
+def case_ethernet(podman):
+    require_plugins("ethernet")
+    config_text = ('explorePolicy = "random"\n[container]\nenableProcInspector = false\n'
+                   'enableFSInspector = false\nenableEthernetInspector = true\nethernetNFQNumber = 42\n')
+    # Loopback traffic inside the container's own network namespace; the
+    # kernel's per-namespace queue counters say how many packets were queued.
+    script = ("nc -l -p 5000 > /tmp/got & sleep 0.5; echo ping | nc -w 2 127.0.0.1 5000; sleep 0.5; "
+              "cat /tmp/got; cat /proc/net/netfilter/nfnetlink_queue")
+    result = run_script(podman, config_text, script)
+    lines = result.stdout.splitlines()
+    check(lines and lines[0] == "ping", f"the TCP exchange failed: {result.stdout!r}")
+    queues = [line.split() for line in lines[1:] if line.split() and line.split()[0] == "42"]
+    check(queues, f"no NFQUEUE 42 in the container's namespace: {result.stdout!r}")
+    check(int(queues[0][7]) > 0, f"no packet passed NFQUEUE 42: {queues[0]}")
+    # nmz refuses to queue the whole host's traffic.
+    result = run_nmz(podman, ["--nmz-autopilot", write_config(podman, config_text), "--rm", "--net", "host", IMAGE,
+                              "/bin/true"])
+    check(result.returncode == 125 and "--net host" in result.stderr, f"--net host: {result.stderr}")
+
+
+def case_proc(podman):
+    require_plugins("proc")
+    config_text = 'explorePolicy = "random"\n[container]\nenableFSInspector = false\nprocWatchInterval = "100ms"\n'
+    # A busy thread of the container, sampled from inside: nice (field 19)
+    # and policy (field 41) of /proc/PID/stat. Then the realtime budget of
+    # the container's cpu cgroup (cgroup v1 realtime group scheduling),
+    # without which SCHED_RR/FIFO fail with EPERM.
+    script = ("while :; do :; done & L=$!; for i in $(seq 30); do cut -d' ' -f19,41 /proc/$L/stat; sleep 0.1; done; "
+              "kill $L; cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us 2>/dev/null || echo no-rt-groups")
+    result = run_script(podman, config_text, script)
+    lines = result.stdout.splitlines()
+    samples = {tuple(line.split()) for line in lines[:-1] if line.strip()}
+    check(samples - {("0", "0")}, f"the container's thread was never rescheduled: {sorted(samples)}")
+    check(lines[-1] != "0", "the container's cgroup has no realtime budget")
+    check("EPERM" not in result.stderr or "realtime" in result.stderr, f"unexplained EPERM: {result.stderr}")
+
+
+def case_interrupt(podman):
+    require_plugins("fs", "proc")
+    with_ethernet = plugin_available("ethernet")
+    config = write_config(podman, 'explorePolicy = "random"\n[container]\n'
+                                  f'enableEthernetInspector = {"true" if with_ethernet else "false"}\n')
+    host_dir = tempfile.mkdtemp(prefix="vol-", dir=podman.dir)
+    rt_before = read_rt_budgets()
+    process = subprocess.Popen([NMZ, "container", "run", "--nmz-autopilot", config, "--rm", "--name", "nmz-test-int",
+                                "--net", "none", "-v", host_dir + ":/data", IMAGE, "/bin/sleep", "300"],
+                               env=nmz_env(podman), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               restore_signals=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            running = [c for c in podman.containers() if c["State"] == "running"]
+            if running and fuse_mounts_of_nmz(podman):
+                break
+            if process.poll() is not None:
+                raise Failure(f"nmz ended early: {process.communicate()}")
+            time.sleep(0.2)
+        else:
+            raise Failure("the container did not start with its volume mounted")
+        time.sleep(1)  # the post-start inspectors attach
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    # sleep as PID 1 ignores SIGINT: nmz kills it after its grace period.
+    check(process.returncode in (130, 137), f"status {process.returncode}: {err}")
+    check(elapsed < 20, f"teardown took {elapsed:.1f} s")
+    check(not podman.containers(), f"containers left: {podman.containers()}")
+    check(not fuse_mounts_of_nmz(podman), f"FUSE mounts left: {fuse_mounts_of_nmz(podman)}")
+    check(not leftover_mount_points(podman), f"mount point dirs left: {leftover_mount_points(podman)}")
+    check(read_rt_budgets() == rt_before, f"realtime budgets not restored: {rt_before} -> {read_rt_budgets()}")
+
+
+def read_rt_budgets():
+    budgets = {}
+    for root, _, files in os.walk("/sys/fs/cgroup/cpu"):
+        if "cpu.rt_runtime_us" in files and root.count("/") <= 5:
+            try:
+                budgets[root] = open(os.path.join(root, "cpu.rt_runtime_us")).read().strip()
+            except OSError:
+                pass
+    return budgets
+
+
+def case_tty(podman):
+    if shutil.which("tmux") is None:
+        raise Skip("tmux is not installed")
+    config = write_config(podman, CONFIG_NO_INSPECTORS)
+    server = "nmz-test-" + str(os.getpid())
+    status_file = os.path.join(podman.dir, "tty-status")
+    command = (f"DOCKER_HOST=unix://{podman.socket} {NMZ} container run --nmz-autopilot {config} -it --rm --net none "
+               f"{IMAGE} /bin/sh; echo $? > {status_file}.tmp; mv {status_file}.tmp {status_file}")
+    tmux = ["tmux", "-L", server]
+    subprocess.run(tmux + ["new-session", "-d", "-x", "100", "-y", "30", command], check=True)
+    try:
+        pane = ""
+        deadline = time.monotonic() + 20
+        while "/ #" not in pane and time.monotonic() < deadline:
+            time.sleep(0.2)
+            pane = subprocess.run(tmux + ["capture-pane", "-p"], capture_output=True, text=True).stdout
+        check("/ #" in pane, f"no shell prompt: {pane!r}")
+        subprocess.run(tmux + ["send-keys", "tty; stty size; echo $((6*7))", "Enter"], check=True)
+        deadline = time.monotonic() + 20
+        while "\n42" not in pane and time.monotonic() < deadline:
+            time.sleep(0.2)
+            pane = subprocess.run(tmux + ["capture-pane", "-p"], capture_output=True, text=True).stdout
+        # A resized terminal is passed on (SIGWINCH).
+        subprocess.run(tmux + ["resize-window", "-x", "120", "-y", "40"], check=True)
+        time.sleep(1)
+        subprocess.run(tmux + ["send-keys", "stty size", "Enter"], check=True)
+        deadline = time.monotonic() + 20
+        while "40 120" not in pane and time.monotonic() < deadline:
+            time.sleep(0.2)
+            pane = subprocess.run(tmux + ["capture-pane", "-p"], capture_output=True, text=True).stdout
+        subprocess.run(tmux + ["send-keys", "exit 7", "Enter"], check=True)
+        deadline = time.monotonic() + 20
+        while not os.path.exists(status_file) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
+    check(os.path.exists(status_file), f"nmz did not end: {pane!r}")
+    check(open(status_file).read().strip() == "7", f"status {open(status_file).read()!r}")
+    check("/dev/pts/" in pane, f"no terminal in the container: {pane!r}")
+    check("30 100" in pane, f"the terminal size was not passed on: {pane!r}")
+    check("42" in pane, f"input did not reach the shell: {pane!r}")
+    check("40 120" in pane, f"the new terminal size was not passed on: {pane!r}")
+
+
+def case_errors(podman):
+    config = write_config(podman, CONFIG_NO_INSPECTORS)
+
+    def expect(args, words, env=None):
+        result = run_nmz(podman, args, env=env)
+        check(result.returncode == 125, f"{args}: expected 125, got {result.returncode}: {result.stderr}")
+        for word in words:
+            check(word in result.stderr, f"{args}: {word!r} not in {result.stderr!r}")
+
+    expect(["--nmz-autopilot", config, "localhost/no-such-image:1", "/bin/true"],
+           ["no-such-image", "podman import", "docker pull"])
+    missing = dict(nmz_env(podman), DOCKER_HOST="unix://" + os.path.join(podman.dir, "missing.sock"))
+    expect(["--nmz-autopilot", config, IMAGE, "/bin/true"], ["cannot reach a container engine", "missing.sock"],
+           env=missing)
+    expect(["--nmz-autopilot", config, IMAGE, "/bin/true"], ["DOCKER_HOST", "unix://"],
+           env=dict(nmz_env(podman), DOCKER_HOST="tcp://127.0.0.1:2375"))
+    not_a_socket = os.path.join(podman.dir, "containers.conf")
+    expect(["--nmz-autopilot", config, IMAGE, "/bin/true"], ["cannot reach a container engine"],
+           env=dict(nmz_env(podman), DOCKER_HOST="unix://" + not_a_socket))
+    expect(["-v", "relative:/data", IMAGE, "/bin/true"], ["-v", "absolute"])
+    expect(["-v", "/nonexistent-nmz-dir:/data", IMAGE, "/bin/true"], ["-v", "does not exist"])
+    expect(["-v", podman.dir + ":/data:rx", IMAGE, "/bin/true"], ["ro or rw"])
+    expect(["-v", podman.dir, IMAGE, "/bin/true"], ["SRC:DST"])
+    expect(["--bogus", IMAGE, "/bin/true"], ["unknown option --bogus"])
+    expect(["-p", "70000", IMAGE, "/bin/true"], ["-p", "65535"])
+    expect([IMAGE], ["missing CMD"])
+    expect(["--nmz-autopilot", "/nonexistent.toml", IMAGE, "/bin/true"], ["--nmz-autopilot", "nonexistent.toml"])
+    check(not podman.containers(), f"a failed run left containers: {podman.containers()}")
+    result = subprocess.run([NMZ, "container", "frobnicate"], capture_output=True, text=True)
+    check(result.returncode == 2 and "not a nmz container command" in result.stderr, result.stderr)
+
+
+CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    # meson's timeout sends SIGTERM: clean up all the same.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(Failure("terminated (timeout?)")))
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        print(f"usage: {sys.argv[0]} {'|'.join(CASES)}", file=sys.stderr)
+        return 2
+    podman = Podman()
+    try:
+        podman.start()
+        CASES[sys.argv[1]](podman)
+    except Skip as skip:
+        print(f"SKIP: {skip}", file=sys.stderr)
+        return SKIP
+    except Failure as failure:
+        print(f"FAIL: {failure}", file=sys.stderr)
+        if os.path.exists(os.path.join(podman.dir, "service.log")):
+            print("podman service log (tail):\n" + open(os.path.join(podman.dir, "service.log")).read()[-3000:],
+                  file=sys.stderr)
+        return 1
+    finally:
+        podman.stop()
+    print(f"PASS: {sys.argv[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
