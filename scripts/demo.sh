@@ -6,7 +6,7 @@
 #   sudo bash scripts/demo.sh [TARGET] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:-flaky-order}
+target=${1:-flaky-missed-wakeup}
 runs=${2:-30}
 bash scripts/setup-deps.sh
 build=${NMZ_BUILD_DIR:-build}

@@ -51,11 +51,15 @@ void plan_dirichlet(const ProcSettings& settings, sdk::ProcSchedPlan& plan, cons
       continue;
     }
     double ratio = total > 0 ? ratios[i] / total : 1.0 / static_cast<double>(tids.size());
-    auto runtime = std::chrono::nanoseconds(
-        static_cast<std::int64_t>(static_cast<double>(kDeadlinePeriod.count()) * ratio * cpus));
+    // Namazu handed out all CPUs (ratio x cpus), but the kernel admits
+    // DEADLINE tasks only up to its RT limit (95% by default), so the last
+    // threads of a set got EBUSY: the "kernel bug" of Namazu's README. Stay
+    // under it, and keep one task below a whole CPU.
+    auto runtime = std::chrono::nanoseconds(static_cast<std::int64_t>(
+        static_cast<double>(kDeadlinePeriod.count()) * ratio * cpus * kDeadlineAdmissionShare));
     attr.policy = SchedPolicy::deadline;
     attr.flags = sdk::kSchedFlagResetOnFork;
-    attr.runtime = std::clamp(runtime, kMinDeadlineRuntime, kDeadlinePeriod);
+    attr.runtime = std::clamp(runtime, kMinDeadlineRuntime, kMaxDeadlineRuntime);
     attr.deadline = kDeadlinePeriod;
     attr.period = kDeadlinePeriod;
   }

@@ -31,6 +31,10 @@ struct ProcSettings {
 inline constexpr std::chrono::nanoseconds kDeadlinePeriod = std::chrono::milliseconds(1);
 // The kernel refuses a runtime below 2^10 ns (sched_setattr(2), EINVAL).
 inline constexpr std::chrono::nanoseconds kMinDeadlineRuntime{1024};
+// Share of the CPUs dirichlet hands out, below the kernel's default DEADLINE
+// admission limit (sched_rt_runtime_us / sched_rt_period_us = 95%).
+inline constexpr double kDeadlineAdmissionShare = 0.9;
+inline constexpr std::chrono::nanoseconds kMaxDeadlineRuntime = std::chrono::microseconds(900);
 // Linux SCHED_RR priorities are 1..99; Namazu's range was 0..9, and 0 fails.
 inline constexpr std::uint32_t kMinRrPriority = 1;
 inline constexpr std::uint32_t kMaxRrPriority = 10;

@@ -117,12 +117,13 @@ TEST_CASE("random/dirichlet: SCHED_DEADLINE within the kernel's bounds, resets t
           CHECK(a.period == period);
           CHECK(a.deadline == period);
           CHECK(a.runtime >= std::chrono::nanoseconds(1024));
-          CHECK(a.runtime <= period);
+          CHECK(a.runtime <= 900us);  // never a whole CPU: admission control would refuse it
           total += a.runtime;
         }
-        // The ratios share ncpu periods; rounding down and the 1024 ns floor aside.
-        CHECK(total <= cpu_count() * period + threads * std::chrono::nanoseconds(1024));
-        if (threads == 1) CHECK(total == period);  // one thread may use a whole CPU, no more
+        // The ratios share 90% of ncpu periods (under the kernel's 95% DEADLINE
+        // admission limit); rounding down and the 1024 ns floor aside.
+        CHECK(total <= cpu_count() * 900us + threads * std::chrono::nanoseconds(1024));
+        if (threads == 1) CHECK(total == 900us);
       }
     }
   }
