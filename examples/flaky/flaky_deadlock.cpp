@@ -24,7 +24,7 @@ int main() {
   flaky::Watchdog watchdog("flaky-deadlock",
                            "deadlock: the transfer holds the accounts lock and waits for the audit lock, the "
                            "auditor holds the audit lock and waits for the accounts lock",
-                           std::chrono::seconds(1));
+                           std::chrono::seconds(3));
   std::thread transfer([] {
     flaky::burn(kTransferStart);
     std::lock_guard first(accounts);

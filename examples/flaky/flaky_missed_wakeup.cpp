@@ -66,7 +66,7 @@ void producer() {
 
 int main() {
   flaky::Watchdog stuck("flaky-missed-wakeup", "lost wake-up: the consumer sleeps while an item is ready",
-                        std::chrono::seconds(1));
+                        std::chrono::seconds(3));
   watchdog = &stuck;
   std::thread c(consumer);
   std::thread p(producer);
