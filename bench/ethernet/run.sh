@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Ethernet inspector overhead, in a network namespace this script creates:
+# small TCP request/response (msgs/s, p50/p99 latency in µs; 1 and 8
+# connections) and bulk TCP throughput (MB/s), each with
+#   none     no NFQUEUE rule
+#   minimal  an accept-everything libnetfilter_queue loop (the practical limit)
+#   nmz      nmz inspectors ethernet, autopilot with the dumb policy (zero delay)
+#   nmz/128  the same with -payload-bytes 128 (events carry the head of
+#            each packet instead of all of it)
+# printed side by side with ratios. Needs root.
+#   bench/ethernet/run.sh [BUILD_DIR] [SECONDS]
+set -euo pipefail
+build=$(realpath "${1:-build}")
+seconds=${2:-3}
+nmz="$build/core/nmz"
+[ -x "$nmz" ] || nmz="$build/nmz"
+load="$build/bench/ethernet/tcp_load"
+minimal="$build/bench/ethernet/minimal_nfq"
+for f in "$nmz" "$load" "$minimal"; do [ -x "$f" ] || { echo "missing $f: build first" >&2; exit 1; }; done
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, NFQUEUE)" >&2; exit 77; }
+
+ns="nmzbench-$$"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ip netns add "$ns"
+in_ns() { ip netns exec "$ns" "$@"; }
+in_ns ip link set lo up
+port=7001
+ip netns exec "$ns" "$load" server $port & pids+=($!)
+sleep 0.3
+
+cat > "$tmp/dumb.toml" <<TOML
+explorePolicy = "dumb"
+TOML
+
+measure() {  # label
+  local label=$1
+  read -r rr1_rate rr1_p50 rr1_p99 < <(in_ns "$load" rr 127.0.0.1 $port "$seconds" 1)
+  read -r rr8_rate rr8_p50 rr8_p99 < <(in_ns "$load" rr 127.0.0.1 $port "$seconds" 8)
+  read -r bulk < <(in_ns "$load" bulk 127.0.0.1 $port "$seconds")
+  echo "$label $rr1_rate $rr1_p50 $rr1_p99 $rr8_rate $rr8_p50 $rr8_p99 $bulk" >> "$tmp/results"
+}
+
+wait_for_queue() {  # queue number
+  for _ in $(seq 100); do
+    in_ns grep -qE "^ *$1 " /proc/net/netfilter/nfnetlink_queue 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "queue $1 never bound" >&2; return 1
+}
+
+measure none
+
+in_ns iptables -w -I OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num 11 --queue-bypass
+ip netns exec "$ns" "$minimal" 11 2>/dev/null & minimal_pid=$!; pids+=($minimal_pid)
+wait_for_queue 11
+measure minimal
+kill -TERM $minimal_pid; wait $minimal_pid || true
+in_ns iptables -w -D OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num 11 --queue-bypass
+
+run_nmz() {  # label queue [flags]
+  local label=$1 queue=$2; shift 2
+  ip netns exec "$ns" "$nmz" inspectors ethernet -autopilot "$tmp/dumb.toml" -nfq-number "$queue" \
+    -rule-tcp-ports $port "$@" 2> "$tmp/nmz.log" & nmz_pid=$!; pids+=($nmz_pid)
+  wait_for_queue "$queue"
+  measure "$label"
+  kill -TERM $nmz_pid; wait $nmz_pid || { echo "nmz failed:"; cat "$tmp/nmz.log"; exit 1; }
+}
+run_nmz nmz 12
+run_nmz nmz/128 13 -payload-bytes 128
+
+python3 - "$tmp/results" "$seconds" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    rows[f[0]] = [float(x) for x in f[1:]]
+names = ["rr x1 msgs/s", "rr x1 p50 us", "rr x1 p99 us", "rr x8 msgs/s", "rr x8 p50 us", "rr x8 p99 us", "bulk MB/s"]
+print(f"ethernet inspector bench ({sys.argv[2]} s per measurement, loopback in a private netns, 64-byte messages)")
+print(f"{'':14}{'none':>10}{'minimal':>10}{'nmz':>10}{'nmz/128':>10}{'nmz/minimal':>13}{'nmz128/min':>12}{'minimal/none':>14}")
+for i, name in enumerate(names):
+    n, m, z, t = rows["none"][i], rows["minimal"][i], rows["nmz"][i], rows["nmz/128"][i]
+    print(f"{name:14}{n:10.1f}{m:10.1f}{z:10.1f}{t:10.1f}{z / m:13.2f}{t / m:12.2f}{m / n:14.2f}")
+PY

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// The fs benchmark's workloads, in C++ so that the measured time is the
+// filesystem's and not an interpreter's. Prints the elapsed seconds.
+//   fs_workload seq-write FILE MIB      write FILE with 1 MiB writes
+//   fs_workload seq-read FILE           read FILE with 1 MiB reads
+//   fs_workload rand-read FILE COUNT    COUNT 4 KiB preads at random aligned offsets
+//   fs_workload create DIR COUNT        create COUNT 1 KiB files
+//   fs_workload stat DIR COUNT          stat them
+//   fs_workload unlink DIR COUNT        unlink them
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "fs_workload: %s: %s\n", what.c_str(), std::strerror(errno));
+  std::exit(1);
+}
+
+std::string name_of(const std::string& dir, long i) { return dir + "/f" + std::to_string(i); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: fs_workload seq-write|seq-read|rand-read|create|stat|unlink PATH [N]\n");
+    return 2;
+  }
+  std::string mode = argv[1];
+  std::string path = argv[2];
+  long count = argc > 3 ? std::atol(argv[3]) : 0;
+  constexpr std::size_t kMiB = 1 << 20;
+  std::vector<char> buffer(kMiB, 'n');
+  auto start = std::chrono::steady_clock::now();
+  if (mode == "seq-write") {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) die(path);
+    for (long i = 0; i < count; ++i) {
+      if (::write(fd, buffer.data(), kMiB) != static_cast<ssize_t>(kMiB)) die("write");
+    }
+    if (::close(fd) != 0) die("close");
+  } else if (mode == "seq-read") {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) die(path);
+    while (true) {
+      ssize_t got = ::read(fd, buffer.data(), kMiB);
+      if (got < 0) die("read");
+      if (got == 0) break;
+    }
+    ::close(fd);
+  } else if (mode == "rand-read") {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) die(path);
+    struct stat st {};
+    ::fstat(fd, &st);
+    std::mt19937_64 random(42);
+    std::uniform_int_distribution<off_t> block(0, st.st_size / 4096 - 1);
+    for (long i = 0; i < count; ++i) {
+      if (::pread(fd, buffer.data(), 4096, block(random) * 4096) != 4096) die("pread");
+    }
+    ::close(fd);
+  } else if (mode == "create") {
+    for (long i = 0; i < count; ++i) {
+      int fd = ::open(name_of(path, i).c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+      if (fd < 0) die("create");
+      if (::write(fd, buffer.data(), 1024) != 1024) die("write");
+      ::close(fd);
+    }
+  } else if (mode == "stat") {
+    struct stat st {};
+    for (long i = 0; i < count; ++i) {
+      if (::stat(name_of(path, i).c_str(), &st) != 0) die("stat");
+    }
+  } else if (mode == "unlink") {
+    for (long i = 0; i < count; ++i) {
+      if (::unlink(name_of(path, i).c_str()) != 0) die("unlink");
+    }
+  } else {
+    std::fprintf(stderr, "fs_workload: unknown mode %s\n", mode.c_str());
+    return 2;
+  }
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  std::printf("%.6f\n", took.count());
+  return 0;
+}

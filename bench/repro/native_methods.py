@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Reproduction rates and slowdown of `nmz inspectors native` (pct depth 1..3,
+random-walk) against plain runs, measured in the same run.
+
+usage: bench/repro/native_methods.py [BUILD_DIR] [-runs N] [-targets a,b,...]
+
+Targets are the programs of tests/native (built by meson) and, where the
+build has them, examples/flaky programs given with -extra NAME=CMD (one
+shell command, exit status 0 = correct). For each target and method it
+prints how many runs failed and the mean wall time per run; the ratio is
+against plain runs of the same target. `nmz` itself costs a fixed start-up
+and shut-down time per run, measured on /bin/true and printed separately;
+lock_heavy also reports the time of its threaded section alone (no process
+start-up), which is the scheduler's own overhead.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def parse_args(argv):
+    build = os.path.join(ROOT, "build")
+    runs = 50
+    targets = None
+    extra = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-runs", "--runs"):
+            runs = int(argv[i + 1])
+            i += 2
+        elif arg in ("-targets", "--targets"):
+            targets = argv[i + 1].split(",")
+            i += 2
+        elif arg in ("-extra", "--extra"):
+            name, command = argv[i + 1].split("=", 1)
+            extra.append((name, ["sh", "-c", command], 0, []))
+            i += 2
+        else:
+            build = arg
+            i += 1
+    return build, runs, targets, extra
+
+
+BUILD, RUNS, ONLY, EXTRA = parse_args(sys.argv[1:])
+NMZ = os.path.join(BUILD, "core", "nmz")
+PROGRAMS = os.path.join(BUILD, "tests", "native")
+PLAIN_TIMEOUT = 10  # a plain run of a deadlocking program hangs: count it as a failure
+
+# name, command, expected exit status of a correct run, extra inspector flags
+TARGETS = [
+    ("lost_update", [os.path.join(PROGRAMS, "native_lost_update")], 0, []),
+    ("lost_update --fixed", [os.path.join(PROGRAMS, "native_lost_update"), "--fixed"], 0, []),
+    ("abba_deadlock", [os.path.join(PROGRAMS, "native_abba_deadlock")], 0, []),
+    ("cond_pipe", [os.path.join(PROGRAMS, "native_cond_pipe")], 0, []),
+    ("racy_counter", [os.path.join(PROGRAMS, "native_racy_counter")], 0, []),
+    ("racy_counter -tsan", [os.path.join(PROGRAMS, "native_racy_counter")], 0, ["-tsan"]),
+] + EXTRA
+
+METHODS = [
+    ("plain", None),
+    ("pct d=1", ["-policy", "pct", "-depth", "1"]),
+    ("pct d=2", ["-policy", "pct", "-depth", "2"]),
+    ("pct d=3", ["-policy", "pct", "-depth", "3"]),
+    ("random-walk", ["-policy", "random-walk"]),
+]
+
+
+def nmz_command(config, flags, command):
+    return [NMZ, "inspectors", "native", "-autopilot", config] + flags + ["--"] + command
+
+
+def timed(args, timeout=120):
+    start = time.monotonic()
+    try:
+        r = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr, time.monotonic() - start
+    except subprocess.TimeoutExpired:
+        return None, "", "", time.monotonic() - start
+
+
+def choice_points(config, command, extra_flags):
+    """PCT's k for this target: the choice points of one controlled run."""
+    _, _, err, _ = timed(nmz_command(config, extra_flags + ["-policy", "pct", "-seed", "1"], command))
+    m = re.search(r"(\d+) choice points", err)
+    return max(1, int(m.group(1))) if m else 50
+
+
+def main():
+    if not os.path.exists(NMZ):
+        sys.exit("no nmz binary at %s: build first (meson setup build && ninja -C build)" % NMZ)
+    with tempfile.TemporaryDirectory(prefix="nmz-native-bench-") as work:
+        config = os.path.join(work, "config.toml")
+        with open(config, "w") as f:
+            f.write('explorePolicy = "dumb"\n')
+        fixed_ms = 1000 * sorted(timed(nmz_command(config, [], ["/bin/true"]))[3] for _ in range(5))[2]
+        print("nmz start-up + shut-down per run (on /bin/true): %.0f ms. 'target ms' is the wrapped command's own "
+              "time (spawn to exit, from the inspector's summary; for plain runs, measured here)" % fixed_ms)
+        print("runs per method: %d; failing = exit status differs from a correct run's "
+              "(a deadlock report or a plain hang counts)\n" % RUNS)
+        print("%-22s %-12s %10s %6s %10s %10s %9s" % ("target", "method", "failures", "rate", "ms/run", "target ms",
+                                                     "slowdown"))
+        for name, command, good, extra_flags in TARGETS:
+            if ONLY and name.split()[0] not in ONLY:
+                continue
+            if not os.path.exists(command[0]) and command[0] != "sh":
+                print("%-22s (not built)" % name)
+                continue
+            steps = choice_points(config, command, extra_flags)
+            plain_ms = None
+            for method, flags in METHODS:
+                failures = 0
+                total = 0.0
+                target_total = 0.0
+                for seed in range(1, RUNS + 1):
+                    if flags is None:
+                        code, _, _, elapsed = timed(command, timeout=PLAIN_TIMEOUT)
+                        target_elapsed = elapsed
+                    else:
+                        args = extra_flags + flags + ["-steps", str(steps), "-seed", str(seed)]
+                        code, _, err, elapsed = timed(nmz_command(config, args, command))
+                        m = re.search(r"after ([0-9.]+) ms", err)
+                        target_elapsed = float(m.group(1)) / 1000 if m else elapsed
+                    failures += 0 if code == good else 1
+                    total += elapsed
+                    target_total += target_elapsed
+                ms = 1000 * total / RUNS
+                target_ms = 1000 * target_total / RUNS
+                plain_ms = target_ms if plain_ms is None else plain_ms
+                print("%-22s %-12s %6d/%-3d %5.0f%% %10.1f %10.1f %8.1fx" %
+                      (name if method == "plain" else "", method, failures, RUNS, 100.0 * failures / RUNS, ms,
+                       target_ms, target_ms / plain_ms))
+            print("%-22s (pct k = %d choice points)" % ("", steps))
+        lock_heavy(config)
+
+
+def lock_heavy(config):
+    program = os.path.join(PROGRAMS, "native_lock_heavy")
+    print("\nlock_heavy: threaded section only (printed by the program), median of 5; the machine's load "
+          "inflates wall time, CPU time is the steadier measure")
+    for threads, iterations in ((4, 500000), (4, 50000)):
+        args = [program, str(threads), str(iterations), "--time"]
+        plain = None
+        for method, flags in METHODS:
+            if method == "random-walk" and iterations > 50000:
+                continue  # a thread switch at nearly every point: measured on the smaller size
+            walls = []
+            cpus = []
+            for seed in (1, 2, 3, 4, 5):
+                command = args if flags is None else nmz_command(config, flags + ["-seed", str(seed)], args)
+                code, out, err, _ = timed(command, timeout=600)
+                m = re.search(r"elapsed_ms ([0-9.]+) cpu_ms ([0-9.]+)", out)
+                if code != 0 or not m:
+                    sys.exit("lock_heavy failed under %s: exit %s %s" % (method, code, err[-500:]))
+                walls.append(float(m.group(1)))
+                cpus.append(float(m.group(2)))
+            wall = sorted(walls)[2]
+            cpu = sorted(cpus)[2]
+            plain = (wall, cpu) if plain is None else plain
+            print("  %d threads x %6d lock/unlock  %-12s wall %8.1f ms %7.1fx   cpu %8.1f ms %7.1fx" %
+                  (threads, iterations, method, wall, wall / plain[0], cpu, cpu / plain[1]))
+
+
+if __name__ == "__main__":
+    main()

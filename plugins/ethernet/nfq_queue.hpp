@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include <nmz/sdk/status.hpp>
+
+#include "verdict_port.hpp"
+
+struct mnl_socket;
+
+namespace nmz::plugins::ethernet {
+
+// One NFQUEUE, bound through libmnl and libnetfilter_queue's nlmsg API:
+// whole packets copied, GSO super-packets kept whole, and (fail_open) the
+// kernel accepts packets instead of dropping them when the queue is full.
+class NfqQueue final : public VerdictPort {
+ public:
+  static constexpr std::chrono::milliseconds kStopLatency{100};
+  struct Options {
+    std::uint16_t number = 0;
+    std::uint32_t max_length = 0;
+    bool fail_open = true;
+  };
+  using PacketHandler = std::function<void(std::uint32_t packet_id, std::string_view ip_packet)>;
+
+  // Binds the queue. Errors say which queue and why (permission, already
+  // bound by another process).
+  static sdk::Result<std::unique_ptr<NfqQueue>> open(const Options& options);
+  NfqQueue(const NfqQueue&) = delete;
+  NfqQueue& operator=(const NfqQueue&) = delete;
+  // Unbinds: packets still queued in the kernel are then accepted (as with
+  // --queue-bypass) or dropped (a hand-written rule without it).
+  ~NfqQueue() override;
+
+  // Receives packets until `stop` is set (seen within kStopLatency) or the
+  // socket fails.
+  sdk::Status receive(const std::atomic<bool>& stop, const PacketHandler& handler);
+  // Accepts every packet waiting in the socket now, without inspecting it.
+  void drain_accept();
+  void verdict(std::uint32_t packet_id, Verdict verdict) noexcept override;
+  // Packets the kernel dropped because the socket buffer or queue was full
+  // (logged, never fatal).
+  [[nodiscard]] std::uint64_t overruns() const noexcept { return overruns_; }
+
+ private:
+  explicit NfqQueue(const Options& options) : options_(options) {}
+  sdk::Status configure();
+  sdk::Status request(char* buffer, const char* what);
+
+  Options options_;
+  mnl_socket* socket_ = nullptr;
+  unsigned port_id_ = 0;
+  std::uint32_t sequence_ = 1;
+  std::uint64_t overruns_ = 0;
+};
+
+}  // namespace nmz::plugins::ethernet

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "packet_gate.hpp"
+
+#include <vector>
+
+namespace nmz::plugins::ethernet {
+
+void PacketGate::open(sdk::InspectorHost& host, VerdictPort& port) {
+  std::lock_guard lock(mutex_);
+  host_ = &host;
+  port_ = &port;
+  open_ = true;
+}
+
+void PacketGate::on_packet(std::uint32_t packet_id, std::string frame, std::size_t ip_offset) {
+  std::optional<IpPacket> packet;
+  if (ip_offset != std::string::npos && ip_offset <= frame.size()) {
+    packet = parse_ip_packet(std::string_view(frame).substr(ip_offset));
+  }
+  IpPacket unknown;
+  const IpPacket& described = packet ? *packet : unknown;
+  bool tcp = packet && packet->transport == Transport::tcp;
+  if (tcp && filter_.is_retransmission(*packet)) {
+    port_->verdict(packet_id, Verdict::drop);
+    std::lock_guard lock(mutex_);
+    ++counters_.retransmissions_dropped;
+    return;
+  }
+  sdk::Event event = sdk::make_packet_event(std::string(host_->entity_id()), naming_.entity(described, described.src),
+                                            naming_.entity(described, described.dst),
+                                            std::string_view(frame).substr(0, payload_bytes_),
+                                            packet ? naming_.replay_hint(*packet) : "non-ip");
+  event.uuid = sdk::new_uuid();
+  Held held{packet_id, 0, tcp ? TcpRetransmissionFilter::flow_key(*packet) : std::string(), std::move(frame),
+            packet ? ip_offset : std::string::npos};
+  {
+    std::lock_guard lock(mutex_);
+    if (!open_) {
+      port_->verdict(packet_id, Verdict::accept);
+      return;
+    }
+    held.token = next_token_++;
+    if (tcp) filter_.hold(*packet, held.token);
+    // Registered before submit: the action may come back before submit returns.
+    held_.emplace(event.uuid, std::move(held));
+    ++counters_.events;
+  }
+  std::string uuid = event.uuid;
+  sdk::Status status = host_->submit(std::move(event));
+  if (!status) {
+    // No action will come: let the packet through rather than wedge its flow.
+    host_->logger().warn("packet event not accepted (" + status.message() + "); accepting the packet");
+    std::unique_lock lock(mutex_);
+    auto node = held_.extract(uuid);
+    lock.unlock();
+    if (!node.empty()) answer(node.mapped(), Verdict::accept, 0);
+  }
+}
+
+void PacketGate::on_action(const sdk::Action& action) {
+  std::unique_lock lock(mutex_);
+  if (!open_) return;
+  auto node = held_.extract(action.event_uuid);
+  lock.unlock();
+  if (node.empty()) {
+    host_->logger().warn(action.class_name + " for event " + action.event_uuid + ", which holds no packet: ignored");
+    return;
+  }
+  if (action.class_name == sdk::action_class::packet_fault) {
+    answer(node.mapped(), Verdict::drop, 0);
+    return;
+  }
+  if (action.class_name != sdk::action_class::event_acceptance) {
+    host_->logger().warn("unexpected " + action.class_name + " for a packet: accepting it");
+  }
+  std::int64_t duplicates = sdk::option_int(action.option, "duplicate").value_or(0);
+  if (duplicates < 0 || duplicates > kMaxDuplicates) {
+    host_->logger().warn("option duplicate=" + std::to_string(duplicates) + " out of range 0.." +
+                         std::to_string(kMaxDuplicates) + ": ignored");
+    duplicates = 0;
+  }
+  answer(node.mapped(), Verdict::accept, duplicates);
+}
+
+void PacketGate::answer(Held& held, Verdict verdict, std::int64_t duplicates) {
+  if (!held.flow.empty()) filter_.release(held.flow, held.token);
+  port_->verdict(held.packet_id, verdict);
+  std::int64_t injected = 0;
+  if (duplicates > 0 && injector_ != nullptr && held.ip_offset != std::string::npos) {
+    for (std::int64_t i = 0; i < duplicates; ++i) {
+      sdk::Status status = injector_->inject(held.frame.substr(held.ip_offset));
+      if (!status) {
+        host_->logger().warn("duplicate not sent: " + status.message());
+        break;
+      }
+      ++injected;
+    }
+  }
+  std::lock_guard lock(mutex_);
+  ++(verdict == Verdict::accept ? counters_.accepted : counters_.dropped);
+  counters_.duplicated += static_cast<std::uint64_t>(injected);
+}
+
+std::size_t PacketGate::close() {
+  std::unordered_map<std::string, Held> held;
+  {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+    held.swap(held_);
+  }
+  for (auto& [uuid, packet] : held) answer(packet, Verdict::accept, 0);
+  std::lock_guard lock(mutex_);
+  counters_.released_at_stop += held.size();
+  return held.size();
+}
+
+std::size_t PacketGate::held() const {
+  std::lock_guard lock(mutex_);
+  return held_.size();
+}
+
+PacketGate::Counters PacketGate::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+}  // namespace nmz::plugins::ethernet

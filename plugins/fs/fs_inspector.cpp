@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+// `nmz inspectors fs`: mirrors -original-dir on -mount-point through FUSE and
+// turns the chosen operations into deferred FilesystemEvents; actions let
+// them proceed, fail, write short, lose unsynced data or slow fsync down.
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nmz/sdk/inspector.hpp>
+#include <nmz/sdk/plugin.hpp>
+
+#include "event_gate.hpp"
+#include "fs_inspector_flags.hpp"
+#include "mount_checks.hpp"
+#include "passthrough_fs.hpp"
+#include "target_process.hpp"
+
+namespace nmz::plugins::fs {
+namespace {
+
+constexpr auto kTargetGrace = std::chrono::seconds(5);
+
+// libfuse reports mount failures through its log function: route them to
+// the inspector's logger while the session exists.
+sdk::Logger* g_fuse_logger = nullptr;
+
+void forward_fuse_log(fuse_log_level level, const char* format, va_list args) {
+  char text[1024];
+  std::vsnprintf(text, sizeof text, format, args);
+  std::string_view message(text);
+  while (!message.empty() && message.back() == '\n') message.remove_suffix(1);
+  if (!g_fuse_logger) return;
+  if (level <= FUSE_LOG_ERR) {
+    g_fuse_logger->error(message);
+  } else if (level <= FUSE_LOG_NOTICE) {
+    g_fuse_logger->info(message);
+  } else {
+    g_fuse_logger->debug(message);
+  }
+}
+
+std::string escape_option(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == ',' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// An eventfd used as a one-shot flag that poll() can wait for.
+class Flag {
+ public:
+  Flag() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  Flag(const Flag&) = delete;
+  Flag& operator=(const Flag&) = delete;
+  ~Flag() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void raise() noexcept {
+    std::uint64_t one = 1;
+    (void)!::write(fd_, &one, sizeof one);
+  }
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+  [[nodiscard]] bool ok() const noexcept { return fd_ >= 0; }
+  [[nodiscard]] bool raised() const noexcept {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
+
+ private:
+  int fd_;
+};
+
+class FsInspector final : public sdk::Inspector {
+ public:
+  sdk::Status configure(const sdk::ComponentContext& context, const sdk::InspectorSettings& settings) noexcept override {
+    try {
+      auto flags = parse_fs_inspector_flags(settings.args);
+      if (!flags) return flags.status();
+      auto dirs = check_mount_dirs(flags->original_dir, flags->mount_point);
+      if (!dirs) return dirs.status();
+      if (!stop_.ok()) return sdk::Status::error(sdk::StatusCode::internal, "nmz inspectors fs: eventfd failed");
+      flags_ = std::move(*flags);
+      dirs_ = std::move(*dirs);
+      verdicts_ = std::make_unique<FaultVerdicts>(flags_.faults, context.seed());
+      gate_ = std::make_unique<EventGate>(flags_.gate, *verdicts_);
+      return sdk::Status::ok();
+    } catch (const std::exception& e) {
+      return sdk::Status::error(sdk::StatusCode::internal, std::string("nmz inspectors fs: ") + e.what());
+    }
+  }
+
+  Outcome run(sdk::InspectorHost& host) noexcept override {
+    try {
+      return serve(host);
+    } catch (const std::exception& e) {
+      return {sdk::Status::error(sdk::StatusCode::internal, std::string("nmz inspectors fs: ") + e.what()), 1};
+    }
+  }
+
+  void request_stop() noexcept override { stop_.raise(); }
+
+  void on_action(sdk::Action action) noexcept override {
+    if (gate_) gate_->deliver(std::move(action));
+  }
+
+ private:
+  Outcome serve(sdk::InspectorHost& host) {
+    sdk::Logger& log = host.logger();
+    PassthroughSettings settings{dirs_.original_dir,
+                                 std::chrono::duration<double>(flags_.cache_timeout).count(), flags_.writeback,
+                                 flags_.track_unsynced};
+    PassthroughFs filesystem(settings, *gate_, [&log](std::string_view message) { log.warn(message); });
+    if (int error = filesystem.open_root()) {
+      return failure("cannot open -original-dir \"" + dirs_.original_dir + "\": " + std::strerror(error));
+    }
+
+    // auto_unmount: fusermount3 stays behind and unmounts if nmz dies, even by SIGKILL.
+    std::vector<std::string> argv{"nmz-fs", "-o",
+                                  "fsname=" + escape_option(dirs_.original_dir) +
+                                      ",subtype=nmz,default_permissions,allow_other,auto_unmount"};
+    std::vector<char*> raw;
+    for (auto& arg : argv) raw.push_back(arg.data());
+    fuse_args args = FUSE_ARGS_INIT(static_cast<int>(raw.size()), raw.data());
+    g_fuse_logger = &log;
+    fuse_set_log_func(&forward_fuse_log);
+    fuse_session* session =
+        fuse_session_new(&args, &PassthroughFs::operations(), sizeof(fuse_lowlevel_ops), &filesystem);
+    if (!session) return unlogged_failure("cannot create the FUSE session (see the log above)");
+    filesystem.set_session(session);
+    if (fuse_session_mount(session, dirs_.mount_point.c_str()) != 0) {
+      fuse_session_destroy(session);
+      return unlogged_failure("cannot mount on \"" + dirs_.mount_point + "\" (see the log above)");
+    }
+    log.info("mounted " + dirs_.original_dir + " on " + dirs_.mount_point);
+    gate_->attach(host);
+
+    Flag loop_done;
+    fuse_loop_config* loop_config = fuse_loop_cfg_create();
+    fuse_loop_cfg_set_max_threads(loop_config, static_cast<unsigned>(flags_.max_threads));
+    std::thread loop([&] {
+      fuse_session_loop_mt(session, loop_config);
+      loop_done.raise();
+    });
+
+    std::optional<TargetProcess> target;
+    int exit_code = 0;
+    sdk::Status status;
+    if (!flags_.command.empty()) {
+      auto spawned = TargetProcess::spawn(flags_.command);
+      if (spawned) {
+        target.emplace(std::move(*spawned));
+      } else {
+        status = spawned.status();
+      }
+    }
+    if (status) {
+      std::vector<pollfd> watched{{stop_.fd(), POLLIN, 0}, {loop_done.fd(), POLLIN, 0}};
+      if (target) watched.push_back({target->pidfd(), POLLIN, 0});
+      while (::poll(watched.data(), watched.size(), -1) < 0 && errno == EINTR) {
+      }
+      if (target && watched[2].revents) {
+        exit_code = target->wait();
+        target.reset();
+        log.info("target exited with " + std::to_string(exit_code) + "; unmounting");
+      } else if (watched[1].revents) {
+        log.warn("the mount on " + dirs_.mount_point + " was removed from outside nmz");
+      }
+    }
+    // Held operations proceed from now on, so a target being stopped is not
+    // wedged by its own filesystem.
+    gate_->detach();
+    if (target) {
+      exit_code = target->terminate(kTargetGrace);
+      target.reset();
+    }
+
+    // The loop leaves once a worker sees the exit flag after a request; a
+    // statfs (never cached by the kernel) is such a request.
+    fuse_session_exit(session);
+    std::thread poke;
+    if (!loop_done.raised()) {
+      std::string mount_point = dirs_.mount_point;
+      poke = std::thread([mount_point] {
+        struct statfs st {};
+        ::statfs(mount_point.c_str(), &st);
+      });
+    }
+    loop.join();
+    fuse_session_unmount(session);
+    if (poke.joinable()) poke.join();
+    filesystem.join_background();
+    fuse_session_destroy(session);
+    fuse_loop_cfg_destroy(loop_config);
+    fuse_opt_free_args(&args);
+    fuse_set_log_func(nullptr);
+    g_fuse_logger = nullptr;
+    log.info("unmounted " + dirs_.mount_point);
+    return {status, exit_code};
+  }
+
+  static Outcome failure(const std::string& message) {
+    return {sdk::Status::error(sdk::StatusCode::unavailable, "nmz inspectors fs: " + message), 1};
+  }
+
+  Outcome unlogged_failure(const std::string& message) {
+    fuse_set_log_func(nullptr);
+    g_fuse_logger = nullptr;
+    return failure(message);
+  }
+
+  FsInspectorFlags flags_;
+  CheckedDirs dirs_;
+  std::unique_ptr<FaultVerdicts> verdicts_;
+  std::unique_ptr<EventGate> gate_;
+  Flag stop_;
+};
+
+void register_components(sdk::Registrar& registrar) {
+  registrar.add_inspector("fs", &sdk::make_inspector<FsInspector>,
+                          "FUSE passthrough of a directory; FilesystemEvent / EventAcceptanceAction, "
+                          "FilesystemFaultAction (errno, short-write, lose-unsynced, slow-fsync)");
+}
+
+}  // namespace
+}  // namespace nmz::plugins::fs
+
+NMZ_PLUGIN("fs", "0.3.0", "Filesystem inspector (FUSE)", nmz::plugins::fs::register_components)

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: Apache-2.0
+// `native`: runs a command with the interposer preloaded and the controlled
+// scheduler's policy (pct or random-walk) inside it. The policy runs in the
+// target process, with no round trip to nmz per scheduling point: programs
+// take millions of locks. nmz sets the run up, passes the exit status
+// through, turns a detected deadlock into its own exit status, writes the
+// decisions for replay, and reports one summary event per run.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nmz/sdk/flags.hpp>
+#include <nmz/sdk/inspector.hpp>
+#include <nmz/sdk/plugin.hpp>
+#include <nmz/sdk/signal.hpp>
+
+#include "ops.hpp"
+#include "preload_locator.hpp"
+#include "region_mapping.hpp"
+#include "schedule_file.hpp"
+#include "target_process.hpp"
+
+namespace {
+
+using nmz::native::PolicyKind;
+using nmz::native::Schedule;
+using nmz::sdk::Status;
+
+constexpr const char* kCommand = "nmz inspectors native";
+constexpr std::uint64_t kRecordCapacity = std::uint64_t{1} << 24;  // decisions kept for -record
+constexpr int kStopGraceMs = 5000;
+constexpr std::int64_t kMaxEvents = 10000000;
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::optional<std::uint64_t> parse_u64(const std::string& text) {
+  if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long value = std::strtoull(text.c_str(), &end, 0);
+  if (errno != 0 || *end != '\0') return std::nullopt;
+  return value;
+}
+
+class NativeInspector final : public nmz::sdk::Inspector {
+ public:
+  NativeInspector() : stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+  ~NativeInspector() override {
+    if (stop_fd_ >= 0) close(stop_fd_);
+  }
+  NativeInspector(const NativeInspector&) = delete;
+  NativeInspector& operator=(const NativeInspector&) = delete;
+
+  Status configure(const nmz::sdk::ComponentContext& context, const nmz::sdk::InspectorSettings& settings) noexcept override {
+    try {
+      return configure_flags(context, settings);
+    } catch (const std::exception& e) {
+      return Status::error(nmz::sdk::StatusCode::internal, std::string(kCommand) + ": " + e.what());
+    }
+  }
+
+  Outcome run(nmz::sdk::InspectorHost& host) noexcept override {
+    try {
+      return run_target(host);
+    } catch (const std::exception& e) {
+      return {Status::error(nmz::sdk::StatusCode::internal, std::string(kCommand) + ": " + e.what()), 1};
+    }
+  }
+
+  void request_stop() noexcept override {
+    std::uint64_t one = 1;
+    if (stop_fd_ >= 0 && write(stop_fd_, &one, sizeof one) < 0) {
+      // The counter is saturated: a stop was requested already.
+    }
+  }
+
+  // Every event this inspector submits is non-deferred: nothing waits for
+  // an action.
+  void on_action(nmz::sdk::Action) noexcept override {}
+
+ private:
+  Status configure_flags(const nmz::sdk::ComponentContext& context, const nmz::sdk::InspectorSettings& settings) {
+    if (stop_fd_ < 0) return Status::error(nmz::sdk::StatusCode::unavailable, std::string(kCommand) + ": eventfd: " + std::strerror(errno));
+    nmz::sdk::FlagSet flags(kCommand);
+    std::string policy = "pct";
+    std::int64_t depth = 3;
+    std::int64_t steps = 50;
+    std::string seed;
+    std::chrono::nanoseconds budget = std::chrono::milliseconds(50);
+    std::int64_t deadlock_exit = 86;
+    std::int64_t events_flag = 0;
+    flags.add_string("policy", &policy, "pct or random-walk");
+    flags.add_int("depth", &depth, "PCT depth d (1..64): d-1 priority change points");
+    flags.add_int("steps", &steps, "PCT's k: expected number of choice points in a run (see the run summary)");
+    flags.add_string("steps-file", &steps_file_,
+                     "keep k in FILE: read it (unless -steps is given), store the largest count seen after the run");
+    flags.add_string("seed", &seed, "seed of the policy (default: the run's seed)");
+    flags.add_string("record", &record_path_, "write the run's decisions to FILE (for -replay)");
+    flags.add_string("replay", &replay_path_, "replay the decisions recorded in FILE");
+    flags.add_duration("block-budget", &budget,
+                       "a running thread that reaches no scheduling point for this long is treated as blocked");
+    flags.add_bool("io", &io_points_, "make read/write/send/recv/connect/accept scheduling points too");
+    flags.add_bool("tsan", &memory_points_,
+                   "make every memory access a scheduling point (programs compiled with -fsanitize=thread and "
+                   "linked against the interposer)");
+    flags.add_int("deadlock-exit", &deadlock_exit, "exit status when a deadlock is detected (1..255)");
+    flags.add_int("events", &events_flag,
+                  "after the run, report up to N scheduling points as CFunctionEvents (slower: no fast path)");
+    flags.add_string("preload", &preload_, "the interposer library (default: found next to this plugin)");
+    if (auto status = flags.parse(settings.args); !status) return status;
+    auto invalid = [](const std::string& what) { return Status::invalid(std::string(kCommand) + ": " + what); };
+    command_ = flags.positionals();
+    if (command_.empty()) return invalid("no command to run (usage: " + std::string(kCommand) + " [flags] -- CMD ARGS...)");
+
+    if (!replay_path_.empty()) {
+      auto recorded = nmz::native::read_schedule(replay_path_);
+      if (!recorded) return invalid("flag -replay: " + recorded.status().message());
+      schedule_ = std::move(*recorded);
+      replay_ = schedule_.decisions;
+    }
+    // Without explicit flags a replay continues with the recorded
+    // parameters, so the run goes on as the recorded one did.
+    if (replay_path_.empty() || flags.was_set("policy")) {
+      auto kind = nmz::native::parse_policy(policy);
+      if (!kind) return invalid("flag -policy: " + kind.status().message());
+      schedule_.policy = *kind;
+    }
+    if (replay_path_.empty() || flags.was_set("depth")) {
+      if (depth < 1 || depth > 64) return invalid("flag -depth: expected 1..64, got " + std::to_string(depth));
+      schedule_.depth = static_cast<std::uint32_t>(depth);
+    }
+    if (replay_path_.empty() || flags.was_set("seed")) {
+      if (seed.empty()) {
+        schedule_.seed = context.seed();
+      } else if (auto value = parse_u64(seed)) {
+        schedule_.seed = *value;
+      } else {
+        return invalid("flag -seed: expected an unsigned 64-bit integer, got \"" + seed + "\"");
+      }
+    }
+    if (replay_path_.empty() || flags.was_set("steps")) {
+      if (steps < 1) return invalid("flag -steps: expected 1 or more, got " + std::to_string(steps));
+      schedule_.steps = static_cast<std::uint64_t>(steps);
+    }
+    if (!steps_file_.empty() && !flags.was_set("steps")) {
+      if (auto stored = read_steps_file(); !stored) {
+        return invalid("flag -steps-file: " + stored.status().message());
+      } else if (*stored > 0) {
+        schedule_.steps = *stored;
+      }
+    }
+    if (budget.count() <= 0) return invalid("flag -block-budget: expected a positive duration");
+    budget_ = budget;
+    if (deadlock_exit < 1 || deadlock_exit > 255) {
+      return invalid("flag -deadlock-exit: expected 1..255, got " + std::to_string(deadlock_exit));
+    }
+    deadlock_exit_ = static_cast<int>(deadlock_exit);
+    if (events_flag < 0 || events_flag > kMaxEvents) {
+      return invalid("flag -events: expected 0.." + std::to_string(kMaxEvents) + ", got " + std::to_string(events_flag));
+    }
+    events_ = static_cast<std::uint64_t>(events_flag);
+    if (!record_path_.empty()) {
+      std::filesystem::path dir = std::filesystem::absolute(record_path_).parent_path();
+      if (access(dir.c_str(), W_OK) != 0) {
+        return invalid("flag -record: cannot write in " + dir.string() + ": " + std::strerror(errno));
+      }
+    }
+    auto preload = nmz::native::locate_preload(preload_);
+    if (!preload) return Status::error(preload.status().code(), std::string(kCommand) + ": " + preload.status().message());
+    preload_ = *preload;
+    context.logger().debug("interposer " + preload_);
+    return Status::ok();
+  }
+
+  nmz::sdk::Result<std::uint64_t> read_steps_file() const {
+    std::ifstream in(steps_file_);
+    if (!in) return std::uint64_t{0};  // the first run creates it
+    std::string text;
+    in >> text;
+    auto value = parse_u64(text);
+    if (!value) return Status::invalid(steps_file_ + ": expected a number of steps, got \"" + text + "\"");
+    return *value;
+  }
+
+  Outcome run_target(nmz::sdk::InspectorHost& host) {
+    auto created = nmz::native::RegionMapping::create(replay_.size(), kRecordCapacity, events_);
+    if (!created) return {created.status(), 1};
+    std::unique_ptr<nmz::native::RegionMapping> region = std::move(*created);
+    nmz::native::RegionHeader* header = region->header();
+    header->policy = schedule_.policy;
+    header->depth = schedule_.depth;
+    header->seed = schedule_.seed;
+    header->steps = schedule_.steps;
+    header->block_budget_ns = budget_.count();
+    header->io_points = io_points_ ? 1 : 0;
+    header->memory_points = memory_points_ ? 1 : 0;
+    header->deadlock_exit_code = deadlock_exit_;
+    header->replay_count = replay_.size();
+    std::copy(replay_.begin(), replay_.end(), nmz::native::replay_array(header));
+
+    const char* inherited = std::getenv("LD_PRELOAD");
+    std::string ld_preload = preload_ + (inherited != nullptr && *inherited != '\0' ? ":" + std::string(inherited) : "");
+    auto started = std::chrono::steady_clock::now();
+    auto pid = nmz::native::start_target(
+        command_, {"LD_PRELOAD=" + ld_preload, std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(region->fd())},
+        region->fd());
+    if (!pid) return {Status::error(pid.status().code(), std::string(kCommand) + ": " + pid.status().message()), 1};
+    host.logger().info("started " + command_[0] + " (pid " + std::to_string(*pid) + "), policy " +
+                       nmz::native::policy_name(schedule_.policy) + " depth " + std::to_string(schedule_.depth) +
+                       " steps " + std::to_string(schedule_.steps) + " seed " + std::to_string(schedule_.seed) +
+                       (replay_.empty() ? "" : ", replaying " + std::to_string(replay_.size()) + " decisions"));
+    nmz::native::TargetExit exit = nmz::native::wait_target(*pid, stop_fd_, kStopGraceMs);
+    int exit_code = exit.status;
+    auto elapsed_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+
+    bool deadlocked = header->deadlocked != 0;
+    std::string report(header->report, strnlen(header->report, nmz::native::kReportSize));
+    if (deadlocked) {
+      host.logger().error(report);
+      exit_code = deadlock_exit_;
+    }
+    std::ostringstream summary;
+    summary << nmz::native::policy_name(schedule_.policy) << " depth " << schedule_.depth << " seed " << schedule_.seed
+            << ": " << header->points << " scheduling points, " << header->decisions << " choice points, "
+            << header->threads << " threads, " << header->steals << " blocked outside a point, exit status "
+            << exit_code << " after " << elapsed_us / 1000 << "." << (elapsed_us % 1000) / 100 << " ms (cpu "
+            << static_cast<long>(exit.cpu_ms * 10) / 10.0 << " ms)";
+    if (header->owner_pid == 0) {
+      host.logger().info(command_[0] + " started no second thread: nothing was scheduled");
+    } else {
+      host.logger().info(summary.str());
+    }
+    if (header->divergences > 0) {
+      host.logger().warn("the replay diverged: " + std::to_string(header->divergences) +
+                         " recorded decisions named a thread that could not run at that point");
+    }
+    finish_files(host, *header);
+    submit_points(host, *header);
+    submit_summary(host, *header, exit_code, report);
+    return {Status::ok(), exit_code};
+  }
+
+  void finish_files(nmz::sdk::InspectorHost& host, const nmz::native::RegionHeader& header) {
+    if (!record_path_.empty()) {
+      Schedule recorded = schedule_;
+      std::uint64_t kept = std::min(header.decisions, header.record_capacity);
+      const std::uint16_t* decisions = nmz::native::record_array(const_cast<nmz::native::RegionHeader*>(&header));
+      recorded.decisions.assign(decisions, decisions + kept);
+      if (kept < header.decisions) {
+        host.logger().warn("-record keeps the first " + std::to_string(kept) + " of " +
+                           std::to_string(header.decisions) + " decisions");
+      }
+      if (auto status = nmz::native::write_schedule(record_path_, recorded); !status) {
+        host.logger().error("-record: " + status.message());
+      }
+    }
+    if (!steps_file_.empty() && header.decisions > 0) {
+      auto stored = read_steps_file();
+      std::uint64_t steps = std::max<std::uint64_t>(stored ? *stored : 0, header.decisions);
+      std::string temp = steps_file_ + ".tmp." + std::to_string(getpid());
+      std::ofstream(temp) << steps << "\n";
+      if (std::rename(temp.c_str(), steps_file_.c_str()) != 0) {
+        host.logger().error("-steps-file: cannot write " + steps_file_ + ": " + std::strerror(errno));
+        std::remove(temp.c_str());
+      }
+    }
+  }
+
+  // -events: the logged points, after the run, as non-deferred events (the
+  // target did not wait for them; the policy decided in the target).
+  void submit_points(nmz::sdk::InspectorHost& host, nmz::native::RegionHeader& header) {
+    std::uint64_t count = std::min(header.events_count, header.events_capacity);
+    if (header.events_count > count) {
+      host.logger().warn("-events: reporting the first " + std::to_string(count) + " of " +
+                         std::to_string(header.events_count) + " scheduling points");
+    }
+    const nmz::native::PointRecord* points = nmz::native::events_array(&header);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const auto& p = points[i];
+      const char* function = nmz::native::op_name(static_cast<nmz::native::Op>(p.op));
+      std::string thread = "T" + std::to_string(p.thread);
+      std::string object = p.object_id == 0 ? std::string() : "o" + std::to_string(p.object_id);
+      char address[32];
+      std::snprintf(address, sizeof address, "0x%llx", static_cast<unsigned long long>(p.address));
+      std::string option = "{\"function\":" + json_string(function) + ",\"thread\":" + json_string(thread) +
+                           ",\"object\":" + json_string(object) + ",\"address\":" + json_string(address) +
+                           ",\"blocked\":" + (p.blocked != 0 ? "true" : "false") + ",\"index\":" + std::to_string(i) + "}";
+      auto event = nmz::sdk::make_event(std::string(host.entity_id()), nmz::sdk::event_class::c_function, false,
+                                        std::move(option), std::string(function) + ":" + thread + ":" + object);
+      if (auto status = host.submit(std::move(event)); !status) {
+        host.logger().warn("-events: stopped after " + std::to_string(i) + " events: " + status.message());
+        return;
+      }
+    }
+  }
+
+  // One non-deferred CFunctionEvent per run: what was scheduled and how it
+  // ended, for the orchestrator's trace. Per-point events would put a queue
+  // round trip on every lock, which is what this design avoids.
+  void submit_summary(nmz::sdk::InspectorHost& host, const nmz::native::RegionHeader& header, int exit_code,
+                      const std::string& report) {
+    std::ostringstream option;
+    option << "{\"function\":\"nmz_native_run\",\"command\":" << json_string(command_[0])
+           << ",\"policy\":" << json_string(nmz::native::policy_name(schedule_.policy)) << ",\"depth\":"
+           << schedule_.depth << ",\"steps\":" << schedule_.steps << ",\"seed\":" << json_string(std::to_string(schedule_.seed))
+           << ",\"points\":" << header.points << ",\"choice_points\":" << header.decisions
+           << ",\"threads\":" << header.threads << ",\"steals\":" << header.steals
+           << ",\"divergences\":" << header.divergences << ",\"exit_code\":" << exit_code
+           << ",\"deadlock\":" << json_string(report) << "}";
+    auto event = nmz::sdk::make_event(std::string(host.entity_id()), nmz::sdk::event_class::c_function, false, option.str(),
+                                      "nmz_native_run:" + command_[0]);
+    if (auto status = host.submit(std::move(event)); !status) {
+      host.logger().debug("summary event not accepted: " + status.message());
+    }
+  }
+
+  int stop_fd_;
+  std::vector<std::string> command_;
+  Schedule schedule_;
+  std::vector<std::uint16_t> replay_;
+  std::string record_path_;
+  std::string replay_path_;
+  std::string steps_file_;
+  std::string preload_;
+  std::chrono::nanoseconds budget_{0};
+  bool io_points_ = false;
+  bool memory_points_ = false;
+  int deadlock_exit_ = 86;
+  std::uint64_t events_ = 0;
+};
+
+void register_components(nmz::sdk::Registrar& registrar) {
+  registrar.add_inspector("native", &nmz::sdk::make_inspector<NativeInspector>,
+                          "controlled thread scheduling at pthread sync points (LD_PRELOAD): pct, random-walk");
+}
+
+}  // namespace
+
+NMZ_PLUGIN("native", "0.3.0", "Native thread-interleaving inspector", register_components)
