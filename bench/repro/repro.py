@@ -132,15 +132,21 @@ def resolve_target(name, build_dir):
 def measure(runner, targets, methods, runs, progress):
     counts = {(t, m): [0, 0] for t in targets for m in methods}
     order = list(methods)
-    for run in range(runs):
-        for target in targets:
-            random.shuffle(order)
-            for method in order:
-                failed = runner.run_once(method, targets[target])
-                counts[(target, method)][0] += 1
-                counts[(target, method)][1] += int(failed)
-        if progress:
-            print(f"  run {run + 1}/{runs} done", file=sys.stderr, flush=True)
+    done = 0
+    try:
+        for run in range(runs):
+            for target in targets:
+                random.shuffle(order)
+                for method in order:
+                    failed = runner.run_once(method, targets[target])
+                    counts[(target, method)][0] += 1
+                    counts[(target, method)][1] += int(failed)
+            done = run + 1
+            if progress:
+                print(f"  run {done}/{runs} done", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        # Ctrl-C: report what was measured so far (the runs column says how much).
+        print(f"interrupted after {done} complete round(s) of {runs}", file=sys.stderr)
     return counts
 
 
@@ -170,7 +176,14 @@ def print_table(counts, targets, methods):
         print(f"failures of fixed versions: {false_failures}")
 
 
+def interrupt(signal_number, frame):
+    raise KeyboardInterrupt
+
+
 def main():
+    # SIGTERM (or SIGINT, ignored by background jobs of a script) stops
+    # measuring early and still prints the table.
+    signal.signal(signal.SIGTERM, interrupt)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20, help="runs per target and method (default 20)")
     parser.add_argument("--targets", default=",".join(BUGGY),
@@ -203,7 +216,7 @@ def main():
             for method, label in (("plain", "plain"), (f"nmz-{DEMO_POLICY}", "under nmz inspectors proc")):
                 runs, fails = counts[(args.demo, method)]
                 low, high = wilson(fails, runs)
-                print(f"{args.demo} {label:<27} failed {fails:>3}/{runs} = {fails / runs:6.1%}  "
+                print(f"{args.demo} {label:<27} failed {fails:>3}/{runs} = {fails / max(runs, 1):6.1%}  "
                       f"(95% CI {low:.1%}..{high:.1%})")
             return 0
         names = [t for t in args.targets.split(",") if t]

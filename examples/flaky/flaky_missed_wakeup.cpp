@@ -2,7 +2,9 @@
 // Lost wake-up, long-running (half a second): a consumer checks for work
 // without holding the lock, then goes to sleep on the condition variable.
 // A producer that hands over an item in between wakes nobody, and both wait
-// for each other from then on; a watchdog turns the hang into a failure.
+// for each other from then on. The producer sees that it happened (the
+// consumer announces, under the lock, when it is between its check and its
+// wait) and reports it at once; a progress watchdog is only a backstop.
 // The producer is normally busy well past that instant. Fixed: the check
 // and the wait under the lock, with a predicate.
 #include <atomic>
@@ -23,6 +25,7 @@ std::mutex lock;
 std::condition_variable item_ready;
 std::condition_variable item_taken;
 std::atomic<bool> ready{false};
+[[maybe_unused]] bool consumer_about_to_wait = false;  // guarded by `lock`
 flaky::Watchdog* watchdog = nullptr;
 
 void consumer() {
@@ -34,8 +37,13 @@ void consumer() {
     }
 #else
     while (!ready.load()) {
+      {
+        std::lock_guard held(lock);
+        consumer_about_to_wait = true;
+      }
       flaky::burn(kPrepareToSleep);
       std::unique_lock held(lock);
+      consumer_about_to_wait = false;
       item_ready.wait(held);
     }
 #endif
@@ -54,6 +62,12 @@ void producer() {
     flaky::burn(kProduce);
     {
       std::lock_guard held(lock);
+#ifndef FIXED
+      if (consumer_about_to_wait && !ready.load()) {
+        flaky::fail("flaky-missed-wakeup", "lost wake-up: an item was handed over while the consumer was between "
+                                           "its check and its wait");
+      }
+#endif
       ready = true;
     }
     item_ready.notify_one();
@@ -66,7 +80,7 @@ void producer() {
 
 int main() {
   flaky::Watchdog stuck("flaky-missed-wakeup", "lost wake-up: the consumer sleeps while an item is ready",
-                        std::chrono::seconds(1));
+                        std::chrono::seconds(20));
   watchdog = &stuck;
   std::thread c(consumer);
   std::thread p(producer);

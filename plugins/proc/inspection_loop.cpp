@@ -93,13 +93,6 @@ sdk::Status InspectionLoop::start_target() {
 }
 
 sdk::Inspector::Outcome InspectionLoop::run() {
-  sdk::SchedAttr loop_attr;
-  loop_attr.policy = sdk::SchedPolicy::rr;
-  loop_attr.priority = kLoopPriority;
-  loop_attr.flags = sdk::kSchedFlagResetOnFork;  // the command must not inherit it
-  if (int error = write_sched_attr(static_cast<int>(gettid()), loop_attr); error != 0) {
-    logger_.debug(std::string("inspector loop keeps normal priority: ") + std::strerror(error));
-  }
   // Subscribe before starting the command, so that no thread it creates is
   // born unseen.
   if (auto connector = ProcConnector::open()) {
@@ -109,6 +102,15 @@ sdk::Inspector::Outcome InspectionLoop::run() {
                  sdk::format_duration(kFallbackRescan) + " instead of when they are born");
   }
   if (auto status = start_target(); !status) return {status, 1};
+  const int loop_tid = static_cast<int>(gettid());
+  auto host_thread_attr = read_thread_sched(loop_tid);
+  sdk::SchedAttr loop_attr;
+  loop_attr.policy = sdk::SchedPolicy::rr;
+  loop_attr.priority = kLoopPriority;
+  loop_attr.flags = sdk::kSchedFlagResetOnFork;  // the guardian must not inherit it
+  if (int error = write_sched_attr(loop_tid, loop_attr); error != 0) {
+    logger_.debug(std::string("inspector loop keeps normal priority: ") + std::strerror(error));
+  }
   tree_ = std::make_unique<ProcessTree>(root_, getpid());
   for (int tid : tree_->rescan()) sched_.remember_current(tid);
   for (int pid : tree_->process_ids()) {
@@ -159,6 +161,7 @@ sdk::Inspector::Outcome InspectionLoop::run() {
                         std::to_string(pauses_.pause_count()) + " pauses; scheduler attributes restored";
   if (auto failures = errors_.summary(); !failures.empty()) summary += "; failures: " + failures;
   logger_.info(summary);
+  if (host_thread_attr) write_sched_attr(loop_tid, *host_thread_attr);  // the host's thread, as lent
   return {sdk::Status::ok(), exit_code};
 }
 

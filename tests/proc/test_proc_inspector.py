@@ -159,6 +159,15 @@ def case_restore_on_target_exit(env):
         os.kill(grandchild, signal.SIGKILL)
 
 
+def case_pid_root_exit(env):
+    """-pid mode ends when the root process exits, with status 0."""
+    holder = start_holder(env, seconds=1, threads=2)
+    config = env.fixed(schedPolicy=SCHED_BATCH, nice=4)
+    code, _, err = env.nmz("-autopilot", config, "-watch-interval", "10ms", "-pid", str(holder.pid), timeout=30)
+    check(code == 0, f"nmz exited {code}:\n{err}")
+    check("scheduler attributes restored" in err, f"no final summary:\n{err}")
+
+
 def case_exit_status(env):
     """The command's exit status is nmz's; a signal becomes 128+n."""
     config = env.config('explorePolicy = "dumb"\n')
