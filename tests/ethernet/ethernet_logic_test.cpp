@@ -35,6 +35,7 @@ std::string udp(std::uint16_t sport, std::uint16_t dport, const std::string& pay
   return nmz::tests::ethernet::l4_udp(sport, dport, payload);
 }
 
+// `bytes` must outlive the result: IpPacket views into it.
 IpPacket parsed(const std::string& bytes) {
   auto p = parse_ip_packet(bytes);
   REQUIRE(p.has_value());
@@ -62,7 +63,8 @@ bool checksum_ok(const std::string& packet) {
 
 TEST_CASE("IPv4 TCP: endpoints, sequence numbers, flags and payload") {
   Segment s;
-  IpPacket p = parsed(ipv4(l4_tcp(s), 6));
+  const std::string packet = ipv4(l4_tcp(s), 6);  // the parse result views into it
+  IpPacket p = parsed(packet);
   CHECK(p.ip_version == 4);
   CHECK(p.transport == Transport::tcp);
   CHECK(p.src == Endpoint{"10.0.0.1", 40000});
@@ -75,7 +77,8 @@ TEST_CASE("IPv4 TCP: endpoints, sequence numbers, flags and payload") {
 TEST_CASE("IPv6 UDP, through a hop-by-hop extension header") {
   std::string hop(8, '\0');
   hop[0] = 17;  // next: UDP
-  IpPacket p = parsed(ipv6(hop + udp(5353, 53, "q"), 0));
+  const std::string packet = ipv6(hop + udp(5353, 53, "q"), 0);
+  IpPacket p = parsed(packet);
   CHECK(p.ip_version == 6);
   CHECK(p.transport == Transport::udp);
   CHECK(p.src == Endpoint{"fd00::1", 5353});
