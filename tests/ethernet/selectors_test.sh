@@ -5,6 +5,7 @@
 #   -rule-cgroup  packets of a process tree's cgroup v2
 #   -rule-bridge  packets bridged between two other namespaces
 source "$(dirname "$0")/lib.sh"
+require_build_reachable_by_nobody
 write_config dumb.toml 'explorePolicy = "dumb"'
 bg python3 "$TRAFFIC" tcp-echo-server 127.0.0.1 6108
 wait_port 6108
