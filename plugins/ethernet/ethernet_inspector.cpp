@@ -71,6 +71,10 @@ class EthernetInspector final : public sdk::Inspector {
     [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof one);
   }
 
+  // PacketGate registers a packet before submitting its event and holds no
+  // lock across submit, and on_action only sends a verdict.
+  ActionDelivery action_delivery() const noexcept override { return ActionDelivery::inline_allowed; }
+
   void on_action(sdk::Action action) noexcept override {
     try {
       if (gate_) gate_->on_action(action);

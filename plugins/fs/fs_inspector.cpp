@@ -111,6 +111,10 @@ class FsInspector final : public sdk::Inspector {
 
   void request_stop() noexcept override { stop_.raise(); }
 
+  // ActionWaiter registers the waiting operation before it submits and
+  // holds no lock across submit; on_action only hands the action over.
+  ActionDelivery action_delivery() const noexcept override { return ActionDelivery::inline_allowed; }
+
   void on_action(sdk::Action action) noexcept override {
     if (gate_) gate_->deliver(std::move(action));
   }

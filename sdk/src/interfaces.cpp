@@ -15,6 +15,7 @@ ActionSink::~ActionSink() = default;
 ExplorePolicy::~ExplorePolicy() = default;
 InspectorHost::~InspectorHost() = default;
 Inspector::~Inspector() = default;
+Inspector::ActionDelivery Inspector::action_delivery() const noexcept { return ActionDelivery::delivery_thread; }
 Registrar::~Registrar() = default;
 
 }  // namespace nmz::sdk

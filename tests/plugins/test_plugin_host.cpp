@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <nmz/sdk/abi.hpp>
 #include <nmz/sdk/version.hpp>
 
 #include "plugin/plugin_host.hpp"
@@ -38,7 +39,7 @@ TEST_CASE("a library without the entry point is refused before it is loaded") {
   PluginHost host;
   auto status = host.load_file(plugin("MISSING_ENTRY"));
   CHECK(status.message() == plugin("MISSING_ENTRY") +
-                                ": not an nmz plugin: it exports no nmz_plugin_abi1 entry point (declare one with "
+                                ": not an nmz plugin: it exports no " NMZ_SDK_ENTRY_ALIAS_STRING " entry point (declare one with "
                                 "NMZ_PLUGIN)");
   CHECK(host.libraries().empty());
 }
@@ -46,10 +47,10 @@ TEST_CASE("a library without the entry point is refused before it is loaded") {
 TEST_CASE("a plugin built for another ABI names both ABIs") {
   PluginHost host;
   CHECK(host.load_file(plugin("WRONG_ABI_SYMBOL")).message() ==
-        plugin("WRONG_ABI_SYMBOL") + ": built for nmz plugin ABI 7 (exports nmz_plugin_abi7), but this nmz has ABI 1 (SDK " +
+        plugin("WRONG_ABI_SYMBOL") + ": built for nmz plugin ABI 7 (exports nmz_plugin_abi7), but this nmz has ABI " + std::to_string(NMZ_SDK_ABI_VERSION) + " (SDK " +
             NMZ_SDK_VERSION_STRING + "); rebuild the plugin against this SDK");
   CHECK(host.load_file(plugin("WRONG_ABI_FIELD")).message() ==
-        plugin("WRONG_ABI_FIELD") + ": built for nmz plugin ABI 9999, but this nmz has ABI 1 (SDK " +
+        plugin("WRONG_ABI_FIELD") + ": built for nmz plugin ABI 9999, but this nmz has ABI " + std::to_string(NMZ_SDK_ABI_VERSION) + " (SDK " +
             NMZ_SDK_VERSION_STRING + "); rebuild the plugin against this SDK");
   CHECK(host.components().empty());
 }

@@ -10,9 +10,14 @@ namespace nmz::core {
 class ActionDestination {
  public:
   virtual ~ActionDestination() = default;
-  // Called from the entity's own delivery thread, one call at a time, so a
-  // slow destination delays only its own entity.
+  // Called one call at a time, in order. By default from the entity's own
+  // delivery thread, so a slow destination delays only its own entity.
   virtual void deliver(sdk::Action action) noexcept = 0;
+  // True when deliver() is quick, never blocks, and may run on the thread
+  // that emitted the action, even inside a submit() of the same entity
+  // (sdk::Inspector::ActionDelivery::inline_allowed). Asked whenever the
+  // destination is attached.
+  [[nodiscard]] virtual bool accepts_inline_delivery() const noexcept { return false; }
 };
 
 }  // namespace nmz::core

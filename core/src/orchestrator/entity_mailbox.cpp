@@ -6,7 +6,7 @@
 namespace nmz::core {
 
 EntityMailbox::EntityMailbox(ActionDestination* destination)
-    : destination_(destination), worker_([this] { run(); }) {}
+    : destination_(destination), inline_delivery_(destination->accepts_inline_delivery()), worker_([this] { run(); }) {}
 
 EntityMailbox::~EntityMailbox() {
   {
@@ -18,20 +18,34 @@ EntityMailbox::~EntityMailbox() {
 }
 
 void EntityMailbox::post(sdk::Action action) {
-  bool wake = false;
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(action));
-    // Only a sleeping worker needs a notify; a busy one finds the action
-    // when it takes its next batch. This keeps the hot path to one lock.
-    wake = worker_idle_;
+  std::unique_lock lock(mutex_);
+  if (inline_delivery_ && !delivering_ && queue_.empty() && !closing_) {
+    delivering_ = true;
+    ActionDestination* destination = destination_;
+    lock.unlock();
+    destination->deliver(std::move(action));
+    lock.lock();
+    delivering_ = false;
+    // Actions posted meanwhile (by deliver itself, or by other threads)
+    // waited for this one, and so did a closing worker.
+    bool wake = worker_idle_ && (!queue_.empty() || closing_);
+    lock.unlock();
+    if (wake) wake_.notify_one();
+    return;
   }
+  queue_.push_back(std::move(action));
+  // Only a sleeping worker needs a notify (a busy one finds the action when
+  // it takes its next batch), and not while an inline delivery runs (that
+  // one notifies when it is done). This keeps the hot path to one lock.
+  bool wake = worker_idle_ && !delivering_;
+  lock.unlock();
   if (wake) wake_.notify_one();
 }
 
 void EntityMailbox::redirect(ActionDestination* destination) {
   std::lock_guard lock(mutex_);
   destination_ = destination;
+  inline_delivery_ = destination->accepts_inline_delivery();
 }
 
 void EntityMailbox::run() {
@@ -39,15 +53,17 @@ void EntityMailbox::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     worker_idle_ = true;
-    wake_.wait(lock, [&] { return !queue_.empty() || closing_; });
+    wake_.wait(lock, [&] { return !delivering_ && (!queue_.empty() || closing_); });
     worker_idle_ = false;
     if (queue_.empty() && closing_) return;
     batch.swap(queue_);
+    delivering_ = true;
     ActionDestination* destination = destination_;
     lock.unlock();
     for (auto& action : batch) destination->deliver(std::move(action));
     batch.clear();
     lock.lock();
+    delivering_ = false;
   }
 }
 

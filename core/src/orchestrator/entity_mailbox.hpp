@@ -15,6 +15,11 @@ namespace nmz::core {
 // One entity's queue of actions and the thread that delivers them in order.
 // Entities do not wait for each other: no head-of-line blocking (Namazu's
 // REST queue stalled every entity behind one that did not poll).
+//
+// A destination that accepts inline delivery gets an action on the posting
+// thread when nothing of its entity is queued or being delivered: that saves
+// the wake-up of the delivery thread, which is most of the cost of a
+// zero-delay event.
 class EntityMailbox {
  public:
   explicit EntityMailbox(ActionDestination* destination);
@@ -23,7 +28,8 @@ class EntityMailbox {
   // Delivers what is queued, then joins the thread.
   ~EntityMailbox();
 
-  // Thread: any. Never blocks beyond a short lock.
+  // Thread: any. Never blocks beyond a short lock, or beyond one inline
+  // delivery when the destination accepts those.
   void post(sdk::Action action);
   // Later actions go to `destination` (an inspector reconnecting).
   void redirect(ActionDestination* destination);
@@ -35,6 +41,10 @@ class EntityMailbox {
   std::condition_variable wake_;
   std::deque<sdk::Action> queue_;
   ActionDestination* destination_;
+  bool inline_delivery_;
+  // A deliver() call is in progress (inline or by the worker): keeps this
+  // entity's actions one at a time and in order.
+  bool delivering_ = false;
   bool closing_ = false;
   bool worker_idle_ = false;
   std::thread worker_;  // last: starts after the members it uses exist

@@ -7,6 +7,7 @@ LocalInspectorHost::LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspecto
     : orchestrator_(orchestrator),
       inspector_(inspector),
       entity_id_(std::move(entity_id)),
+      inline_delivery_(inspector.action_delivery() == sdk::Inspector::ActionDelivery::inline_allowed),
       logger_("inspector." + entity_id_) {}
 
 sdk::Status LocalInspectorHost::submit(sdk::Event event) noexcept {

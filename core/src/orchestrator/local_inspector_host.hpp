@@ -17,6 +17,7 @@ namespace nmz::core {
 class LocalInspectorHost final : public sdk::InspectorHost, private ActionDestination {
  public:
   // `orchestrator` and `inspector` are borrowed and must outlive this.
+  // Construct it after the inspector's configure() succeeded.
   LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id);
 
   sdk::Status submit(sdk::Event event) noexcept override;
@@ -25,10 +26,12 @@ class LocalInspectorHost final : public sdk::InspectorHost, private ActionDestin
 
  private:
   void deliver(sdk::Action action) noexcept override;
+  [[nodiscard]] bool accepts_inline_delivery() const noexcept override { return inline_delivery_; }
 
   Orchestrator& orchestrator_;
   sdk::Inspector& inspector_;
   std::string entity_id_;
+  bool inline_delivery_;
   ComponentLogger logger_;
 };
 

@@ -25,8 +25,10 @@ class RestEntityQueue final : public ActionDestination {
     std::vector<std::string> actions_json;  // when outcome == action: the first `max` queued, in order
   };
 
-  // Thread: the entity's mailbox thread.
+  // Thread: whichever emitted the action (inline delivery), or the
+  // entity's mailbox thread. Serialises and queues: never blocks.
   void deliver(sdk::Action action) noexcept override;
+  [[nodiscard]] bool accepts_inline_delivery() const noexcept override { return true; }
   // Blocks until the queue has a head, a newer poll() arrives, or close().
   Poll poll(std::size_t max = 1);
   // Removes the action `uuid` wherever it is; unknown uuids are ignored

@@ -88,7 +88,30 @@ class NMZ_SDK_API Inspector {
   // time. Must not block for long (hand the action to the waiting operation).
   // May still be called after run() returned, until the host has shut its
   // orchestrator down: ignore actions that come too late.
+  // With ActionDelivery::inline_allowed the thread may be another one; see
+  // action_delivery().
   virtual void on_action(Action action) noexcept = 0;
+
+  // How the host may call on_action.
+  enum class ActionDelivery {
+    // On a host thread dedicated to this entity (the default): costs one
+    // thread wake-up per action, but on_action may take locks that the
+    // inspector holds while it calls submit().
+    delivery_thread,
+    // On whichever thread produced the action, when no earlier action of
+    // this entity is still being delivered: often inside this inspector's
+    // own InspectorHost::submit() call, before it returns (a zero-delay
+    // policy decides on the submitting thread). Still one call at a time and
+    // in order. Choose it only when submit() is never called with a lock
+    // held that on_action takes, and on_action never blocks: it then runs
+    // on the policy's threads, and every entity waits while it runs. Saves a
+    // thread wake-up per event, which is most of the cost of a zero-delay
+    // run on a busy packet or filesystem path.
+    inline_allowed,
+  };
+  // Optional. Called by the host once, after configure() succeeded and
+  // before run(), on its main thread. Must not block.
+  [[nodiscard]] virtual ActionDelivery action_delivery() const noexcept;
 };
 
 }  // namespace nmz::sdk
