@@ -29,7 +29,7 @@ void PacketGate::on_packet(std::uint32_t packet_id, std::string frame, std::size
   }
   sdk::Event event = sdk::make_packet_event(std::string(host_->entity_id()), naming_.entity(described, described.src),
                                             naming_.entity(described, described.dst),
-                                            std::string_view(frame).substr(0, payload_bytes_),
+                                            frame.substr(0, payload_bytes_),
                                             packet ? naming_.replay_hint(*packet) : "non-ip");
   event.uuid = sdk::new_uuid();
   Held held{packet_id, 0, tcp ? TcpRetransmissionFilter::flow_key(*packet) : std::string(), std::move(frame),

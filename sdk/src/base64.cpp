@@ -18,6 +18,15 @@ constexpr std::array<std::array<char, 2>, 4096> make_pairs() {
 }
 constexpr auto kPairs = make_pairs();
 
+constexpr std::uint8_t kInvalid = 0xff;
+constexpr std::array<std::uint8_t, 256> make_values() {
+  std::array<std::uint8_t, 256> values{};
+  values.fill(kInvalid);
+  for (std::uint8_t i = 0; i < 64; ++i) values[static_cast<unsigned char>(kAlphabet[i])] = i;
+  return values;
+}
+constexpr auto kValues = make_values();
+
 }  // namespace
 
 void base64_append(std::string& out, std::string_view bytes) {
@@ -50,6 +59,35 @@ std::string base64_encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   base64_append(out, bytes);
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 == 0 && !text.empty() && text.back() == '=') {
+    text.remove_suffix(text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1);
+  }
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3 + 2);
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (char c : text) {
+    std::uint8_t value = kValues[static_cast<unsigned char>(c)];
+    if (value == kInvalid) return std::nullopt;
+    bits = bits << 6 | value;
+    if (++count == 4) {
+      out += static_cast<char>(bits >> 16);
+      out += static_cast<char>(bits >> 8 & 0xff);
+      out += static_cast<char>(bits & 0xff);
+      bits = 0;
+      count = 0;
+    }
+  }
+  if (count == 2) out += static_cast<char>(bits >> 4);
+  if (count == 3) {
+    out += static_cast<char>(bits >> 10);
+    out += static_cast<char>(bits >> 2 & 0xff);
+  }
   return out;
 }
 

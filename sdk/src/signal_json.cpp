@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base64.hpp"
+
 namespace nmz::sdk {
 namespace {
 
@@ -55,10 +57,38 @@ std::string option_text(const json& object) {
 }  // namespace
 
 std::string to_json(const Event& event) {
-  json object{{"uuid", event.uuid},       {"entity", event.entity},         {"type", "event"},
-              {"class", event.class_name}, {"deferred", event.deferred},     {"option", option_object(event.option)}};
-  if (!event.replay_hint.empty()) object["replay_hint"] = event.replay_hint;
-  return object.dump();
+  // Assembled by hand, in nlohmann's (sorted) key order, so that a 64 KiB
+  // payload is base64-encoded straight into the text instead of going
+  // through a json string value, which checks every character for escapes.
+  // A PacketEvent always has "bytes", as in Namazu, even when empty.
+  const bool with_bytes = !event.payload.empty() || event.class_name == event_class::packet;
+  json option = option_object(event.option);
+  if (with_bytes) option.erase("bytes");
+  std::string option_text = option.dump();
+  std::string out;
+  out.reserve(option_text.size() + (event.payload.size() + 2) / 3 * 4 + event.replay_hint.size() + 256);
+  out += "{\"class\":";
+  out += json(event.class_name).dump();
+  out += event.deferred ? ",\"deferred\":true,\"entity\":" : ",\"deferred\":false,\"entity\":";
+  out += json(event.entity).dump();
+  out += ",\"option\":";
+  if (!with_bytes) {
+    out += option_text;
+  } else {
+    out += "{\"bytes\":\"";
+    base64_append(out, event.payload);
+    out += '"';
+    out += option_text.size() > 2 ? "," : "";
+    out.append(option_text, 1);
+  }
+  if (!event.replay_hint.empty()) {
+    out += ",\"replay_hint\":";
+    out += json(event.replay_hint).dump();
+  }
+  out += ",\"type\":\"event\",\"uuid\":";
+  out += json(event.uuid).dump();
+  out += '}';
+  return out;
 }
 
 std::string to_json(const Action& action) {
@@ -91,6 +121,14 @@ Result<Event> event_from_json(std::string_view text) {
   event.entity = std::move(entity).value();
   event.class_name = std::move(class_name).value();
   event.replay_hint = std::move(hint).value();
+  if (auto option = object->find("option"); option != object->end() && option->is_object()) {
+    if (auto bytes = option->find("bytes"); bytes != option->end() && bytes->is_string()) {
+      auto decoded = base64_decode(bytes->get_ref<const std::string&>());
+      if (!decoded) return Status::invalid("option \"bytes\" must be base64 (standard alphabet)");
+      event.payload = std::move(*decoded);
+      option->erase(bytes);
+    }
+  }
   event.option = option_text(*object);
   return event;
 }

@@ -24,7 +24,45 @@ TEST_CASE("events round-trip through the Namazu v3 JSON form") {
   CHECK(back->class_name == event.class_name);
   CHECK(back->deferred);
   CHECK(back->replay_hint == "flow-42");
+  CHECK(back->payload == event.payload);
   CHECK(nlohmann::json::parse(back->option) == nlohmann::json::parse(event.option));
+}
+
+TEST_CASE("the payload is raw in memory and option \"bytes\" in JSON, for every length") {
+  for (std::size_t length : {0u, 1u, 2u, 3u, 4u, 5u, 65535u}) {
+    CAPTURE(length);
+    std::string bytes;
+    for (std::size_t i = 0; i < length; ++i) bytes += static_cast<char>(i * 7 + 3);
+    Event event = make_packet_event("eth", "a\"b", "c", bytes, "hint");
+    CHECK(option_string(event.option, "bytes") == std::nullopt);
+    std::string text = to_json(event);
+    auto json = nlohmann::json::parse(text);
+    // The hand-assembled text is exactly what nlohmann writes for the same content.
+    CHECK(text == json.dump());
+    CHECK(json["option"]["bytes"].get<std::string>().size() == (length + 2) / 3 * 4);
+    auto back = event_from_json(text);
+    REQUIRE(back.has_value());
+    CHECK(back->payload == bytes);
+    CHECK_FALSE(nlohmann::json::parse(back->option).contains("bytes"));
+  }
+}
+
+TEST_CASE("a Namazu PacketEvent's base64 bytes become the payload; bad base64 is refused") {
+  auto event = event_from_json(R"({"type":"event","class":"PacketEvent","entity":"eth","uuid":"u","deferred":true,
+      "option":{"src_entity":"a","dst_entity":"b","bytes":"aGVsbG8="}})");
+  REQUIRE(event.has_value());
+  CHECK(event->payload == "hello");
+  CHECK(option_string(event->option, "src_entity") == "a");
+  auto unpadded = event_from_json(R"({"type":"event","class":"PacketEvent","entity":"eth","uuid":"u",
+      "option":{"bytes":"aGVsbG8"}})");
+  REQUIRE(unpadded.has_value());
+  CHECK(unpadded->payload == "hello");
+  for (const char* bad : {"aGVsbG8*", "aGVsb", "a==="}) {
+    CAPTURE(bad);
+    auto refused = event_from_json(std::string(R"({"type":"event","class":"PacketEvent","entity":"eth","uuid":"u",
+        "option":{"bytes":")") + bad + "\"}}");
+    CHECK(refused.status().message() == "option \"bytes\" must be base64 (standard alphabet)");
+  }
 }
 
 TEST_CASE("a Namazu LogEvent as pynmz sends it parses; deferred and replay_hint may be absent") {
@@ -127,4 +165,12 @@ TEST_CASE("ProcSetEvent and ProcSetSchedAction use Namazu's field names") {
 
   Event bad = make_event("proc", event_class::proc_set, false, R"({"procs":["12x"]})");
   CHECK(proc_set_tids(bad).status().message() == "ProcSetEvent \"procs\" has a non-numeric id \"12x\"");
+}
+
+TEST_CASE("option members are found however the JSON spells their names") {
+  CHECK(option_int("{}", "duplicate") == std::nullopt);
+  CHECK(option_int(R"({"duplicate":2})", "duplicate") == 2);
+  CHECK(option_int(R"({"\u0064uplicate":3})", "duplicate") == 3);
+  CHECK(option_string(R"({"comm\u0061nd":"ls"})", "command") == "ls");
+  CHECK(option_string(R"({"other":"command"})", "command") == std::nullopt);
 }

@@ -46,6 +46,21 @@ void Orchestrator::stop() {
   shell_runner_.reset();
 }
 
+namespace {
+
+// What default_action needs. Without a trace nothing else of a pending event
+// is read again, and a packet's payload can be 64 KiB.
+sdk::Event routing_part(const sdk::Event& event) {
+  sdk::Event part;
+  part.uuid = event.uuid;
+  part.entity = event.entity;
+  part.class_name = event.class_name;
+  part.deferred = event.deferred;
+  return part;
+}
+
+}  // namespace
+
 Orchestrator::PendingShard& Orchestrator::shard_for(const std::string& uuid) {
   return shards_[std::hash<std::string>{}(uuid) % kShards];
 }
@@ -82,7 +97,9 @@ Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
   {
     PendingShard& shard = shard_for(event.uuid);
     std::lock_guard lock(shard.mutex);
-    auto [it, inserted] = shard.events.try_emplace(event.uuid, PendingEvent{event, std::chrono::system_clock::now()});
+    auto [it, inserted] =
+        shard.events.try_emplace(event.uuid, PendingEvent{options_.collect_trace ? event : routing_part(event),
+                                                          std::chrono::system_clock::now()});
     if (!inserted) return Status::invalid("an event with uuid " + event.uuid + " is already pending");
   }
   if (enabled_) {

@@ -49,6 +49,11 @@ struct Event {
   // what replayable policies hash.
   std::string replay_hint;
   std::string option = "{}";
+  // Raw bytes the event carries (a PacketEvent's frame). Kept out of
+  // `option` so that nothing is encoded on the in-process path; the JSON
+  // form (signal_json.hpp) writes them base64-encoded as option member
+  // "bytes", as Namazu's Go inspectors did, and reads them back from there.
+  std::string payload;
 };
 
 // A decision about one event (or, for ShellAction, about nothing).
@@ -79,10 +84,9 @@ NMZ_SDK_API std::optional<Action> default_fault_action(const Event& event, int f
 
 NMZ_SDK_API Event make_nop_event(std::string entity, std::string option_json = "{}");
 
-// `payload` is the raw frame; it is stored base64-encoded under "bytes" as
-// Namazu's Go inspectors did.
+// `payload` is the raw frame (Event::payload; "bytes" in the JSON form).
 NMZ_SDK_API Event make_packet_event(std::string entity, std::string_view src_entity,
-                                    std::string_view dst_entity, std::string_view payload,
+                                    std::string_view dst_entity, std::string payload,
                                     std::string replay_hint);
 
 NMZ_SDK_API Event make_filesystem_event(std::string entity, std::string_view op, std::string_view path,
