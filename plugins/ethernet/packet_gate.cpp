@@ -21,7 +21,8 @@ void PacketGate::on_packet(std::uint32_t packet_id, std::string frame, std::size
   IpPacket unknown;
   const IpPacket& described = packet ? *packet : unknown;
   bool tcp = packet && packet->transport == Transport::tcp;
-  if (tcp && filter_.is_retransmission(*packet)) {
+  std::string flow = tcp ? TcpRetransmissionFilter::flow_key(*packet) : std::string();
+  if (tcp && filter_.is_retransmission(flow, *packet)) {
     port_->verdict(packet_id, Verdict::drop);
     std::lock_guard lock(mutex_);
     ++counters_.retransmissions_dropped;
@@ -31,8 +32,7 @@ void PacketGate::on_packet(std::uint32_t packet_id, std::string frame, std::size
                                             naming_.entity(described, described.dst),
                                             frame.substr(0, payload_bytes_),
                                             packet ? naming_.replay_hint(*packet) : "non-ip");
-  event.uuid = sdk::new_uuid();
-  Held held{packet_id, 0, tcp ? TcpRetransmissionFilter::flow_key(*packet) : std::string(), std::move(frame),
+  Held held{packet_id, 0, flow, std::move(frame),
             packet ? ip_offset : std::string::npos};
   {
     std::lock_guard lock(mutex_);
@@ -41,7 +41,7 @@ void PacketGate::on_packet(std::uint32_t packet_id, std::string frame, std::size
       return;
     }
     held.token = next_token_++;
-    if (tcp) filter_.hold(*packet, held.token);
+    if (tcp) filter_.hold(held.flow, *packet, held.token);
     // Registered before submit: the action may come back before submit returns.
     held_.emplace(event.uuid, std::move(held));
     ++counters_.events;

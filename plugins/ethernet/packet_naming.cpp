@@ -121,8 +121,8 @@ std::string PacketNaming::replay_hint(const IpPacket& packet) const {
   // cost more than the rest of the packet's handling.
   std::string_view head = packet.l4_payload.substr(0, kHintedPayloadBytes);
   std::array<char, 17> digest{};
-  std::snprintf(digest.data(), digest.size(), "%016llx",
-                static_cast<unsigned long long>(sdk::fnv1a64(head)));
+  std::uint64_t hash = sdk::fnv1a64(head);
+  for (int i = 15; i >= 0; --i, hash >>= 4) digest[static_cast<std::size_t>(i)] = "0123456789abcdef"[hash & 0xf];
   std::string length = std::to_string(packet.l4_payload.size());
   switch (packet.transport) {
     case Transport::tcp:

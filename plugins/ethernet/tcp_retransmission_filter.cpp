@@ -15,9 +15,9 @@ std::string TcpRetransmissionFilter::flow_key(const IpPacket& packet) {
          "]:" + std::to_string(packet.dst.port);
 }
 
-bool TcpRetransmissionFilter::is_retransmission(const IpPacket& packet) {
+bool TcpRetransmissionFilter::is_retransmission(const std::string& flow, const IpPacket& packet) {
   std::lock_guard lock(mutex_);
-  auto it = last_.find(flow_key(packet));
+  auto it = last_.find(flow);
   if (it == last_.end()) return false;
   const Last& last = it->second;
   return last.held && last.seq == packet.tcp_seq && last.ack == packet.tcp_ack &&
@@ -25,15 +25,14 @@ bool TcpRetransmissionFilter::is_retransmission(const IpPacket& packet) {
          last.payload_length == packet.l4_payload.size();
 }
 
-void TcpRetransmissionFilter::hold(const IpPacket& packet, std::uint64_t token) {
+void TcpRetransmissionFilter::hold(const std::string& flow, const IpPacket& packet, std::uint64_t token) {
   std::lock_guard lock(mutex_);
-  std::string key = flow_key(packet);
   if ((packet.tcp_flags & tcp_flag::rst) != 0) {
-    last_.erase(key);
+    last_.erase(flow);
     return;
   }
   if (last_.size() >= kMaxFlows) std::erase_if(last_, [](const auto& entry) { return !entry.second.held; });
-  last_[key] = Last{packet.tcp_seq, packet.tcp_ack, static_cast<std::uint8_t>(packet.tcp_flags & kComparedFlags),
+  last_[flow] = Last{packet.tcp_seq, packet.tcp_ack, static_cast<std::uint8_t>(packet.tcp_flags & kComparedFlags),
                     packet.tcp_window, packet.l4_payload.size(), token, true};
 }
 

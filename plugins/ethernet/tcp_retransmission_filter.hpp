@@ -27,10 +27,11 @@ class TcpRetransmissionFilter {
   // 4-tuple: same seq, ack, FIN/SYN/RST/PSH/ACK (Namazu's test), and also
   // the same payload length and window, so that a window update or a
   // duplicate ACK, which match on the first three, is not mistaken for one.
-  bool is_retransmission(const IpPacket& packet);
+  // `flow` is flow_key(packet), computed once by the caller for all three calls.
+  bool is_retransmission(const std::string& flow, const IpPacket& packet);
   // Records `packet` as the segment now held for its 4-tuple under `token`.
   // An RST forgets the 4-tuple instead (the connection is over).
-  void hold(const IpPacket& packet, std::uint64_t token);
+  void hold(const std::string& flow, const IpPacket& packet, std::uint64_t token);
   // The segment held under `token` on `flow` (flow_key) was answered.
   void release(const std::string& flow, std::uint64_t token);
   static std::string flow_key(const IpPacket& packet);

@@ -61,6 +61,14 @@ bool checksum_ok(const std::string& packet) {
 
 }  // namespace
 
+TEST_CASE("IPv4 addresses are written as inet_ntop writes them") {
+  for (const char* address : {"0.0.0.0", "9.10.99.100", "192.168.100.255", "255.255.255.255", "127.0.0.1"}) {
+    CAPTURE(address);
+    const std::string packet = ipv4(udp(1, 2, "x"), 17, address, "10.0.0.2");
+    CHECK(parsed(packet).src.address == address);
+  }
+}
+
 TEST_CASE("IPv4 TCP: endpoints, sequence numbers, flags and payload") {
   Segment s;
   const std::string packet = ipv4(l4_tcp(s), 6);  // the parse result views into it
@@ -107,42 +115,46 @@ TEST_CASE("retransmission filter: a repeat of the held segment, per 4-tuple, IPv
   for (bool v6 : {false, true}) {
     auto make = [&](const Segment& s) { return parsed(v6 ? ipv6(l4_tcp(s), 6) : ipv4(l4_tcp(s), 6)); };
     TcpRetransmissionFilter filter;
+    auto is_retransmission = [&](const IpPacket& p) {
+      return filter.is_retransmission(TcpRetransmissionFilter::flow_key(p), p);
+    };
+    auto hold = [&](const IpPacket& p, std::uint64_t token) { filter.hold(TcpRetransmissionFilter::flow_key(p), p, token); };
     Segment s;
     IpPacket first = make(s);
-    CHECK_FALSE(filter.is_retransmission(first));
-    filter.hold(first, 1);
-    CHECK(filter.is_retransmission(make(s)));
+    CHECK_FALSE(is_retransmission(first));
+    hold(first, 1);
+    CHECK(is_retransmission(make(s)));
 
     Segment other_ack = s;
     other_ack.ack += 1;
-    CHECK_FALSE(filter.is_retransmission(make(other_ack)));
+    CHECK_FALSE(is_retransmission(make(other_ack)));
     Segment other_flags = s;
     other_flags.flags = tcp_flag::ack;
-    CHECK_FALSE(filter.is_retransmission(make(other_flags)));
+    CHECK_FALSE(is_retransmission(make(other_flags)));
     Segment window_update = s;
     window_update.window += 100;
-    CHECK_FALSE(filter.is_retransmission(make(window_update)));
+    CHECK_FALSE(is_retransmission(make(window_update)));
     Segment shorter = s;
     shorter.payload = "hel";
-    CHECK_FALSE(filter.is_retransmission(make(shorter)));
+    CHECK_FALSE(is_retransmission(make(shorter)));
     Segment other_port = s;
     other_port.sport += 1;
-    CHECK_FALSE(filter.is_retransmission(make(other_port)));
+    CHECK_FALSE(is_retransmission(make(other_port)));
 
     // Once answered, the kernel's retransmission is a new event.
     filter.release(TcpRetransmissionFilter::flow_key(first), 1);
-    CHECK_FALSE(filter.is_retransmission(make(s)));
+    CHECK_FALSE(is_retransmission(make(s)));
 
     // A stale release (an older token) does not free the newer hold.
-    filter.hold(first, 2);
+    hold(first, 2);
     filter.release(TcpRetransmissionFilter::flow_key(first), 1);
-    CHECK(filter.is_retransmission(make(s)));
+    CHECK(is_retransmission(make(s)));
 
     Segment rst = s;
     rst.flags = tcp_flag::rst;
-    filter.hold(make(rst), 3);
+    hold(make(rst), 3);
     CHECK(filter.flows() == 0);
-    CHECK_FALSE(filter.is_retransmission(make(s)));
+    CHECK_FALSE(is_retransmission(make(s)));
   }
 }
 

@@ -93,13 +93,13 @@ Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
     return Status::invalid("unknown event class \"" + event.class_name + "\"");
   }
   if (event.uuid.empty()) event.uuid = sdk::new_uuid();
-  mailbox_for(event.entity, destination);
+  EntityMailbox* mailbox = mailbox_for(event.entity, destination);
   {
     PendingShard& shard = shard_for(event.uuid);
     std::lock_guard lock(shard.mutex);
     auto [it, inserted] =
         shard.events.try_emplace(event.uuid, PendingEvent{options_.collect_trace ? event : routing_part(event),
-                                                          std::chrono::system_clock::now()});
+                                                          std::chrono::system_clock::now(), mailbox});
     if (!inserted) return Status::invalid("an event with uuid " + event.uuid + " is already pending");
   }
   if (enabled_) {
@@ -134,7 +134,7 @@ void Orchestrator::emit(sdk::Action action) noexcept {
     if (action.class_name == sdk::action_class::shell) {
       if (shell_runner_) shell_runner_->enqueue(sdk::option_string(action.option, "command").value_or(""));
     } else if (!sdk::is_orchestrator_side_only(action)) {
-      route(std::move(action));
+      route(std::move(action), cause && cause->event.entity == action.entity ? cause->mailbox : nullptr);
     }
     if (traced) {
       TraceEntry entry{std::move(*traced), std::nullopt, {}, triggered};
@@ -150,8 +150,8 @@ void Orchestrator::emit(sdk::Action action) noexcept {
   }
 }
 
-void Orchestrator::route(sdk::Action action) {
-  EntityMailbox* mailbox = mailbox_for(action.entity, nullptr);
+void Orchestrator::route(sdk::Action action, EntityMailbox* mailbox) {
+  if (mailbox == nullptr) mailbox = mailbox_for(action.entity, nullptr);
   if (mailbox == nullptr) {
     log_->warn("dropped {} for unknown entity \"{}\"", action.class_name, action.entity);
     return;

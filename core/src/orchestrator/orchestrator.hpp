@@ -69,6 +69,9 @@ class Orchestrator final : private sdk::ActionSink {
   struct PendingEvent {
     sdk::Event event;
     std::chrono::system_clock::time_point arrived;
+    // The event's entity's mailbox: its action needs no second lookup.
+    // Mailboxes live until stop(), after every pending event was answered.
+    EntityMailbox* mailbox;
   };
   // The pending table is split into shards by uuid hash so that concurrent
   // entities rarely contend on one lock.
@@ -81,7 +84,8 @@ class Orchestrator final : private sdk::ActionSink {
   void emit(sdk::Action action) noexcept override;
   PendingShard& shard_for(const std::string& uuid);
   EntityMailbox* mailbox_for(const std::string& entity, ActionDestination* destination);
-  void route(sdk::Action action);
+  // `mailbox` is the entity's when the caller knows it, else null.
+  void route(sdk::Action action, EntityMailbox* mailbox);
   void release_pending();
 
   std::shared_ptr<spdlog::logger> log_;
