@@ -3,7 +3,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,32 +10,17 @@
 #include <cerrno>
 #include <cstring>
 
-extern char** environ;
+#include <nmz/sdk/spawn.hpp>
 
 namespace nmz::plugins::fs {
 
 sdk::Result<TargetProcess> TargetProcess::spawn(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  int error = posix_spawnp(&pid, args[0], nullptr, &attr, args.data(), environ);
-  posix_spawnattr_destroy(&attr);
-  if (error != 0) {
-    return sdk::Status::invalid("nmz inspectors fs: cannot run \"" + argv[0] + "\": " + std::strerror(error));
-  }
+  auto spawned = sdk::spawn_process(argv);
+  if (!spawned) return sdk::Status::invalid("nmz inspectors fs: " + spawned.status().message());
+  pid_t pid = *spawned;
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) {
-    error = errno;
+    int error = errno;
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     return sdk::Status::error(sdk::StatusCode::internal, std::string("pidfd_open: ") + std::strerror(error));

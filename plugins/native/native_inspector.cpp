@@ -25,6 +25,7 @@
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
 #include <nmz/sdk/signal.hpp>
+#include <nmz/sdk/spawn.hpp>
 
 #include "ops.hpp"
 #include "preload_locator.hpp"
@@ -232,9 +233,10 @@ class NativeInspector final : public nmz::sdk::Inspector {
     const char* inherited = std::getenv("LD_PRELOAD");
     std::string ld_preload = preload_ + (inherited != nullptr && *inherited != '\0' ? ":" + std::string(inherited) : "");
     auto started = std::chrono::steady_clock::now();
-    auto pid = nmz::native::start_target(
-        command_, {"LD_PRELOAD=" + ld_preload, std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(region->fd())},
-        region->fd());
+    auto pid = nmz::sdk::spawn_process(
+        command_,
+        {{"LD_PRELOAD=" + ld_preload, std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(region->fd())},
+         {region->fd()}});
     if (!pid) return {Status::error(pid.status().code(), std::string(kCommand) + ": " + pid.status().message()), 1};
     host.logger().info("started " + command_[0] + " (pid " + std::to_string(*pid) + "), policy " +
                        nmz::native::policy_name(schedule_.policy) + " depth " + std::to_string(schedule_.depth) +

@@ -2,7 +2,6 @@
 #include "target_process.hpp"
 
 #include <poll.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -13,52 +12,7 @@
 #include <cstring>
 #include <string_view>
 
-extern char** environ;
-
 namespace nmz::native {
-
-sdk::Result<pid_t> start_target(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-                                int inherit_fd) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string_view entry = *e;
-    std::string_view name = entry.substr(0, entry.find('='));
-    bool replaced = false;
-    for (const auto& extra : extra_env) replaced = replaced || std::string_view(extra).substr(0, extra.find('=')) == name;
-    if (!replaced) env.emplace_back(entry);
-  }
-  env.insert(env.end(), extra_env.begin(), extra_env.end());
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args_storage = argv;
-  std::vector<char*> args;
-  for (auto& a : args_storage) args.push_back(a.data());
-  args.push_back(nullptr);
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty;
-  sigset_t all;
-  sigemptyset(&empty);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  // dup2 onto itself clears close-on-exec (glibc 2.29 and later).
-  posix_spawn_file_actions_adddup2(&actions, inherit_fd, inherit_fd);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    return sdk::Status::error(rc == ENOENT ? sdk::StatusCode::not_found : sdk::StatusCode::unavailable,
-                              "cannot start " + argv[0] + ": " + std::strerror(rc));
-  }
-  return pid;
-}
 
 TargetExit wait_target(pid_t pid, int stop_fd, int grace_ms) {
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));

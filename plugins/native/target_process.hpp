@@ -11,13 +11,6 @@
 // The command the native inspector wraps.
 namespace nmz::native {
 
-// Starts `argv` (argv[0] looked up in PATH) with nmz's environment plus
-// `extra_env` ("NAME=value", replacing), the default signal mask and
-// dispositions (nmz blocks SIGINT/SIGTERM in its threads), and
-// `inherit_fd` kept open across exec even if it is close-on-exec.
-sdk::Result<pid_t> start_target(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
-                                int inherit_fd);
-
 struct TargetExit {
   int status = 127;  // shell-style: the exit code, or 128 + the signal that killed it
   double cpu_ms = 0;  // user + system time of the target (its waited-for children included)

@@ -64,13 +64,13 @@ class RunSeries {
       int rc = kExitBroken;
       {
         std::unique_lock lock(mutex_);
-        auto pid = spawn_process(argv);
+        auto pid = sdk::spawn_process(argv);
         if (!pid) {
           std::cerr << "nmz run: " << pid.status().message() << "\n";
         } else {
           children_.insert(*pid);
           lock.unlock();
-          rc = wait_for_exit(*pid);
+          rc = sdk::wait_for_exit(*pid);
           lock.lock();
           children_.erase(*pid);
         }

@@ -10,7 +10,7 @@ namespace nmz::core::cli {
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and so in every
 // thread it starts afterwards: construct this first) and calls `on_signal`
 // from a thread of its own for each one received. Child processes must
-// unblock them (util/spawn does).
+// unblock them (nmz::sdk::spawn_process does).
 class SignalWatcher {
  public:
   explicit SignalWatcher(std::function<void(int)> on_signal);

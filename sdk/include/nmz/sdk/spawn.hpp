@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nmz/sdk/export.hpp>
+#include <nmz/sdk/status.hpp>
+
+// Starting the command an inspector wraps (`nmz inspectors X -- CMD`).
+namespace nmz::sdk {
+
+struct SpawnOptions {
+  // "NAME=value" entries added to nmz's environment, replacing those of the
+  // same name.
+  std::vector<std::string> extra_env;
+  // Descriptors the command keeps across exec even if they are
+  // close-on-exec (a pipe or socket the inspector talks to it through).
+  std::vector<int> inherit_fds;
+};
+
+// Starts `argv` (argv[0] looked up in PATH) with an empty signal mask and
+// every signal at its default disposition: the host blocks SIGINT, SIGTERM
+// and SIGHUP in its threads, and a child would inherit that. Thread: any.
+// Does not wait for the command. Errors name the command: not_found when it
+// does not exist, unavailable for other failures.
+NMZ_SDK_API Result<pid_t> spawn_process(const std::vector<std::string>& argv, const SpawnOptions& options = {});
+
+// Waits for `pid` (retrying on EINTR) and returns a shell-style status: the
+// exit code, or 128 + the signal that killed it; 127 when it cannot be
+// waited for. Thread: any; blocks until the process exits.
+NMZ_SDK_API int wait_for_exit(pid_t pid);
+
+}  // namespace nmz::sdk
