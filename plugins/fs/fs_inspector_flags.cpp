@@ -39,16 +39,16 @@ sdk::Result<FsInspectorFlags> parse_fs_inspector_flags(const std::vector<std::st
   set.add_string("mount-point", &flags.mount_point, "where to mount the mirror (required)");
   set.add_string_list("ops", &ops,
                       "operations to inspect, comma-separated or repeated: names (pre-write, write), "
-                      "groups (default, namazu, all, none), -NAME to remove; when not given: default");
+                      "groups (default, namazu, all, none), -NAME to remove");
   set.add_string_list("paths", &flags.gate.path_globs,
                       "inspect only paths (relative to the mount) matching one of these fnmatch(3) globs; * "
                       "matches / too; when not given: all paths");
   set.add_string_list("exclude-paths", &flags.gate.exclude_globs, "never inspect paths matching these globs");
   set.add_string_list("fault-errno", &errnos,
-                      "errno(s) for FilesystemFaultActions that name none, picked at random per fault; when not given: EIO");
+                      "errno(s) for FilesystemFaultActions that name none, picked at random per fault");
   set.add_string_list("fault-kinds", &kinds,
                       "kind(s) for FilesystemFaultActions that name none, picked at random among those that fit the "
-                      "operation: errno, short-write, lose-unsynced, slow-fsync; when not given: errno");
+                      "operation: errno, short-write, lose-unsynced, slow-fsync");
   set.add_duration("fsync-delay", &flags.faults.fsync_delay, "delay of a slow-fsync fault that names none");
   set.add_bool("track-unsynced", &flags.track_unsynced,
                "log unsynced writes so that a lose-unsynced fault can undo them (implied by -fault-kinds "

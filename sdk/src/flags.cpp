@@ -89,7 +89,7 @@ FlagSet::FlagSet(std::string command_name) : impl_(std::make_unique<Impl>()) {
 FlagSet::~FlagSet() = default;
 
 void FlagSet::add_string(std::string name, std::string* target, std::string help) {
-  impl_->flags.push_back({std::move(name), target, std::move(help), quote(*target)});
+  impl_->flags.push_back({std::move(name), target, std::move(help), target->empty() ? "" : quote(*target)});
 }
 void FlagSet::add_int(std::string name, std::int64_t* target, std::string help) {
   impl_->flags.push_back({std::move(name), target, std::move(help), std::to_string(*target)});
@@ -104,7 +104,9 @@ void FlagSet::add_duration(std::string name, std::chrono::nanoseconds* target, s
   impl_->flags.push_back({std::move(name), target, std::move(help), format_duration(*target)});
 }
 void FlagSet::add_string_list(std::string name, std::vector<std::string>* target, std::string help) {
-  impl_->flags.push_back({std::move(name), target, std::move(help), "none"});
+  std::string items;
+  for (const auto& item : *target) items += (items.empty() ? "" : " ") + quote(item);
+  impl_->flags.push_back({std::move(name), target, std::move(help), std::move(items)});
 }
 
 Status FlagSet::parse(const std::vector<std::string>& args) {
@@ -154,7 +156,9 @@ std::string FlagSet::usage() const {
   std::string out;
   for (const auto& f : impl_->flags) {
     bool is_bool = std::holds_alternative<bool*>(f.target);
-    out += "  -" + f.name + (is_bool ? "" : " value") + "\n        " + f.help + " (default " + f.default_text + ")\n";
+    // Like Go's flag package, an empty default is not shown.
+    out += "  -" + f.name + (is_bool ? "" : " value") + "\n        " + f.help +
+           (f.default_text.empty() ? "" : " (default " + f.default_text + ")") + "\n";
   }
   return out;
 }

@@ -63,6 +63,20 @@ TEST_CASE("Go-style and GNU-style flags") {
   CHECK(flags.usage().find("-pid value") != std::string::npos);
 }
 
+TEST_CASE("list flags append to their defaults, and usage shows the defaults") {
+  FlagSet flags("nmz inspectors x");
+  std::vector<std::string> nodes;
+  std::vector<std::string> ops{"write", "fsync"};
+  flags.add_string_list("node", &nodes, "a node");
+  flags.add_string_list("ops", &ops, "operations");
+  std::string usage = flags.usage();
+  CHECK(usage.find("a node\n") != std::string::npos);  // an empty list shows no default
+  CHECK(usage.find("operations (default \"write\" \"fsync\")") != std::string::npos);
+  REQUIRE(flags.parse({"-node", "a=1", "-node", "b=2", "-ops", "rename"}));
+  CHECK(nodes == std::vector<std::string>{"a=1", "b=2"});
+  CHECK(ops == std::vector<std::string>{"write", "fsync", "rename"});
+}
+
 TEST_CASE("FNV-1a 64 matches the reference values") {
   CHECK(fnv1a64("") == 0xcbf29ce484222325ULL);
   CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);

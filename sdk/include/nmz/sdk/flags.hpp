@@ -34,7 +34,7 @@ class NMZ_SDK_API FlagSet {
   void add_double(std::string name, double* target, std::string help);
   void add_bool(std::string name, bool* target, std::string help);
   void add_duration(std::string name, std::chrono::nanoseconds* target, std::string help);
-  // Repeatable: each occurrence appends.
+  // Repeatable: each occurrence appends to the items the target already has.
   void add_string_list(std::string name, std::vector<std::string>* target, std::string help);
 
   // Errors: `nmz inspectors proc: flag -pid: expected an integer, got "x"`,
@@ -45,7 +45,8 @@ class NMZ_SDK_API FlagSet {
   // Whether `--` separated the flags from the positionals.
   [[nodiscard]] bool saw_double_dash() const noexcept;
   [[nodiscard]] bool was_set(std::string_view name) const noexcept;
-  // One line per flag: "  -name value\t help (default ...)".
+  // Two lines per flag: "  -name value", then the help and "(default ...)"
+  // unless the default is empty (an empty string or list), as Go prints it.
   [[nodiscard]] std::string usage() const;
 
  private:
