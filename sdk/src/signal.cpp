@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_string.hpp"
+
 
 namespace nmz::sdk {
 namespace {
@@ -116,9 +118,13 @@ Event make_nop_event(std::string entity, std::string option_json) {
 Event make_packet_event(std::string entity, std::string_view src_entity, std::string_view dst_entity,
                         std::string payload, std::string replay_hint) {
   // Concatenated rather than built as a json object: this runs for every
-  // packet, and the object's map costs more than the rest of the event.
-  std::string option = "{\"dst_entity\":" + nlohmann::json(dst_entity).dump() +
-                       ",\"src_entity\":" + nlohmann::json(src_entity).dump() + "}";
+  // packet, and nlohmann's objects and serializer cost more than the rest
+  // of the event.
+  std::string option = "{\"dst_entity\":";
+  append_json_string(option, dst_entity);
+  option += ",\"src_entity\":";
+  append_json_string(option, src_entity);
+  option += '}';
   Event event = make_event(std::move(entity), event_class::packet, true, std::move(option), std::move(replay_hint));
   event.payload = std::move(payload);
   return event;
@@ -126,7 +132,11 @@ Event make_packet_event(std::string entity, std::string_view src_entity, std::st
 
 Event make_filesystem_event(std::string entity, std::string_view op, std::string_view path,
                             std::string replay_hint) {
-  std::string option = "{\"op\":" + nlohmann::json(op).dump() + ",\"path\":" + nlohmann::json(path).dump() + "}";
+  std::string option = "{\"op\":";
+  append_json_string(option, op);
+  option += ",\"path\":";
+  append_json_string(option, path);
+  option += '}';
   return make_event(std::move(entity), event_class::filesystem, true, std::move(option), std::move(replay_hint));
 }
 

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base64.hpp"
+#include "json_string.hpp"
 
 namespace nmz::sdk {
 namespace {
@@ -68,9 +69,9 @@ std::string to_json(const Event& event) {
   std::string out;
   out.reserve(option_text.size() + (event.payload.size() + 2) / 3 * 4 + event.replay_hint.size() + 256);
   out += "{\"class\":";
-  out += json(event.class_name).dump();
+  append_json_string(out, event.class_name);
   out += event.deferred ? ",\"deferred\":true,\"entity\":" : ",\"deferred\":false,\"entity\":";
-  out += json(event.entity).dump();
+  append_json_string(out, event.entity);
   out += ",\"option\":";
   if (!with_bytes) {
     out += option_text;
@@ -83,10 +84,10 @@ std::string to_json(const Event& event) {
   }
   if (!event.replay_hint.empty()) {
     out += ",\"replay_hint\":";
-    out += json(event.replay_hint).dump();
+    append_json_string(out, event.replay_hint);
   }
   out += ",\"type\":\"event\",\"uuid\":";
-  out += json(event.uuid).dump();
+  append_json_string(out, event.uuid);
   out += '}';
   return out;
 }

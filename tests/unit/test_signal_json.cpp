@@ -174,3 +174,16 @@ TEST_CASE("option members are found however the JSON spells their names") {
   CHECK(option_string(R"({"comm\u0061nd":"ls"})", "command") == "ls");
   CHECK(option_string(R"({"other":"command"})", "command") == std::nullopt);
 }
+
+TEST_CASE("strings in hand-written JSON are escaped as nlohmann escapes them; bad UTF-8 becomes U+FFFD") {
+  for (std::string path : {std::string("plain/path"), std::string("tab\there \"quoted\" back\\slash"),
+                           std::string("ctl\x01\x1f"), std::string("caf\xc3\xa9 \xe2\x82\xac")}) {
+    CAPTURE(path);
+    Event event = make_filesystem_event("fs", "pre-write", path, "hint");
+    CHECK(event.option == nlohmann::json{{"op", "pre-write"}, {"path", path}}.dump());
+    CHECK(to_json(event) == nlohmann::json::parse(to_json(event)).dump());
+    CHECK(option_string(event.option, "path") == path);
+  }
+  Event bad = make_filesystem_event("fs", "pre-write", std::string("bad\xff name"), "hint");
+  CHECK(option_string(bad.option, "path") == "bad\xef\xbf\xbd name");
+}
