@@ -7,11 +7,14 @@
 #   nmz      nmz inspectors ethernet, autopilot with the dumb policy (zero delay)
 #   nmz/128  the same with -payload-bytes 128 (events carry the head of
 #            each packet instead of all of it)
-# printed side by side with ratios. Needs root.
-#   bench/ethernet/run.sh [BUILD_DIR] [SECONDS]
+# printed side by side with ratios. The four are measured in turn, ROUNDS
+# times over (so that a slow spell of the machine hits all of them), and
+# each cell is the median of its rounds. Needs root.
+#   bench/ethernet/run.sh [BUILD_DIR] [SECONDS] [ROUNDS]
 set -euo pipefail
 build=$(realpath "${1:-build}")
 seconds=${2:-3}
+rounds=${3:-3}
 nmz="$build/core/nmz"
 [ -x "$nmz" ] || nmz="$build/nmz"
 load="$build/bench/ethernet/tcp_load"
@@ -57,14 +60,14 @@ wait_for_queue() {  # queue number
   echo "queue $1 never bound" >&2; return 1
 }
 
-measure none
-
-in_ns iptables -w -I OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num 11 --queue-bypass
-ip netns exec "$ns" "$minimal" 11 2>/dev/null & minimal_pid=$!; pids+=($minimal_pid)
-wait_for_queue 11
-measure minimal
-kill -TERM $minimal_pid; wait $minimal_pid || true
-in_ns iptables -w -D OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num 11 --queue-bypass
+run_minimal() {
+  in_ns iptables -w -I OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num 11 --queue-bypass
+  ip netns exec "$ns" "$minimal" 11 2>/dev/null & minimal_pid=$!; pids+=($minimal_pid)
+  wait_for_queue 11
+  measure minimal
+  kill -TERM $minimal_pid; wait $minimal_pid || true
+  in_ns iptables -w -D OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num 11 --queue-bypass
+}
 
 run_nmz() {  # label queue [flags]
   local label=$1 queue=$2; shift 2
@@ -74,17 +77,25 @@ run_nmz() {  # label queue [flags]
   measure "$label"
   kill -TERM $nmz_pid; wait $nmz_pid || { echo "nmz failed:"; cat "$tmp/nmz.log"; exit 1; }
 }
-run_nmz nmz 12
-run_nmz nmz/128 13 -payload-bytes 128
 
-python3 - "$tmp/results" "$seconds" <<'PY'
+for _ in $(seq "$rounds"); do
+  measure none
+  run_minimal
+  run_nmz nmz 12
+  run_nmz nmz/128 13 -payload-bytes 128
+done
+
+python3 - "$tmp/results" "$seconds" "$rounds" <<'PY'
+import statistics
 import sys
-rows = {}
+samples = {}
 for line in open(sys.argv[1]):
     f = line.split()
-    rows[f[0]] = [float(x) for x in f[1:]]
+    samples.setdefault(f[0], []).append([float(x) for x in f[1:]])
+rows = {label: [statistics.median(column) for column in zip(*runs)] for label, runs in samples.items()}
 names = ["rr x1 msgs/s", "rr x1 p50 us", "rr x1 p99 us", "rr x8 msgs/s", "rr x8 p50 us", "rr x8 p99 us", "bulk MB/s"]
-print(f"ethernet inspector bench ({sys.argv[2]} s per measurement, loopback in a private netns, 64-byte messages)")
+print(f"ethernet inspector bench (median of {sys.argv[3]} rounds of {sys.argv[2]} s per measurement, "
+      "loopback in a private netns, 64-byte messages)")
 print(f"{'':14}{'none':>10}{'minimal':>10}{'nmz':>10}{'nmz/128':>10}{'nmz/minimal':>13}{'nmz128/min':>12}{'minimal/none':>14}")
 for i, name in enumerate(names):
     n, m, z, t = rows["none"][i], rows["minimal"][i], rows["nmz"][i], rows["nmz/128"][i]

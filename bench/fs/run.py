@@ -11,8 +11,11 @@ Runs the same workloads (build/bench/fs/fs_workload) on
                   its default inspected operations,
   nmz fs -ops none  the same with nothing inspected (pure passthrough cost),
 and prints the best of --repeat runs plus the ratios to passthrough_ll and to
-native. Everything runs in a temp dir on the filesystem of $TMPDIR (or
-/var/tmp), which is unmounted and removed at the end. Needs root and
+native. The backing directories are on a tmpfs mounted for the run: a disk
+adds noise (writeback of what the previous run wrote) larger than the
+differences measured, and a fast backing store leaves the FUSE overhead
+exposed. --disk puts them on the filesystem of $TMPDIR (or /var/tmp)
+instead. Everything is unmounted and removed at the end. Needs root and
 /dev/fuse."""
 import argparse
 import os
@@ -74,6 +77,7 @@ def main():
     parser.add_argument("--reads", type=int, default=20000, help="random 4 KiB reads (default 20000)")
     parser.add_argument("--files", type=int, default=10000, help="small files (default 10000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per workload; the best counts (default 3)")
+    parser.add_argument("--disk", action="store_true", help="back the mounts with $TMPDIR's filesystem, not a tmpfs")
     args = parser.parse_args()
     if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
         sys.exit("bench/fs needs root and /dev/fuse")
@@ -87,6 +91,10 @@ def main():
     root = tempfile.mkdtemp(prefix="nmz-fs-bench-", dir=os.environ.get("TMPDIR", "/var/tmp"))
     targets = []
     try:
+        if not args.disk:
+            # Room for the big file plus slack.
+            size = "%dm" % (2 * args.mib + 1024)
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "nmz-fs-bench", root], check=True)
         baseline = os.path.join(root, "passthrough_ll.bin")
         cflags = subprocess.run(["pkg-config", "fuse3", "--cflags", "--libs"], capture_output=True, text=True,
                                 check=True).stdout.split()
@@ -132,6 +140,9 @@ def main():
                     small = os.path.join(t.dir, "small")
                     if around == "mkdir":
                         os.mkdir(small)
+                    # Not timed: what the previous run left dirty is written
+                    # back now rather than during this one.
+                    os.sync()
                     out = subprocess.run([workload] + argv(t.dir), capture_output=True, text=True)
                     if out.returncode != 0:
                         sys.exit("%s on %s failed: %s" % (name, t.name, out.stderr))
@@ -140,12 +151,14 @@ def main():
                     results[key] = min(results.get(key, seconds), seconds)
                     if around == "rmdir":
                         os.rmdir(small)
+                # One big file at a time: several GiB of them at once made
+                # the last target's writes several times slower.
                 os.unlink(os.path.join(t.dir, "big"))
         for t in targets:
             t.stop()
 
-        print("fs benchmark: best of %d, big file %d MiB, %d random reads, %d small files; backing fs %s"
-              % (args.repeat, args.mib, args.reads, args.files, root))
+        print("fs benchmark: best of %d, big file %d MiB, %d random reads, %d small files; backing fs %s (%s)"
+              % (args.repeat, args.mib, args.reads, args.files, root, "disk" if args.disk else "tmpfs"))
         header = "%-24s" % "workload" + "".join("%18s" % t.name for t in targets)
         header += "%14s%14s" % ("nmz/ll", "nmz/native")
         header += "%16s" % "nmz-none/ll"
@@ -161,6 +174,8 @@ def main():
     finally:
         for t in targets:
             t.stop()
+        if not args.disk and mounted(root):
+            subprocess.run(["umount", root], check=False)
         shutil.rmtree(root, ignore_errors=True)
 
 
