@@ -26,9 +26,8 @@ expect_error 1 "does cgroup /nmz/no/such/group exist" eth -nfq-number 30 -rule-c
 expect_error 2 "flag -node" eth -nfq-number 30 -node zk1=999.1.1.1
 expect_error 2 "need -nfq-number" eth -rule-tcp-ports 80
 expect_error 1 "flag -hookswitch: cannot bind" eth -hookswitch tcp://not-an-endpoint
-require_build_reachable_by_nobody
 chmod 755 "$TMP"; chmod 644 "$TMP/dumb.toml"  # readable by the unprivileged user
-expect_error 1 "needs CAP_NET_ADMIN" ns setpriv --reuid=65534 --regid=65534 --clear-groups \
+expect_error 1 "needs CAP_NET_ADMIN" ns "${AS_NOBODY[@]}" \
   "$NMZ_BIN" inspectors ethernet -autopilot "$TMP/dumb.toml" -nfq-number 31
 
 start_nmz 32 dumb.toml -rule-tcp-ports 6107

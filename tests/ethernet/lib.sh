@@ -4,14 +4,12 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 : "${NMZ_BIN:?}" "${NMZ_SOURCE_ROOT:?}"
 
-# Cases that run nmz as the unprivileged user need a build tree that user can
-# reach; a checkout under a 0700 directory (mktemp -d) is not. Skip, saying why.
-require_build_reachable_by_nobody() {
-  if ! setpriv --reuid=65534 --regid=65534 --clear-groups "$NMZ_BIN" version >/dev/null 2>&1; then
-    echo "SKIP: $NMZ_BIN cannot run as uid 65534 (a parent directory is not searchable by others)"
-    exit 77
-  fi
-}
+# Runs a command as the unprivileged user (uid 65534, no capabilities but
+# CAP_DAC_READ_SEARCH): that one lets it reach a build tree under a 0700
+# directory (a CI checkout in mktemp -d) and grants nothing else, in
+# particular not the CAP_NET_ADMIN the tests expect it to lack.
+AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+dac_read_search
+           --ambient-caps=+dac_read_search --bounding-set=-all,+dac_read_search)
 TRAFFIC="$NMZ_SOURCE_ROOT/tests/ethernet/traffic.py"
 NS="nmzeth-$(basename "$0" .sh | tr -c 'a-z0-9\n' '-' | cut -c1-12)-$$"
 TMP=$(mktemp -d)

@@ -5,7 +5,6 @@
 #   -rule-cgroup  packets of a process tree's cgroup v2
 #   -rule-bridge  packets bridged between two other namespaces
 source "$(dirname "$0")/lib.sh"
-require_build_reachable_by_nobody
 write_config dumb.toml 'explorePolicy = "dumb"'
 bg python3 "$TRAFFIC" tcp-echo-server 127.0.0.1 6108
 wait_port 6108
@@ -14,7 +13,7 @@ client=(/usr/bin/python3 "$TRAFFIC" tcp-check 127.0.0.1 6108 20000 --timeout 10)
 check() {  # plain | nobody | cgroup
   case $1 in
     plain) ns "${client[@]}" ;;
-    nobody) ns setpriv --reuid=65534 --regid=65534 --clear-groups "${client[@]}" ;;
+    nobody) ns "${AS_NOBODY[@]}" "${client[@]}" ;;
     # Joined before entering the namespace: `ip netns exec` hides /sys/fs/cgroup.
     cgroup) sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$root$group" ip netns exec "$NS" "${client[@]}" ;;
   esac >/dev/null || fail "$1 client failed"
