@@ -3,7 +3,7 @@
 # (examples/flaky) RUNS times plainly and RUNS times under
 # `nmz inspectors proc`, and prints both failure rates with their 95%
 # intervals. Needs root (apt, sched_setattr).
-#   sudo bash scripts/demo.sh [TARGET] [RUNS]
+#   bash scripts/demo.sh [TARGET] [RUNS]   (as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-flaky-missed-wakeup}

@@ -32,7 +32,7 @@ void PacketGate::on_packet(std::uint32_t packet_id, std::string frame, std::size
                                             naming_.entity(described, described.dst),
                                             frame.substr(0, payload_bytes_),
                                             packet ? naming_.replay_hint(*packet) : "non-ip");
-  Held held{packet_id, 0, flow, std::move(frame),
+  Held held{packet_id, 0, std::move(flow), std::move(frame),
             packet ? ip_offset : std::string::npos};
   {
     std::lock_guard lock(mutex_);

@@ -9,8 +9,6 @@
 
 #include <cerrno>
 #include <csignal>
-#include <cstring>
-#include <string_view>
 
 namespace nmz::native {
 

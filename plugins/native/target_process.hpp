@@ -3,12 +3,8 @@
 
 #include <sys/types.h>
 
-#include <string>
-#include <vector>
-
-#include <nmz/sdk/status.hpp>
-
-// The command the native inspector wraps.
+// Waiting for the command the native inspector wraps (started with
+// nmz::sdk::spawn_process).
 namespace nmz::native {
 
 struct TargetExit {

@@ -55,13 +55,6 @@ void base64_append(std::string& out, std::string_view bytes) {
   }
 }
 
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  base64_append(out, bytes);
-  return out;
-}
-
 std::optional<std::string> base64_decode(std::string_view text) {
   if (text.size() % 4 == 0 && !text.empty() && text.back() == '=') {
     text.remove_suffix(text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1);

@@ -7,11 +7,8 @@
 
 namespace nmz::sdk {
 
-// Standard alphabet with padding, as Go's encoding/json writes []byte.
-std::string base64_encode(std::string_view bytes);
-
-// The same, appended to `out` (packet events encode up to 64 KiB each;
-// this spares a copy of that).
+// Standard alphabet with padding, as Go's encoding/json writes []byte,
+// appended to `out` (a packet's payload is up to 64 KiB: no extra copy).
 void base64_append(std::string& out, std::string_view bytes);
 
 // Decodes the standard alphabet, padded or not; nothing for any other
