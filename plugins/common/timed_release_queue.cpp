@@ -12,7 +12,6 @@ void TimedReleaseQueue::start(sdk::ActionSink& sink) {
 
 void TimedReleaseQueue::push_independent(sdk::Action action, std::chrono::nanoseconds delay,
                                          std::optional<sdk::Action> on_stop) {
-  auto now = Clock::now();
   {
     std::unique_lock lock(mutex_);
     // Nothing held and nothing to wait for: emit on the caller's thread. It
@@ -24,7 +23,7 @@ void TimedReleaseQueue::push_independent(sdk::Action action, std::chrono::nanose
       return;
     }
   }
-  push_at(std::move(action), now + delay, std::move(on_stop));
+  push_at(std::move(action), Clock::now() + delay, std::move(on_stop));
 }
 
 void TimedReleaseQueue::push_serial(sdk::Action action, std::chrono::nanoseconds spacing,

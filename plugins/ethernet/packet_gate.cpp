@@ -18,20 +18,27 @@ void PacketGate::on_packet(std::uint32_t packet_id, std::string frame, std::size
   if (ip_offset != std::string::npos && ip_offset <= frame.size()) {
     packet = parse_ip_packet(std::string_view(frame).substr(ip_offset));
   }
-  IpPacket unknown;
-  const IpPacket& described = packet ? *packet : unknown;
+  const FlowNames* names = packet && packet->transport != Transport::other ? &flow_names_.names(*packet) : nullptr;
   bool tcp = packet && packet->transport == Transport::tcp;
-  std::string flow = tcp ? TcpRetransmissionFilter::flow_key(*packet) : std::string();
+  std::string flow = tcp ? names->flow_key : std::string();
   if (tcp && filter_.is_retransmission(flow, *packet)) {
     port_->verdict(packet_id, Verdict::drop);
     std::lock_guard lock(mutex_);
     ++counters_.retransmissions_dropped;
     return;
   }
-  sdk::Event event = sdk::make_packet_event(std::string(host_->entity_id()), naming_.entity(described, described.src),
-                                            naming_.entity(described, described.dst),
-                                            frame.substr(0, payload_bytes_),
-                                            packet ? naming_.replay_hint(*packet) : "non-ip");
+  std::string hint;
+  if (names != nullptr) {
+    hint.reserve(names->hint_flow.size() + 32);
+    hint += names->hint_flow;
+    PacketNaming::append_hint_details(hint, *packet);
+  } else {
+    hint = packet ? naming_.replay_hint(*packet) : "non-ip";
+  }
+  std::string_view unknown = kUnknownEntity;
+  sdk::Event event = sdk::make_packet_event(std::string(host_->entity_id()), names ? names->src_entity : unknown,
+                                            names ? names->dst_entity : unknown,
+                                            frame.substr(0, payload_bytes_), std::move(hint));
   Held held{packet_id, 0, std::move(flow), std::move(frame),
             packet ? ip_offset : std::string::npos};
   {

@@ -11,6 +11,7 @@
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/signal.hpp>
 
+#include "flow_names.hpp"
 #include "packet_injector.hpp"
 #include "packet_naming.hpp"
 #include "tcp_retransmission_filter.hpp"
@@ -39,7 +40,7 @@ class PacketGate {
   // Events carry at most `payload_bytes` of each frame (the verdict and
   // duplicates always use the whole packet).
   PacketGate(const PacketNaming& naming, const PacketInjector* injector, std::size_t payload_bytes)
-      : naming_(naming), injector_(injector), payload_bytes_(payload_bytes) {}
+      : naming_(naming), injector_(injector), payload_bytes_(payload_bytes), flow_names_(naming) {}
 
   // Starts a session: packets go to `host` as events, verdicts to `port`.
   void open(sdk::InspectorHost& host, VerdictPort& port);
@@ -71,6 +72,7 @@ class PacketGate {
   const PacketNaming& naming_;
   const PacketInjector* injector_;
   std::size_t payload_bytes_;
+  FlowNameCache flow_names_;  // the receive loop's only
   TcpRetransmissionFilter filter_;
   sdk::InspectorHost* host_ = nullptr;
   VerdictPort* port_ = nullptr;

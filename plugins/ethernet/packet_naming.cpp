@@ -37,14 +37,6 @@ std::string bracketed(const Endpoint& endpoint) {
   return v6 ? "[" + endpoint.address + "]" : endpoint.address;
 }
 
-std::string flag_letters(std::uint8_t flags) {
-  std::string letters;
-  if ((flags & tcp_flag::syn) != 0) letters += 'S';
-  if ((flags & tcp_flag::fin) != 0) letters += 'F';
-  if ((flags & tcp_flag::rst) != 0) letters += 'R';
-  return letters.empty() ? "-" : letters;
-}
-
 }  // namespace
 
 sdk::Result<PacketNaming> PacketNaming::create(const std::vector<std::string>& node_specs,
@@ -115,25 +107,45 @@ std::string PacketNaming::hint_endpoint(const Endpoint& endpoint) const {
   return bracketed(endpoint) + ":" + port;
 }
 
-std::string PacketNaming::replay_hint(const IpPacket& packet) const {
-  // The head of the payload (where protocols put their message type and
-  // ids) and its length: hashing all of a 64 KiB GSO packet byte by byte
-  // cost more than the rest of the packet's handling.
-  std::string_view head = packet.l4_payload.substr(0, kHintedPayloadBytes);
-  std::array<char, 17> digest{};
-  std::uint64_t hash = sdk::fnv1a64(head);
-  for (int i = 15; i >= 0; --i, hash >>= 4) digest[static_cast<std::size_t>(i)] = "0123456789abcdef"[hash & 0xf];
-  std::string length = std::to_string(packet.l4_payload.size());
+std::string PacketNaming::hint_flow(const IpPacket& packet) const {
   switch (packet.transport) {
     case Transport::tcp:
-      return "tcp " + hint_endpoint(packet.src) + ">" + hint_endpoint(packet.dst) + " " +
-             flag_letters(packet.tcp_flags) + " " + length + " " + digest.data();
+      return "tcp " + hint_endpoint(packet.src) + ">" + hint_endpoint(packet.dst);
     case Transport::udp:
-      return "udp " + hint_endpoint(packet.src) + ">" + hint_endpoint(packet.dst) + " " + length + " " + digest.data();
+      return "udp " + hint_endpoint(packet.src) + ">" + hint_endpoint(packet.dst);
     case Transport::other:
       break;
   }
   return "ip" + std::to_string(packet.protocol) + " " + bracketed(packet.src) + ">" + bracketed(packet.dst);
+}
+
+void PacketNaming::append_hint_details(std::string& hint, const IpPacket& packet) {
+  if (packet.transport == Transport::other) return;
+  if (packet.transport == Transport::tcp) {
+    hint += ' ';
+    if ((packet.tcp_flags & tcp_flag::syn) != 0) hint += 'S';
+    if ((packet.tcp_flags & tcp_flag::fin) != 0) hint += 'F';
+    if ((packet.tcp_flags & tcp_flag::rst) != 0) hint += 'R';
+    if ((packet.tcp_flags & (tcp_flag::syn | tcp_flag::fin | tcp_flag::rst)) == 0) hint += '-';
+  }
+  // The head of the payload (where protocols put their message type and
+  // ids) and its length: hashing all of a 64 KiB GSO packet byte by byte
+  // cost more than the rest of the packet's handling.
+  std::array<char, 24> length{};
+  auto end = std::to_chars(length.data(), length.data() + length.size(), packet.l4_payload.size()).ptr;
+  hint += ' ';
+  hint.append(length.data(), end);
+  hint += ' ';
+  std::uint64_t hash = sdk::fnv1a64(packet.l4_payload.substr(0, kHintedPayloadBytes));
+  std::array<char, 16> digest{};
+  for (int i = 15; i >= 0; --i, hash >>= 4) digest[static_cast<std::size_t>(i)] = "0123456789abcdef"[hash & 0xf];
+  hint.append(digest.data(), digest.size());
+}
+
+std::string PacketNaming::replay_hint(const IpPacket& packet) const {
+  std::string hint = hint_flow(packet);
+  append_hint_details(hint, packet);
+  return hint;
 }
 
 std::uint16_t read_ephemeral_port_low() {

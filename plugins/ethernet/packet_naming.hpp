@@ -35,6 +35,10 @@ class PacketNaming {
   // and a digest of its first kHintedPayloadBytes. No sequence numbers,
   // ephemeral ports or times.
   [[nodiscard]] std::string replay_hint(const IpPacket& packet) const;
+  // replay_hint in two parts: what all packets of a flow share ("tcp
+  // A:p>B:q"), and what `packet` adds to it.
+  [[nodiscard]] std::string hint_flow(const IpPacket& packet) const;
+  static void append_hint_details(std::string& hint, const IpPacket& packet);
 
  private:
   struct Mapping {

@@ -58,19 +58,20 @@ std::string new_uuid() {
   hi = (hi & ~0xF000ULL) | 0x4000ULL;                     // version 4
   lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  // Written in place: this runs twice for every event.
+  std::string out(36, '-');
+  char* at = out.data();
   auto put = [&](std::uint64_t v, int from_nibble, int count) {
-    for (int i = 0; i < count; ++i) out.push_back(kHex[(v >> ((from_nibble - i) * 4)) & 0xF]);
+    for (int i = 0; i < count; ++i) *at++ = kHex[(v >> ((from_nibble - i) * 4)) & 0xF];
   };
   put(hi, 15, 8);
-  out.push_back('-');
+  ++at;
   put(hi, 7, 4);
-  out.push_back('-');
+  ++at;
   put(hi, 3, 4);
-  out.push_back('-');
+  ++at;
   put(lo, 15, 4);
-  out.push_back('-');
+  ++at;
   put(lo, 11, 12);
   return out;
 }

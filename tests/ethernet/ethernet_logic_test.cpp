@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include "ethernet_options.hpp"
+#include "flow_names.hpp"
 #include "ip_packet.hpp"
 #include "netfault_planner.hpp"
 #include "packet_builder.hpp"
@@ -200,6 +201,40 @@ TEST_CASE("replay hints: stable across ephemeral ports and sequence numbers, dis
   syn.flags = tcp_flag::syn;
   syn.payload.clear();
   CHECK(naming->replay_hint(parsed(ipv4(l4_tcp(syn), 6))).find(" S ") != std::string::npos);
+}
+
+TEST_CASE("flow name cache: the same names as computed afresh, per flow, bounded") {
+  auto naming = PacketNaming::create({"zk2=10.0.0.2:2181"}, 32768);
+  REQUIRE(naming.has_value());
+  FlowNameCache cache(*naming);
+  std::string tcp_bytes = ipv4(l4_tcp(Segment{}), 6);
+  IpPacket tcp = parsed(tcp_bytes);
+  const FlowNames& names = cache.names(tcp);
+  CHECK(names.src_entity == naming->entity(tcp, tcp.src));
+  CHECK(names.dst_entity == "zk2");
+  CHECK(names.flow_key == TcpRetransmissionFilter::flow_key(tcp));
+  std::string hint = names.hint_flow;
+  PacketNaming::append_hint_details(hint, tcp);
+  CHECK(hint == naming->replay_hint(tcp));
+
+  // Same addresses and ports, other transport: another flow.
+  std::string udp_bytes = ipv4(udp(40000, 2181, "x"), 17);
+  IpPacket datagram = parsed(udp_bytes);
+  const FlowNames& udp_names = cache.names(datagram);
+  CHECK(udp_names.flow_key.empty());
+  CHECK(udp_names.hint_flow.rfind("udp ", 0) == 0);
+  CHECK(cache.size() == 2);
+  Segment other;
+  other.sport = 40001;
+  std::string other_bytes = ipv4(l4_tcp(other), 6);
+  CHECK(cache.names(parsed(other_bytes)).flow_key != names.flow_key);
+  CHECK(cache.size() == 3);
+
+  for (std::uint16_t port = 1; port <= FlowNameCache::kMaxFlows + 10; ++port) {
+    std::string bytes = ipv4(udp(port, 9, ""), 17);
+    cache.names(parsed(bytes));
+  }
+  CHECK(cache.size() <= FlowNameCache::kMaxFlows);
 }
 
 TEST_CASE("rule scripts: own chain, comment tag, exemption, queue bypass") {
