@@ -4,6 +4,9 @@
 # connections) and bulk TCP throughput (MB/s), each with
 #   none     no NFQUEUE rule
 #   minimal  an accept-everything libnetfilter_queue loop (the practical limit)
+#   batched  the same loop making nmz's system calls (one recvmmsg for what is
+#            queued, one send for the batch's verdicts): nmz against it is
+#            nmz's own work alone
 #   nmz      nmz inspectors ethernet, autopilot with the dumb policy (zero delay)
 #   nmz/128  the same with -payload-bytes 128 (events carry the head of
 #            each packet instead of all of it)
@@ -60,13 +63,14 @@ wait_for_queue() {  # queue number
   echo "queue $1 never bound" >&2; return 1
 }
 
-run_minimal() {
-  in_ns iptables -w -I OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num 11 --queue-bypass
-  ip netns exec "$ns" "$minimal" 11 2>/dev/null & minimal_pid=$!; pids+=($minimal_pid)
-  wait_for_queue 11
-  measure minimal
+run_minimal() {  # label queue [flags]
+  local label=$1 queue=$2; shift 2
+  in_ns iptables -w -I OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num "$queue" --queue-bypass
+  ip netns exec "$ns" "$minimal" "$queue" "$@" 2>/dev/null & minimal_pid=$!; pids+=($minimal_pid)
+  wait_for_queue "$queue"
+  measure "$label"
   kill -TERM $minimal_pid; wait $minimal_pid || true
-  in_ns iptables -w -D OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num 11 --queue-bypass
+  in_ns iptables -w -D OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num "$queue" --queue-bypass
 }
 
 run_nmz() {  # label queue [flags]
@@ -80,7 +84,8 @@ run_nmz() {  # label queue [flags]
 
 for _ in $(seq "$rounds"); do
   measure none
-  run_minimal
+  run_minimal minimal 11
+  run_minimal batched 14 --batch
   run_nmz nmz 12
   run_nmz nmz/128 13 -payload-bytes 128
 done
@@ -96,8 +101,9 @@ rows = {label: [statistics.median(column) for column in zip(*runs)] for label, r
 names = ["rr x1 msgs/s", "rr x1 p50 us", "rr x1 p99 us", "rr x8 msgs/s", "rr x8 p50 us", "rr x8 p99 us", "bulk MB/s"]
 print(f"ethernet inspector bench (median of {sys.argv[3]} rounds of {sys.argv[2]} s per measurement, "
       "loopback in a private netns, 64-byte messages)")
-print(f"{'':14}{'none':>10}{'minimal':>10}{'nmz':>10}{'nmz/128':>10}{'nmz/minimal':>13}{'nmz128/min':>12}{'minimal/none':>14}")
+print(f"{'':14}{'none':>10}{'minimal':>10}{'batched':>10}{'nmz':>10}{'nmz/128':>10}"
+      f"{'nmz/minimal':>13}{'nmz/batched':>13}{'nmz128/min':>12}{'minimal/none':>14}")
 for i, name in enumerate(names):
-    n, m, z, t = rows["none"][i], rows["minimal"][i], rows["nmz"][i], rows["nmz/128"][i]
-    print(f"{name:14}{n:10.1f}{m:10.1f}{z:10.1f}{t:10.1f}{z / m:13.2f}{t / m:12.2f}{m / n:14.2f}")
+    n, m, b, z, t = (rows[label][i] for label in ("none", "minimal", "batched", "nmz", "nmz/128"))
+    print(f"{name:14}{n:10.1f}{m:10.1f}{b:10.1f}{z:10.1f}{t:10.1f}{z / m:13.2f}{z / b:13.2f}{t / m:12.2f}{m / n:14.2f}")
 PY
