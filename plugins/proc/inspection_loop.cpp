@@ -12,6 +12,7 @@
 
 #include <nmz/sdk/duration.hpp>
 #include <nmz/sdk/proc_sched.hpp>
+#include <nmz/sdk/spawn.hpp>
 
 #include "sched_syscalls.hpp"
 #include "target_command.hpp"
@@ -262,7 +263,7 @@ int InspectionLoop::finish_target() {
       kill(root_, SIGKILL);
     }
   }
-  return reap_child(root_);
+  return sdk::wait_for_exit(root_);
 }
 
 }  // namespace nmz::plugins::proc

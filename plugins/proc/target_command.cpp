@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -105,15 +104,6 @@ sdk::Result<HeldCommand> start_held_command(const std::vector<std::string>& argv
   }
   if (pid == 0) exec_child(args.data(), gate[0], gate[1], out, err);
   return HeldCommand{pid, gate[1]};
-}
-
-int reap_child(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return 1;
-  }
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
 }  // namespace nmz::plugins::proc

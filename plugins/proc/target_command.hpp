@@ -27,7 +27,4 @@ struct HeldCommand {
 sdk::Result<HeldCommand> start_held_command(const std::vector<std::string>& argv, const std::string& stdout_path,
                                             const std::string& stderr_path);
 
-// Reaps an exited child: its exit code, or 128 + the signal that killed it.
-int reap_child(pid_t pid);
-
 }  // namespace nmz::plugins::proc
