@@ -106,4 +106,12 @@ print(f"{'':14}{'none':>10}{'minimal':>10}{'batched':>10}{'nmz':>10}{'nmz/128':>
 for i, name in enumerate(names):
     n, m, b, z, t = (rows[label][i] for label in ("none", "minimal", "batched", "nmz", "nmz/128"))
     print(f"{name:14}{n:10.1f}{m:10.1f}{b:10.1f}{z:10.1f}{t:10.1f}{z / m:13.2f}{z / b:13.2f}{t / m:12.2f}{m / n:14.2f}")
+# The issue's target: at least 80 % of the minimal loop's packet rate, p50
+# latency within 2x of it.
+ratio = {name: rows["nmz"][i] / rows["minimal"][i] for i, name in enumerate(names)}
+checks = [(name, ratio[name], ratio[name] >= 0.8) for name in ("rr x1 msgs/s", "rr x8 msgs/s", "bulk MB/s")]
+checks += [(name, ratio[name], ratio[name] <= 2.0) for name in ("rr x1 p50 us", "rr x8 p50 us")]
+print("target (rate >= 0.80x, p50 <= 2x of minimal): "
+      + ("met" if all(ok for _, _, ok in checks) else "NOT met: " + ", ".join(
+          f"{name} {value:.2f}" for name, value, ok in checks if not ok)))
 PY

@@ -181,6 +181,9 @@ def main():
             row += "%16.2f" % (results[(name, "nmz fs -ops none")] / ll)
             print(row)
         print("ratios are time / time (lower is better; 1.10 = 10% slower than the baseline)")
+        worst = max((results[(name, "nmz fs")] / results[(name, "passthrough_ll")], name) for name, _, _ in workloads)
+        print("target (nmz fs within 10%% of passthrough_ll on every workload): %s (worst %.2f, %s)"
+              % ("met" if worst[0] <= 1.10 else "NOT met", worst[0], worst[1]))
     finally:
         for t in targets:
             t.stop()
