@@ -166,10 +166,7 @@ sdk::Status NfqQueue::receive(const std::atomic<bool>& stop, const PacketHandler
       }
       return errno_status(options_.number, "receiving", errno);
     }
-    {
-      std::lock_guard lock(verdict_mutex_);
-      batching_ = true;
-    }
+    VerdictBatch batch(*this);
     for (int i = 0; i < received; ++i) {
       int remaining = static_cast<int>(messages[i].msg_len);
       for (auto* msg = static_cast<nlmsghdr*>(slices[i].iov_base); mnl_nlmsg_ok(msg, remaining);
@@ -187,11 +184,19 @@ sdk::Status NfqQueue::receive(const std::atomic<bool>& stop, const PacketHandler
                                      mnl_attr_get_payload_len(attrs[NFQA_PAYLOAD])));
       }
     }
-    std::lock_guard lock(verdict_mutex_);
-    batching_ = false;
-    flush_verdicts();
   }
   return sdk::Status::ok();
+}
+
+NfqQueue::VerdictBatch::VerdictBatch(NfqQueue& queue) : queue_(queue) {
+  std::lock_guard lock(queue_.verdict_mutex_);
+  queue_.batching_ = true;
+}
+
+NfqQueue::VerdictBatch::~VerdictBatch() {
+  std::lock_guard lock(queue_.verdict_mutex_);
+  queue_.batching_ = false;
+  queue_.flush_verdicts();
 }
 
 void NfqQueue::drain_accept() {

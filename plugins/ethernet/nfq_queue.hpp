@@ -65,6 +65,19 @@ class NfqQueue final : public VerdictPort {
   // Sends the queued verdicts. Call with verdict_mutex_ held.
   void flush_verdicts() noexcept;
 
+  // While one lives, the receiving thread's verdicts are queued; at its end
+  // (also when the packet handler throws) they are sent.
+  class VerdictBatch {
+   public:
+    explicit VerdictBatch(NfqQueue& queue);
+    VerdictBatch(const VerdictBatch&) = delete;
+    VerdictBatch& operator=(const VerdictBatch&) = delete;
+    ~VerdictBatch();
+
+   private:
+    NfqQueue& queue_;
+  };
+
   Options options_;
   mnl_socket* socket_ = nullptr;
   unsigned port_id_ = 0;
