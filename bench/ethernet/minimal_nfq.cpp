@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
   setsockopt(mnl_socket_get_fd(nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &on, sizeof on);
   std::fprintf(stderr, "minimal_nfq: bound queue %u\n", queue);
 
-  constexpr std::size_t kBufferSize = 0xffff + 4096;
+  constexpr std::size_t kBufferSize = 0x10000 + 4096;  // slots back to back stay aligned for nlmsghdr
   constexpr unsigned kBatch = 16;
   unsigned slots = batch ? kBatch : 1;
   std::vector<char> buffers(slots * kBufferSize);

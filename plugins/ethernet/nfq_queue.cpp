@@ -19,8 +19,11 @@
 namespace nmz::plugins::ethernet {
 namespace {
 
-// A GSO super-packet is up to 64 KiB; the netlink headers come on top.
-constexpr std::size_t kReceiveBufferSize = 0xffff + 4096;
+// A GSO super-packet is up to 64 KiB; the netlink headers come on top. A
+// multiple of the netlink alignment: receive slots are laid back to back and
+// each must start aligned for nlmsghdr.
+constexpr std::size_t kReceiveBufferSize = 0x10000 + 4096;
+static_assert(kReceiveBufferSize % NLMSG_ALIGNTO == 0);
 constexpr int kSocketBufferBytes = 16 * 1024 * 1024;
 constexpr int kControlBufferSize = 512;
 // Packets taken by one recvmmsg. Beyond a few the saving per packet is
