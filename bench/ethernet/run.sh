@@ -10,14 +10,14 @@
 #   nmz      nmz inspectors ethernet, autopilot with the dumb policy (zero delay)
 #   nmz/128  the same with -payload-bytes 128 (events carry the head of
 #            each packet instead of all of it)
-# printed side by side with ratios. The four are measured in turn, ROUNDS
+# printed side by side with ratios. The five are measured in turn, ROUNDS
 # times over (so that a slow spell of the machine hits all of them), and
 # each cell is the median of its rounds. Needs root.
 #   bench/ethernet/run.sh [BUILD_DIR] [SECONDS] [ROUNDS]
 set -euo pipefail
 build=$(realpath "${1:-build}")
 seconds=${2:-3}
-rounds=${3:-3}
+rounds=${3:-5}
 nmz="$build/core/nmz"
 [ -x "$nmz" ] || nmz="$build/nmz"
 load="$build/bench/ethernet/tcp_load"
