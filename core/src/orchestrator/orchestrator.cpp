@@ -98,8 +98,9 @@ Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
     PendingShard& shard = shard_for(event.uuid);
     std::lock_guard lock(shard.mutex);
     auto [it, inserted] =
-        shard.events.try_emplace(event.uuid, PendingEvent{options_.collect_trace ? event : routing_part(event),
-                                                          std::chrono::system_clock::now(), mailbox});
+        shard.events.try_emplace(event.uuid, options_.collect_trace
+                                                 ? PendingEvent{event, std::chrono::system_clock::now(), mailbox}
+                                                 : PendingEvent{routing_part(event), {}, mailbox});
     if (!inserted) return Status::invalid("an event with uuid " + event.uuid + " is already pending");
   }
   if (enabled_) {
@@ -128,9 +129,12 @@ void Orchestrator::emit(sdk::Action action) noexcept {
       log_->debug("{} {} for {} {} of entity \"{}\"", action.class_name, action.uuid,
                   cause ? cause->event.class_name : "no event", action.event_uuid, action.entity);
     }
-    auto triggered = std::chrono::system_clock::now();
     std::optional<sdk::Action> traced;
-    if (options_.collect_trace) traced = action;
+    std::chrono::system_clock::time_point triggered;
+    if (options_.collect_trace) {
+      traced = action;
+      triggered = std::chrono::system_clock::now();
+    }
     if (action.class_name == sdk::action_class::shell) {
       if (shell_runner_) shell_runner_->enqueue(sdk::option_string(action.option, "command").value_or(""));
     } else if (!sdk::is_orchestrator_side_only(action)) {

@@ -68,7 +68,7 @@ class Orchestrator final : private sdk::ActionSink {
  private:
   struct PendingEvent {
     sdk::Event event;
-    std::chrono::system_clock::time_point arrived;
+    std::chrono::system_clock::time_point arrived;  // read only for the trace
     // The event's entity's mailbox: its action needs no second lookup.
     // Mailboxes live until stop(), after every pending event was answered.
     EntityMailbox* mailbox;
