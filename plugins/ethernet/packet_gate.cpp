@@ -97,10 +97,10 @@ void PacketGate::on_action(const sdk::Action& action) {
   answer_action(node.mapped(), verdict, duplicates);
 }
 
-void PacketGate::answer(Held& held, Verdict verdict, std::int64_t duplicates) {
+std::uint64_t PacketGate::send(Held& held, Verdict verdict, std::int64_t duplicates) {
   if (!held.flow.empty()) filter_.release(held.flow, held.token);
   port_->verdict(held.packet_id, verdict);
-  std::int64_t injected = 0;
+  std::uint64_t injected = 0;
   if (duplicates > 0 && injector_ != nullptr && held.ip_offset != std::string::npos) {
     for (std::int64_t i = 0; i < duplicates; ++i) {
       sdk::Status status = injector_->inject(held.frame.substr(held.ip_offset));
@@ -111,18 +111,31 @@ void PacketGate::answer(Held& held, Verdict verdict, std::int64_t duplicates) {
       ++injected;
     }
   }
-  std::lock_guard lock(mutex_);
+  return injected;
+}
+
+void PacketGate::count_answer(Verdict verdict, std::uint64_t injected) {
   ++(verdict == Verdict::accept ? counters_.accepted : counters_.dropped);
-  counters_.duplicated += static_cast<std::uint64_t>(injected);
+  counters_.duplicated += injected;
+}
+
+void PacketGate::answer(Held& held, Verdict verdict, std::int64_t duplicates) {
+  std::uint64_t injected = send(held, verdict, duplicates);
+  std::lock_guard lock(mutex_);
+  count_answer(verdict, injected);
 }
 
 void PacketGate::answer_action(Held& held, Verdict verdict, std::int64_t duplicates) {
+  std::uint64_t injected = 0;
   try {
-    answer(held, verdict, duplicates);
+    injected = send(held, verdict, duplicates);
   } catch (...) {
-    // The verdict went out first; only logging or counting failed.
+    // The verdict went out first; only a duplicate or its log line failed.
   }
+  // One lock for the count and the end of the answer: this is every
+  // packet's path.
   std::lock_guard lock(mutex_);
+  count_answer(verdict, injected);
   if (--answering_ == 0) answered_.notify_all();
 }
 

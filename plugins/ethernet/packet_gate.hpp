@@ -65,6 +65,11 @@ class PacketGate {
     std::string frame;  // kept for duplicates
     std::size_t ip_offset;
   };
+  // Releases the filter's hold and sends the verdict, then the duplicates;
+  // returns how many of those went out.
+  std::uint64_t send(Held& held, Verdict verdict, std::int64_t duplicates);
+  // Call with mutex_ held.
+  void count_answer(Verdict verdict, std::uint64_t injected);
   void answer(Held& held, Verdict verdict, std::int64_t duplicates);
   // answer() for a packet on_action took out of held_.
   void answer_action(Held& held, Verdict verdict, std::int64_t duplicates);
