@@ -56,6 +56,16 @@ bg() { ip netns exec "$NS" "$@" & PIDS+=($!); }
 # write_config NAME "toml lines": a config file in $TMP.
 write_config() { printf '%s\n' "$2" > "$TMP/$1"; }
 
+# write_hold_config NAME: a policy that holds every packet for 60 s, so
+# that what is held is released only when nmz stops.
+write_hold_config() {
+  write_config "$1" 'explorePolicy = "netfault"
+[explorePolicyParam]
+minInterval = "60s"
+maxInterval = "60s"
+faults = []'
+}
+
 queue_bound() { ns grep -qE "^ *$1 " /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
 
 # start_nmz QUEUE CONFIG [flags...]: runs the inspector on QUEUE in the

@@ -3,11 +3,7 @@
 # delay, then SIGTERM releases every one of them, in arrival order, none
 # lost.
 source "$(dirname "$0")/lib.sh"
-write_config hold.toml 'explorePolicy = "netfault"
-[explorePolicyParam]
-minInterval = "60s"
-maxInterval = "60s"
-faults = []'
+write_hold_config hold.toml
 start_nmz 36 hold.toml -rule-udp-ports 6110
 bg python3 "$TRAFFIC" udp-sink 127.0.0.1 6110 20 "$TMP/sink"
 sink=${PIDS[-1]}

@@ -4,11 +4,7 @@
 # SIGTERM then releases the 20. With -fail-open=false the kernel drops them
 # instead, and only the 20 held ones ever arrive.
 source "$(dirname "$0")/lib.sh"
-write_config hold.toml 'explorePolicy = "netfault"
-[explorePolicyParam]
-minInterval = "60s"
-maxInterval = "60s"
-faults = []'
+write_hold_config hold.toml
 
 sink_lines() { wc -l < "$1" | tr -d ' '; }
 
