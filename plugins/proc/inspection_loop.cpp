@@ -156,13 +156,18 @@ sdk::Inspector::Outcome InspectionLoop::run() {
   open_gate();
   pauses_.resume_all();
   sched_.restore_all();
+  // Back to the host's attributes before reaping: the target's threads are
+  // restored, so nothing can starve this thread any more, while an RT
+  // thread reaping a child can: it was seen spinning for minutes at
+  // SCHED_RR in wait4 (the kernel invalidating the child's /proc entries,
+  // waiting for work of lower priority on the same CPU).
+  if (host_thread_attr) write_sched_attr(loop_tid, *host_thread_attr);
   int exit_code = finish_target();
   std::string summary = "sent " + std::to_string(events_) + " ProcSetEvents (" + std::to_string(birth_events_) +
                         " for births), applied " + std::to_string(sched_.applied_count()) + " thread decisions and " +
                         std::to_string(pauses_.pause_count()) + " pauses; scheduler attributes restored";
   if (auto failures = errors_.summary(); !failures.empty()) summary += "; failures: " + failures;
   logger_.info(summary);
-  if (host_thread_attr) write_sched_attr(loop_tid, *host_thread_attr);  // the host's thread, as lent
   return {sdk::Status::ok(), exit_code};
 }
 

@@ -313,7 +313,9 @@ def case_no_permission(env):
                      "--inh-caps=-all,+dac_read_search", "--ambient-caps=+dac_read_search",
                      "--bounding-set=-all,+dac_read_search", NMZ, "inspectors", "proc", "-autopilot", config,
                      "-watch-interval", "5ms", "-pid", str(holder.pid)])
-    time.sleep(0.5)
+    # Room for a start slowed down by the suites running beside this one:
+    # the first decision must have been tried before the SIGTERM.
+    time.sleep(2)
     nmz.send_signal(signal.SIGTERM)
     _, err = nmz.communicate(timeout=30)
     reports = [line for line in err.splitlines() if "EPERM" in line and "sched_setattr(tid" in line]
@@ -356,6 +358,9 @@ def main():
     if os.geteuid() != 0:
         print("needs root (sched_setattr, netlink process events)")
         return 77
+    # meson's timeout sends SIGTERM: leave through env.close(), which kills
+    # the nmz processes this case started, instead of orphaning them.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     env = Env()
     try:
         CASES[sys.argv[1]](env)
