@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds nmz with ASan and UBSan and runs the test suites under them: the
-# unit tests, and the inspectors against the real kernel (NFQUEUE, FUSE,
+# unit tests, and the inspectors against the real kernel (NFQUEUE, FUSE),
 # where buffers come from the kernel. Left out: native, whose interposer is
 # preloaded into uninstrumented targets (ASan's runtime must be the first
 # library of a process), and proc: its random/dirichlet case hung under the
