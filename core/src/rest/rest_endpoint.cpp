@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rest/rest_endpoint.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -63,6 +64,15 @@ sdk::Result<std::unique_ptr<RestEndpoint>> RestEndpoint::start(Orchestrator& orc
   server.set_tcp_nodelay(true);
   server.set_payload_max_length(endpoint->options_.max_body_bytes);
   endpoint->install_routes();
+  // The library listens with a backlog of 5 (compiled into Debian's
+  // libcpp-httplib); bursts of new connections from many inspectors then
+  // overflow it and get reset under load. Keep the socket to listen again
+  // with the system's limit (on Linux a second listen() sets the backlog).
+  int listening_socket = -1;
+  server.set_socket_options([&listening_socket](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening_socket = sock;
+  });
   const auto& address = endpoint->options_.address;
   if (endpoint->options_.port == 0) {
     endpoint->port_ = server.bind_to_any_port(address);
@@ -74,6 +84,7 @@ sdk::Result<std::unique_ptr<RestEndpoint>> RestEndpoint::start(Orchestrator& orc
                               "cannot listen for REST on " + address + ":" + std::to_string(endpoint->options_.port) +
                                   " (address not local, or port in use; restAddress/restPort in the config)");
   }
+  if (listening_socket >= 0) ::listen(listening_socket, SOMAXCONN);
   endpoint->listener_ = std::thread([&server] { server.listen_after_bind(); });
   // Server::stop() does nothing until the listener runs; wait for it so that
   // an early stop() cannot leave the listener behind.
