@@ -223,13 +223,12 @@ void NfqQueue::drain_accept() {
 }
 
 void NfqQueue::verdict(std::uint32_t packet_id, Verdict verdict) noexcept {
+  char buffer[kControlBufferSize];
+  nlmsghdr* msg = nfq_nlmsg_put(buffer, NFQNL_MSG_VERDICT, options_.number);
+  nfq_nlmsg_verdict_put(msg, static_cast<int>(packet_id), verdict == Verdict::accept ? NF_ACCEPT : NF_DROP);
   std::lock_guard lock(verdict_mutex_);
   try {
-    std::size_t offset = verdicts_.size();
-    verdicts_.resize(offset + kControlBufferSize);
-    nlmsghdr* msg = nfq_nlmsg_put(verdicts_.data() + offset, NFQNL_MSG_VERDICT, options_.number);
-    nfq_nlmsg_verdict_put(msg, static_cast<int>(packet_id), verdict == Verdict::accept ? NF_ACCEPT : NF_DROP);
-    verdicts_.resize(offset + NLMSG_ALIGN(msg->nlmsg_len));
+    verdicts_.insert(verdicts_.end(), buffer, buffer + NLMSG_ALIGN(msg->nlmsg_len));
   } catch (...) {
     // Out of memory: what was queued goes out below; this packet stays
     // queued in the kernel until the unbind at exit releases it.

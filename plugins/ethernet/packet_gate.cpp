@@ -27,14 +27,9 @@ void PacketGate::on_packet(std::uint32_t packet_id, std::string frame, std::size
     ++counters_.retransmissions_dropped;
     return;
   }
-  std::string hint;
-  if (names != nullptr) {
-    hint.reserve(names->hint_flow.size() + 32);
-    hint += names->hint_flow;
-    PacketNaming::append_hint_details(hint, *packet);
-  } else {
-    hint = packet ? naming_.replay_hint(*packet) : "non-ip";
-  }
+  std::string hint = names    ? PacketNaming::replay_hint(names->hint_flow, *packet)
+                     : packet ? naming_.replay_hint(*packet)
+                              : "non-ip";
   std::string_view unknown = kUnknownEntity;
   sdk::Event event = sdk::make_packet_event(std::string(host_->entity_id()), names ? names->src_entity : unknown,
                                             names ? names->dst_entity : unknown,

@@ -119,8 +119,11 @@ std::string PacketNaming::hint_flow(const IpPacket& packet) const {
   return "ip" + std::to_string(packet.protocol) + " " + bracketed(packet.src) + ">" + bracketed(packet.dst);
 }
 
-void PacketNaming::append_hint_details(std::string& hint, const IpPacket& packet) {
-  if (packet.transport == Transport::other) return;
+std::string PacketNaming::replay_hint(std::string_view hint_flow, const IpPacket& packet) {
+  std::string hint;
+  hint.reserve(hint_flow.size() + 32);
+  hint += hint_flow;
+  if (packet.transport == Transport::other) return hint;
   if (packet.transport == Transport::tcp) {
     hint += ' ';
     if ((packet.tcp_flags & tcp_flag::syn) != 0) hint += 'S';
@@ -140,13 +143,10 @@ void PacketNaming::append_hint_details(std::string& hint, const IpPacket& packet
   std::array<char, 16> digest{};
   for (int i = 15; i >= 0; --i, hash >>= 4) digest[static_cast<std::size_t>(i)] = "0123456789abcdef"[hash & 0xf];
   hint.append(digest.data(), digest.size());
-}
-
-std::string PacketNaming::replay_hint(const IpPacket& packet) const {
-  std::string hint = hint_flow(packet);
-  append_hint_details(hint, packet);
   return hint;
 }
+
+std::string PacketNaming::replay_hint(const IpPacket& packet) const { return replay_hint(hint_flow(packet), packet); }
 
 std::uint16_t read_ephemeral_port_low() {
   std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");

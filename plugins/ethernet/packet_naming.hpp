@@ -36,9 +36,9 @@ class PacketNaming {
   // ephemeral ports or times.
   [[nodiscard]] std::string replay_hint(const IpPacket& packet) const;
   // replay_hint in two parts: what all packets of a flow share ("tcp
-  // A:p>B:q"), and what `packet` adds to it.
+  // A:p>B:q", cacheable per flow), and the whole hint from that part.
   [[nodiscard]] std::string hint_flow(const IpPacket& packet) const;
-  static void append_hint_details(std::string& hint, const IpPacket& packet);
+  static std::string replay_hint(std::string_view hint_flow, const IpPacket& packet);
 
  private:
   struct Mapping {

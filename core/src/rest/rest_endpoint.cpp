@@ -84,6 +84,8 @@ sdk::Result<std::unique_ptr<RestEndpoint>> RestEndpoint::start(Orchestrator& orc
                               "cannot listen for REST on " + address + ":" + std::to_string(endpoint->options_.port) +
                                   " (address not local, or port in use; restAddress/restPort in the config)");
   }
+  // The lambda refers to a local: the server must not keep it.
+  server.set_socket_options(httplib::default_socket_options);
   if (listening_socket >= 0) ::listen(listening_socket, SOMAXCONN);
   endpoint->listener_ = std::thread([&server] { server.listen_after_bind(); });
   // Server::stop() does nothing until the listener runs; wait for it so that
