@@ -157,10 +157,11 @@ sdk::Inspector::Outcome InspectionLoop::run() {
   pauses_.resume_all();
   sched_.restore_all();
   // Back to the host's attributes before reaping: the target's threads are
-  // restored, so nothing can starve this thread any more, while an RT
-  // thread reaping a child can: it was seen spinning for minutes at
-  // SCHED_RR in wait4 (the kernel invalidating the child's /proc entries,
-  // waiting for work of lower priority on the same CPU).
+  // restored, so nothing can starve this thread any more. At SCHED_RR the
+  // reap was seen spinning for minutes in wait4 (the kernel invalidating
+  // the child's /proc entries); moving that process to SCHED_OTHER ended it
+  // at once. Another such process kept spinning after the move, so RT
+  // priority may not be the whole cause.
   if (host_thread_attr) write_sched_attr(loop_tid, *host_thread_attr);
   int exit_code = finish_target();
   std::string summary = "sent " + std::to_string(events_) + " ProcSetEvents (" + std::to_string(birth_events_) +
