@@ -204,7 +204,7 @@ def test_summary_and_tools(storage, top):
           data["failing_runs"])
     with open(html) as f:
         page = f.read()
-    check(page.count("<svg") == 3 and "Timeline of run 00000001" in page and "<script" not in page, "html report")
+    check(page.count("<svg") == 4 and "Timeline of run 00000001" in page and "<script" not in page, "html report")
 
     p = nmz("tools", "dump-trace", os.path.join(storage, "00000000", "trace.jsonl"))
     check(p.returncode == 0 and p.stdout.startswith("0: EventAcceptanceAction[probe@") and " for PacketEvent[probe@" in p.stdout,
