@@ -10,12 +10,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nmz_helpers import NMZ, check  # noqa: E402
+from nmz_helpers import check, nmz, write  # noqa: E402
 
 RUN_SH = r"""#!/bin/sh
 set -e
@@ -43,16 +42,6 @@ signature = "signature.sh"
 explorePolicy = "dumb"
 restPort = 0
 """
-
-
-def nmz(*args, timeout=180):
-    return subprocess.run([NMZ, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def write(path, text, mode=0o644):
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, mode)
 
 
 def result(storage, index):

@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nmz_helpers import NMZ, check  # noqa: E402
+from nmz_helpers import NMZ, check, nmz, write  # noqa: E402
 
 RUN_SH = r"""#!/bin/sh
 set -e
@@ -47,16 +47,6 @@ explorePolicy = "dumb"
 restPort = 0
 seed = 12345
 """
-
-
-def nmz(*args, timeout=120):
-    return subprocess.run([NMZ, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def write(path, text, mode=0o644):
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, mode)
 
 
 def result(storage, run_id):

@@ -7,6 +7,7 @@
 #include <nmz/sdk/flags.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/verb_flags.hpp"
 #include "experiment/coverage_analysis.hpp"
 #include "experiment/summary.hpp"
 #include "log/logging.hpp"
@@ -102,14 +103,7 @@ int analyze(const std::vector<std::string>& args) {
   bool as_json = false;
   sdk::FlagSet flags("nmz tools analyze");
   flags.add_bool("json", &as_json, "print the analysis as JSON");
-  if (auto status = flags.parse(args); !status) {
-    std::cerr << status.message() << "\n";
-    return 2;
-  }
-  if (flags.positionals().size() != 1) {
-    std::cerr << "usage: nmz tools analyze [--json] STORAGE_DIR\n";
-    return 2;
-  }
+  if (!parse_verb_flags(flags, args, 1, "nmz tools analyze [--json] STORAGE_DIR")) return 2;
   auto storage = experiment::Storage::open(flags.positionals()[0]);
   if (!storage) {
     std::cerr << "nmz tools analyze: " << storage.status().message() << "\n";
