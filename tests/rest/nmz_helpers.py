@@ -77,6 +77,17 @@ def request(port, method, path, body=None, timeout=10):
         conn.close()
 
 
+def nmz(*args, timeout=180):
+    """Runs the nmz binary; returns the CompletedProcess with text output."""
+    return subprocess.run([NMZ, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def write(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)

@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nmz_helpers import NMZ, check  # noqa: E402
+from nmz_helpers import NMZ, check, nmz, write  # noqa: E402
 
 RUN_SH = r"""#!/bin/sh
 set -e
@@ -47,16 +47,6 @@ explorePolicy = "dumb"
 restPort = 0
 seed = 12345
 """
-
-
-def nmz(*args, timeout=120):
-    return subprocess.run([NMZ, *args], capture_output=True, text=True, timeout=timeout)
-
-
-def write(path, text, mode=0o644):
-    with open(path, "w") as f:
-        f.write(text)
-    os.chmod(path, mode)
 
 
 def result(storage, run_id):
@@ -204,7 +194,7 @@ def test_summary_and_tools(storage, top):
           data["failing_runs"])
     with open(html) as f:
         page = f.read()
-    check(page.count("<svg") == 3 and "Timeline of run 00000001" in page and "<script" not in page, "html report")
+    check(page.count("<svg") == 4 and "Timeline of run 00000001" in page and "<script" not in page, "html report")
 
     p = nmz("tools", "dump-trace", os.path.join(storage, "00000000", "trace.jsonl"))
     check(p.returncode == 0 and p.stdout.startswith("0: EventAcceptanceAction[probe@") and " for PacketEvent[probe@" in p.stdout,

@@ -72,6 +72,16 @@ TEST_CASE("invalid values name file, line, key and what was expected") {
   CHECK(parse_config("run = \n", "exp.toml").status().message().rfind("exp.toml:1:7: TOML syntax error: ", 0) == 0);
 }
 
+TEST_CASE("the signature keys: a script, and the trace's part only switched off when a script decides") {
+  auto config = parse_config("signature = \"sig.sh\"\nsignatureTrace = false\n", "c.toml").value();
+  CHECK(config.signature_script == "sig.sh");
+  CHECK_FALSE(config.signature_trace);
+  CHECK(parse_config("", "c.toml").value().signature_trace);
+  CHECK(parse_config("signatureTrace = false\n", "exp.toml").status().message() ==
+        "exp.toml:1:18: key signatureTrace: expected true unless a `signature` script gives the signature, got boolean "
+        "false");
+}
+
 TEST_CASE("the policy view reports type and range errors with the full key") {
   auto config = parse_config("[explorePolicyParam]\nfaultActionProbability = 1.5\nminInterval = 3\n"
                              "[explorePolicyParam.procPolicyParam]\nuseBatch = 2.5\n",

@@ -7,6 +7,8 @@
 #include <nmz/sdk/flags.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/verb_flags.hpp"
+#include "experiment/coverage_analysis.hpp"
 #include "experiment/summary.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/trace.hpp"
@@ -96,6 +98,24 @@ int visualize(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Namazu's analyzer: execution patterns from each run's coverage.
+int analyze(const std::vector<std::string>& args) {
+  bool as_json = false;
+  sdk::FlagSet flags("nmz tools analyze");
+  flags.add_bool("json", &as_json, "print the analysis as JSON");
+  if (!parse_verb_flags(flags, args, 1, "nmz tools analyze [--json] STORAGE_DIR")) return 2;
+  auto storage = experiment::Storage::open(flags.positionals()[0]);
+  if (!storage) {
+    std::cerr << "nmz tools analyze: " << storage.status().message() << "\n";
+    return 2;
+  }
+  const auto analysis = experiment::analyze_coverage(*storage);
+  std::cout << (as_json ? experiment::coverage_json(analysis).dump(2) + "\n" : experiment::coverage_text(analysis));
+  bool errors = false;
+  for (const auto& row : analysis.rows) errors = errors || !row.error.empty();
+  return errors ? 1 : 0;
+}
+
 }  // namespace
 
 int command_tools(const std::vector<std::string>& args) {
@@ -104,10 +124,12 @@ int command_tools(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "summary") return command_summary(rest);
   if (!args.empty() && args[0] == "dump-trace") return dump_trace(rest);
   if (!args.empty() && args[0] == "visualize") return visualize(rest);
-  std::cerr << "usage: nmz tools summary|dump-trace|visualize ...\n"
+  if (!args.empty() && args[0] == "analyze") return analyze(rest);
+  std::cerr << "usage: nmz tools summary|dump-trace|visualize|analyze ...\n"
                "  summary STORAGE       the same as nmz summary\n"
                "  dump-trace FILE       print a run's trace.jsonl\n"
-               "  visualize STORAGE     distinct traces as runs accumulate (gnuplot data)\n";
+               "  visualize STORAGE     distinct traces as runs accumulate (gnuplot data)\n"
+               "  analyze STORAGE       execution patterns from each run's coverage (gcov, JaCoCo)\n";
   return 2;
 }
 

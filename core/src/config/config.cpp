@@ -23,7 +23,7 @@ Status read_into(const TomlLookup& lookup, std::string_view key, T* target, Gett
 constexpr std::string_view kKnownTopLevelKeys[] = {
     "init", "run", "validate", "clean", "notCleanIfValidationFail", "storageType", "pbPort", "restPort",
     "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "pluginPath",
-    "seed", "orchestratorTimeout"};
+    "seed", "orchestratorTimeout", "signature", "signatureTrace"};
 
 Status check_port(const TomlLookup& lookup, std::string_view key, std::int64_t port) {
   if (port < -1 || port > 65535) return lookup.invalid(key, "-1 (disabled), 0 (any free port) or a port up to 65535");
@@ -46,6 +46,8 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(top, "run", &config.run_script, &TomlLookup::get_string),
       read_into(top, "validate", &config.validate_script, &TomlLookup::get_string),
       read_into(top, "clean", &config.clean_script, &TomlLookup::get_string),
+      read_into(top, "signature", &config.signature_script, &TomlLookup::get_string),
+      read_into(top, "signatureTrace", &config.signature_trace, &TomlLookup::get_bool),
       read_into(top, "notCleanIfValidationFail", &config.not_clean_if_validation_fail, &TomlLookup::get_bool),
       read_into(top, "storageType", &config.storage_type, &TomlLookup::get_string),
       read_into(top, "pbPort", &config.pb_port, &TomlLookup::get_int),
@@ -61,6 +63,9 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
   if (config.explore_policy.empty()) return top.invalid("explorePolicy", "a policy name");
   if (auto s = check_port(top, "restPort", config.rest_port); !s) return s;
   if (auto s = check_port(top, "pbPort", config.pb_port); !s) return s;
+  if (!config.signature_trace && config.signature_script.empty()) {
+    return top.invalid("signatureTrace", "true unless a `signature` script gives the signature");
+  }
   if (config.orchestrator_timeout.count() <= 0) return top.invalid("orchestratorTimeout", "a positive duration");
 
   auto param = top.get_table("explorePolicyParam");

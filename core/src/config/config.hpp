@@ -35,6 +35,11 @@ struct Config {
   std::string run_script;
   std::string validate_script;
   std::string clean_script;
+  // nmz: prints what the run's outcome was ("leader=2 epoch=1") for its
+  // signature; run after validate.
+  std::string signature_script;
+  // nmz: whether the trace's abstract is part of the signature too.
+  bool signature_trace = true;
   bool not_clean_if_validation_fail = false;
   std::string storage_type = "naive";
   std::int64_t pb_port = -1;

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 
 #include "cli/plugin_loading.hpp"
 #include "experiment/run_result.hpp"
+#include "experiment/run_signature.hpp"
 #include "experiment/run_slot.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
@@ -120,6 +123,7 @@ class Run {
     } else {
       validate(env);
     }
+    sign(trace, env);
     if (result_.status == RunStatus::broken) log_->error("run {} is broken: {}", run_.id(), result_.reason);
     if (auto s = write_trace(run_.dir / "trace.jsonl", trace); !s) log_->error("{}", s.message());
     if (auto s = write_actions_dir(run_.dir / "actions", trace); !s) log_->error("{}", s.message());
@@ -160,6 +164,31 @@ class Run {
       result_.reason = "validate script " + config_.validate_script + " exited with status " + std::to_string(*rc);
       log_->warn("run {} failed validation: {}", run_.id(), result_.reason);
     }
+  }
+
+  // The run's signature: the trace's abstract and, for runs that were not
+  // broken, the output of the `signature` script (kept in signature.out).
+  void sign(const Trace& trace, const std::vector<std::string>& env) {
+    std::string script_part;
+    if (!config_.signature_script.empty() && result_.status != RunStatus::broken) {
+      const fs::path out = run_.dir / "signature.out";
+      auto rc = run_shell(script_command(storage_, config_.signature_script) + " > " + shell_quoted(out.string()), env);
+      result_.signature_exit_code = rc ? *rc : 127;
+      std::ifstream in(out);
+      std::stringstream text;
+      text << in.rdbuf();
+      script_part = script_abstract(text.str());
+      if (result_.signature_exit_code != 0) {
+        // Visible in the signature, so that such runs are not mistaken for a behaviour.
+        script_part = "signature script failed (" +
+                      (rc ? "exit status " + std::to_string(*rc) : rc.status().message()) + ")";
+        log_->error("run {}: {}", run_.id(), script_part);
+      }
+    }
+    const auto signature =
+        make_run_signature(script_part, config_.signature_trace ? trace_abstract(trace) : std::string());
+    result_.signature = signature.id;
+    result_.signature_text = signature.text;
   }
 
   int clean(const std::vector<std::string>& env) {

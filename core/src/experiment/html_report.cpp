@@ -73,18 +73,33 @@ std::string rate_chart(const StorageSummary& s) {
   return svg.str();
 }
 
-std::string distinct_chart(const StorageSummary& s) {
+// A growth curve: `so_far(row)` distinct things after each run.
+template <class SoFar>
+std::string growth_chart(const StorageSummary& s, const std::string& label, std::uint64_t total, SoFar so_far) {
   const auto n = s.rows.size();
-  const double top = static_cast<double>(std::max<std::uint64_t>(1, s.distinct_traces));
+  const double top = static_cast<double>(std::max<std::uint64_t>(1, total));
   std::ostringstream line;
   for (std::size_t i = 0; i < n; ++i) {
-    line << plot_x(i, n) << "," << plot_y(static_cast<double>(s.rows[i].distinct_so_far) / top) << " ";
+    line << plot_x(i, n) << "," << plot_y(static_cast<double>(so_far(s.rows[i])) / top) << " ";
   }
   std::ostringstream svg;
-  svg << "<svg width='" << kWidth << "' height='" << kHeight << "'>"
-      << axes("distinct traces so far", std::to_string(s.distinct_traces), n) << "<polyline points='" << line.str()
-      << "' fill='none' stroke='#06c' stroke-width='2'/></svg>";
+  svg << "<svg width='" << kWidth << "' height='" << kHeight << "'>" << axes(label, std::to_string(total), n)
+      << "<polyline points='" << line.str() << "' fill='none' stroke='#06c' stroke-width='2'/></svg>";
   return svg.str();
+}
+
+std::string signature_table(const StorageSummary& s) {
+  std::ostringstream html;
+  html << "<table><tr><th>signature</th><th>runs</th><th>failed</th><th>failure rate (95% Wilson interval)</th>"
+          "<th>first run</th><th>what the runs looked like</th></tr>";
+  for (const auto& sig : s.signatures) {
+    html << "<tr><td><code>" << escape(sig.id) << "</code></td><td>" << sig.runs << "</td><td>" << sig.failed
+         << "</td><td>" << fixed(sig.failure_rate * 100) << "% (" << fixed(sig.interval.low * 100) << "% to "
+         << fixed(sig.interval.high * 100) << "%)</td><td>" << escape(sig.first_run) << "</td><td>" << escape(sig.text)
+         << "</td></tr>";
+  }
+  html << "</table>";
+  return html.str();
 }
 
 std::string action_colour(const std::string& class_name) {
@@ -163,8 +178,14 @@ sdk::Status write_html_report(const StorageSummary& s, const Storage& storage, s
        << "% (95% Wilson interval " << fixed(s.interval.low * 100) << "% to " << fixed(s.interval.high * 100) << "%)</td></tr>"
        << "<tr><th>time per run</th><td>mean " << fixed(s.mean_seconds, 2) << " s, p50 " << fixed(s.p50_seconds, 2)
        << " s, p95 " << fixed(s.p95_seconds, 2) << " s</td></tr>"
-       << "<tr><th>distinct traces</th><td>" << s.distinct_traces << "</td></tr></table>"
-       << "<h2>Failure rate as runs accumulate</h2>" << rate_chart(s) << "<h2>Distinct traces</h2>" << distinct_chart(s);
+       << "<tr><th>distinct traces</th><td>" << s.distinct_traces << "</td></tr>"
+       << "<tr><th>distinct signatures</th><td>" << s.signatures.size() << "</td></tr></table>"
+       << "<h2>Failure rate as runs accumulate</h2>" << rate_chart(s) << "<h2>Distinct traces</h2>"
+       << growth_chart(s, "distinct traces so far", s.distinct_traces, [](const auto& row) { return row.distinct_so_far; })
+       << "<h2>Distinct signatures (is exploration saturating?)</h2>"
+       << growth_chart(s, "distinct signatures so far", s.signatures.size(),
+                       [](const auto& row) { return row.signatures_so_far; })
+       << "<h2>Signatures</h2>" << signature_table(s);
   html << "<h2>Timeline of run " << escape(run_id) << "</h2>";
   if (!run_id.empty()) {
     auto trace = read_trace(storage.root() / run_id / "trace.jsonl");

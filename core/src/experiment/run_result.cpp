@@ -37,7 +37,10 @@ std::string to_json(const RunResult& r) {
               {"rest_port", r.rest_port},
               {"nfq_number", r.nfq_number},
               {"netns", r.netns},
-              {"trace_length", r.trace_length}};
+              {"trace_length", r.trace_length},
+              {"signature", r.signature},
+              {"signature_text", r.signature_text},
+              {"signature_exit_code", r.signature_exit_code}};
   return object.dump(1, '\t') + "\n";
 }
 
@@ -73,6 +76,9 @@ sdk::Result<RunResult> run_result_from_json(std::string_view text) {
     r.nfq_number = object.value("nfq_number", -1);
     r.netns = object.value("netns", "");
     r.trace_length = object.value("trace_length", std::uint64_t{0});
+    r.signature = object.value("signature", "");
+    r.signature_text = object.value("signature_text", "");
+    r.signature_exit_code = object.value("signature_exit_code", -1);
     return r;
   } catch (const json::exception& e) {
     return sdk::Status::invalid(std::string("a member has the wrong type: ") + e.what());

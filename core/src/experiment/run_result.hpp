@@ -34,6 +34,11 @@ struct RunResult {
   int nfq_number = -1;
   std::string netns;
   std::uint64_t trace_length = 0;
+  // What the run looked like (run_signature.hpp): a 16-hex-digit id and
+  // the text it hashes. Empty for runs recorded before signatures.
+  std::string signature;
+  std::string signature_text;
+  int signature_exit_code = -1;  // of the config's `signature` script; -1: not run
 
   [[nodiscard]] bool successful() const noexcept { return status == RunStatus::passed; }
 };

@@ -25,6 +25,19 @@ struct StorageSummary {
     double rate_so_far = 0;
     Interval interval_so_far;
     std::uint64_t distinct_so_far = 0;
+    bool new_signature = false;  // no earlier run had its signature
+    std::uint64_t signatures_so_far = 0;
+  };
+  // The runs that share one run signature (broken runs are left out: they
+  // say nothing about the system's behaviour).
+  struct SignatureRow {
+    std::string id;
+    std::string text;
+    std::string first_run;
+    std::uint64_t runs = 0;
+    std::uint64_t failed = 0;
+    double failure_rate = 0;  // failed / runs
+    Interval interval;        // Wilson 95%
   };
 
   std::string storage;
@@ -40,6 +53,13 @@ struct StorageSummary {
   double p95_seconds = 0;
   std::uint64_t distinct_traces = 0;
   bool po_reduction = true;
+  // Most runs first, then in order of first appearance.
+  std::vector<SignatureRow> signatures;
+  std::uint64_t unsigned_runs = 0;  // decided runs whose result.json has no signature
+
+  // (runs so far, distinct signatures so far) at up to `points` runs spread
+  // evenly, the last run included.
+  [[nodiscard]] std::vector<std::pair<std::uint64_t, std::uint64_t>> signature_growth(std::size_t points) const;
 
   [[nodiscard]] std::uint64_t decided() const noexcept { return passed + failed; }
 };

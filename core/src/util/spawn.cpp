@@ -9,4 +9,10 @@ sdk::Result<int> run_shell(const std::string& command, const std::vector<std::st
   return sdk::wait_for_exit(*pid);
 }
 
+std::string shell_quoted(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace nmz::core
