@@ -18,7 +18,8 @@ for name in "${names[@]}"; do
     rest) bash bench/rest/run.sh "$build" ;;
     fs) python3 bench/fs/run.py "$build" ;;
     ethernet) bash bench/ethernet/run.sh "$build" ;;
-    repro) python3 bench/repro/repro.py --build-dir "$build" --runs 30 ;;
+    repro) python3 bench/repro/repro.py --build-dir "$build" --runs 30
+           python3 bench/repro/native_methods.py "$build" --runs 30 ;;
     native) python3 bench/repro/native_methods.py "$build" --extra flaky-order="$build/examples/flaky/flaky-order" ;;
     *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native)" >&2; exit 2 ;;
   esac
