@@ -16,7 +16,6 @@ per run, and the ratio and difference against plain runs of the same target.
 lock_heavy also reports the time of its threaded section alone (no process
 start-up), which is the scheduler's own overhead.
 """
-import math
 import os
 import re
 import subprocess
@@ -25,6 +24,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from repro import wilson  # noqa: E402  (one interval for both benches)
 
 
 def parse_args(argv):
@@ -91,16 +92,6 @@ def timed(args, timeout=120):
         return r.returncode, r.stdout, r.stderr, time.monotonic() - start
     except subprocess.TimeoutExpired:
         return None, "", "", time.monotonic() - start
-
-
-def wilson(failures, runs, z=1.96):
-    if runs == 0:
-        return 0.0, 1.0
-    p = failures / runs
-    denominator = 1 + z * z / runs
-    centre = (p + z * z / (2 * runs)) / denominator
-    half = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def plain_runs(command, good):
