@@ -201,7 +201,7 @@ class Loop {
     if (finished_ % every != 0 && finished_ != options_.runs && now - last_progress_ < kProgressEvery) return;
     last_progress_ = now;
     logger_.info("loop: " + std::to_string(finished_) + "/" + std::to_string(options_.runs) + " runs, " +
-                 describe_failure_rate(failures_, finished_) + ", " + format_ms(ms_per_run()) + " ms per run" +
+                 nmz::plugins::describe_failure_rate(failures_, finished_) + ", " + format_ms(ms_per_run()) + " ms per run" +
                  (options_.pct ? ", k " + std::to_string(steps_.current()) : ""));
   }
 
@@ -222,7 +222,7 @@ class Loop {
 
   void print_summary() {
     std::ostringstream out;
-    out << "native loop: " << finished_ << " runs, " << describe_failure_rate(failures_, finished_) << ", "
+    out << "native loop: " << finished_ << " runs, " << nmz::plugins::describe_failure_rate(failures_, finished_) << ", "
         << format_ms(ms_per_run()) << " ms per run, " << options_.jobs << " at a time, " << options_.policy;
     if (options_.pct) {
       out << ", k " << steps_.current();

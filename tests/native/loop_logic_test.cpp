@@ -53,15 +53,15 @@ TEST_CASE("shell quoting keeps plain words and quotes the rest") {
 }
 
 TEST_CASE("Wilson interval: known values, and sane at 0 and at every failure") {
-  auto ci = nmz::native::wilson_interval(3, 100);
+  auto ci = nmz::plugins::wilson_interval(3, 100);
   CHECK(ci.low == doctest::Approx(0.0103).epsilon(0.01));
   CHECK(ci.high == doctest::Approx(0.0845).epsilon(0.01));
-  auto none = nmz::native::wilson_interval(0, 20);
+  auto none = nmz::plugins::wilson_interval(0, 20);
   CHECK(none.low == 0.0);
   CHECK(none.high == doctest::Approx(0.161).epsilon(0.01));
-  auto all = nmz::native::wilson_interval(20, 20);
+  auto all = nmz::plugins::wilson_interval(20, 20);
   CHECK(all.high == 1.0);
-  CHECK(nmz::native::describe_failure_rate(3, 100) == "3/100 failed (3.0%, 95% CI 1.0%..8.5%)");
+  CHECK(nmz::plugins::describe_failure_rate(3, 100) == "3/100 failed (3.0%, 95% CI 1.0%..8.5%)");
 }
 
 TEST_CASE("k: the first count replaces a guess, then the largest count is kept") {

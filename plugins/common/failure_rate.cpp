@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
-namespace nmz::native {
+namespace nmz::plugins {
 
 Interval wilson_interval(std::uint64_t failures, std::uint64_t runs) {
   if (runs == 0) return {0, 1};
@@ -28,4 +28,4 @@ std::string describe_failure_rate(std::uint64_t failures, std::uint64_t runs) {
   return text;
 }
 
-}  // namespace nmz::native
+}  // namespace nmz::plugins
