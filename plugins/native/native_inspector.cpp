@@ -252,7 +252,6 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
   // One started target and the region it writes into.
   struct Launched {
     std::unique_ptr<nmz::native::RegionMapping> region;
-    pid_t pid = -1;
     std::chrono::steady_clock::time_point started;
   };
 
@@ -306,7 +305,6 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
       run.region.reset();
       return Status::error(pid.status().code(), std::string(kCommand) + ": " + pid.status().message());
     }
-    run.pid = *pid;
     std::string line = "started " + command_[0] + " (pid " + std::to_string(*pid) + "), " +
                        policy_description(schedule_, plan.steps) + " seed " + std::to_string(plan.seed) +
                        (replay_.empty() ? "" : ", replaying " + std::to_string(replay_.size()) + " decisions");
