@@ -253,14 +253,14 @@ def case_steps_file(runner):
     work = os.path.dirname(runner.config)
     steps = os.path.join(work, "k")
     r = runner.native(["-steps-file", steps, "-seed", "1"], [COND_PIPE])
-    if r.returncode != 0 or "steps 50 " not in r.stderr:
+    if r.returncode != 0 or " k 50 " not in r.stderr:
         fail("first run with a new -steps-file should use the default k: %s" % r.stderr)
     with open(steps) as f:
         learned = int(f.read())
     if learned < 100:
         fail("-steps-file stored %d steps for a run with hundreds of choice points" % learned)
     r = runner.native(["-steps-file", steps, "-seed", "1"], [COND_PIPE])
-    if "steps %d " % learned not in r.stderr:
+    if " k %d " % learned not in r.stderr:
         fail("the second run did not use the stored k %d: %s" % (learned, r.stderr))
     write_file(steps, "many\n")
     expect_refused(runner.native(["-steps-file", steps], [COND_PIPE]), ["-steps-file", "many"], "a corrupt -steps-file")
@@ -317,7 +317,81 @@ def case_events(runner):
     expect_refused(runner.native(["-events", "-1"], [LOST_UPDATE]), ["-events"], "-events -1")
 
 
+def loop_summary(result):
+    """The loop's summary on standard output: runs, failures, first failure, replay line."""
+    m = re.search(r"^native loop: (\d+) runs, (\d+)/(\d+) failed", result.stdout, re.M)
+    if not m or m.group(1) != m.group(3):
+        fail("no loop summary on stdout: %s\n%s" % (result.stdout, result.stderr[-2000:]))
+    replay = re.search(r"^replay: (.*)$", result.stdout, re.M)
+    seed = re.search(r"^first failure: run (\d+), exit status (\d+), seed (\d+)", result.stdout, re.M)
+    return int(m.group(1)), int(m.group(2)), seed, replay.group(1) if replay else None
+
+
+def case_loop(runner):
+    """-n: one nmz runs the program many times; counts, exit status, replay line."""
+    # A bug-free program: every run counted, none failed, exit 0, no replay line.
+    r = runner.native(["-n", "12", "-jobs", "2"], [LOST_UPDATE, "--fixed"], timeout=120)
+    runs, failed, first, replay = loop_summary(r)
+    if (r.returncode, runs, failed, first, replay) != (0, 12, 0, None, None):
+        fail("fixed program in a loop: exit %d, %d runs, %d failed: %s" % (r.returncode, runs, failed, r.stdout))
+    # Until the first failure: random-walk loses the update in most runs.
+    r = runner.native(["-n", "200", "-until-failure", "-policy", "random-walk"], [LOST_UPDATE], timeout=120)
+    runs, failed, first, replay = loop_summary(r)
+    if r.returncode != 1 or failed != 1 or first is None or int(first.group(1)) != runs or replay is None:
+        fail("-until-failure: expected exit 1 after exactly one failure, the last run: exit %d\n%s" %
+             (r.returncode, r.stdout))
+    # The printed command, run alone, fails the same way three times out of three.
+    for _ in range(3):
+        again = subprocess.run(replay, shell=True, capture_output=True, text=True, timeout=60)
+        if again.returncode != int(first.group(2)) or "seed %s" % first.group(3) not in again.stderr:
+            fail("the replay line did not reproduce the failure (exit %d): %s\n%s" %
+                 (again.returncode, replay, again.stderr))
+    # All runs: the counts add up, the exit status says a run failed, and the
+    # same base seed gives the same runs.
+    counts = []
+    for _ in range(2):
+        r = runner.native(["-n", "30", "-jobs", "2", "-policy", "pct", "-depth", "2", "-seed", "5"], [LOST_UPDATE],
+                          timeout=120)
+        runs, failed, first, replay = loop_summary(r)
+        if runs != 30 or failed == 0 or r.returncode != 1:
+            fail("30 pct runs: exit %d, %d runs, %d failed: %s" % (r.returncode, runs, failed, r.stdout))
+        counts.append((failed, first.group(3)))
+    if len(set(c[0] for c in counts)) != 1:
+        fail("two loops with base seed 5 failed a different number of times: %s" % counts)
+    expect_refused(runner.native(["-n", "0"], [LOST_UPDATE]), ["-n"], "-n 0")
+    expect_refused(runner.native(["-jobs", "2"], [LOST_UPDATE]), ["-jobs", "-n"], "-jobs without -n")
+    expect_refused(runner.native(["-n", "3", "-jobs", "0"], [LOST_UPDATE]), ["-jobs"], "-jobs 0")
+
+
+def case_adaptive_k(runner):
+    """PCT's k is learnt in a loop: it converges on the program's largest choice-point count."""
+    # cond_pipe's runs have hundreds of choice points (default k: 50);
+    # lost_update's about a dozen.
+    for program, low, high in ((COND_PIPE, 100, 100000), (LOST_UPDATE, 5, 30)):
+        # Each run's own count, from its (debug) summary, is what k must reach.
+        r = subprocess.run([NMZ, "inspectors", "native", "-autopilot", runner.config, "-n", "8", "-policy", "pct",
+                            "-depth", "2", "-seed", "3", "--", program], capture_output=True, text=True,
+                           timeout=300, env=dict(os.environ, NMZ_DEBUG="1"))
+        runs, _, _, _ = loop_summary(r)
+        counts = [int(c) for c in re.findall(r"(\d+) choice points", r.stderr)]
+        used = [int(c) for c in re.findall(r"pct depth 2 k (\d+) seed \d+: ", r.stderr)]
+        learnt = re.search(r", k (\d+) \(learnt; started at 50\)", r.stdout)
+        if runs != 8 or len(counts) != 8 or len(used) != 8 or not learnt:
+            fail("expected 8 per-run debug summaries and a learnt k: %s\n%s" % (r.stdout, r.stderr[-3000:]))
+        if int(learnt.group(1)) != max(counts) or not low <= max(counts) <= high:
+            fail("k %s is not the largest count %s seen (%s)" % (learnt.group(1), max(counts), counts))
+        if used[0] != 50:
+            fail("the first run should start at the default k 50, got %d" % used[0])
+        # After the first run, every run got the largest count seen before it.
+        for i in range(1, 8):
+            if used[i] != max(counts[:i]):
+                fail("run %d got k %d, expected %d (counts %s, k %s)" % (i + 1, used[i], max(counts[:i]), counts, used))
+        print("%s: k learnt %s, counts %s" % (os.path.basename(program), learnt.group(1), counts))
+
+
 CASES = {
+    "loop": case_loop,
+    "adaptive-k": case_adaptive_k,
     "events": case_events,
     "tsan": case_tsan,
     "policies": case_policies,

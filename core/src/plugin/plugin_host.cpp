@@ -188,12 +188,37 @@ std::vector<Status> PluginHost::load_directories(const std::vector<std::filesyst
     // Sorted, so that which of two duplicates wins does not depend on readdir order.
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
-      auto canonical = std::filesystem::weakly_canonical(file, ec);
-      bool already = std::any_of(libraries_.begin(), libraries_.end(), [&](const auto& lib) {
-        return std::filesystem::weakly_canonical(lib->path, ec) == canonical;
-      });
-      if (already) continue;
+      if (loaded(file)) continue;
       if (Status status = load_file(file); !status) errors.push_back(std::move(status));
+    }
+  }
+  return errors;
+}
+
+bool PluginHost::loaded(const std::filesystem::path& file) const {
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(file, ec);
+  return std::any_of(libraries_.begin(), libraries_.end(), [&](const auto& lib) {
+    return std::filesystem::weakly_canonical(lib->path, ec) == canonical;
+  });
+}
+
+std::vector<Status> PluginHost::load_components(const std::vector<std::filesystem::path>& directories,
+                                                const std::vector<std::string>& names) {
+  std::vector<Status> errors;
+  for (const auto& name : names) {
+    if (registry_.count(name) != 0) continue;
+    for (const auto& directory : directories) {
+      std::filesystem::path file = directory / ("nmz-" + name + ".so");
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(file, ec) || loaded(file)) continue;
+      if (Status status = load_file(file); !status) errors.push_back(std::move(status));
+      if (registry_.count(name) != 0) break;
+    }
+    if (registry_.count(name) == 0) {
+      auto more = load_directories(directories);
+      errors.insert(errors.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+      return errors;
     }
   }
   return errors;
