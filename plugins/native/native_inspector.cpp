@@ -29,6 +29,8 @@
 
 #include "ops.hpp"
 #include "preload_locator.hpp"
+#include "race_file.hpp"
+#include "race_file_check.hpp"
 #include "region_mapping.hpp"
 #include "schedule_file.hpp"
 #include "target_process.hpp"
@@ -135,6 +137,9 @@ class NativeInspector final : public nmz::sdk::Inspector {
     flags.add_bool("tsan", &memory_points_,
                    "make every memory access a scheduling point (programs compiled with -fsanitize=thread and "
                    "linked against the interposer)");
+    flags.add_string("races", &races_path_,
+                     "with -tsan: race-directed scheduling; only accesses by instructions known to race (listed in "
+                     "FILE, or found during the run) are scheduling points; new races are added to FILE");
     flags.add_int("deadlock-exit", &deadlock_exit, "exit status when a deadlock is detected (1..255)");
     flags.add_int("events", &events_flag,
                   "after the run, report up to N scheduling points as CFunctionEvents (slower: no fast path)");
@@ -197,6 +202,13 @@ class NativeInspector final : public nmz::sdk::Inspector {
         return invalid("flag -record: cannot write in " + dir.string() + ": " + std::strerror(errno));
       }
     }
+    if (!races_path_.empty()) {
+      if (!memory_points_) return invalid("flag -races: needs -tsan (a program built with -fsanitize=thread)");
+      races_path_ = std::filesystem::absolute(races_path_).string();
+      auto known = nmz::native::prepare_races_file(races_path_);
+      if (!known) return invalid("flag -races: " + known.status().message());
+      races_known_ = *known;
+    }
     auto preload = nmz::native::locate_preload(preload_);
     if (!preload) return Status::error(preload.status().code(), std::string(kCommand) + ": " + preload.status().message());
     preload_ = *preload;
@@ -233,10 +245,10 @@ class NativeInspector final : public nmz::sdk::Inspector {
     const char* inherited = std::getenv("LD_PRELOAD");
     std::string ld_preload = preload_ + (inherited != nullptr && *inherited != '\0' ? ":" + std::string(inherited) : "");
     auto started = std::chrono::steady_clock::now();
-    auto pid = nmz::sdk::spawn_process(
-        command_,
-        {{"LD_PRELOAD=" + ld_preload, std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(region->fd())},
-         {region->fd()}});
+    std::vector<std::string> environment{"LD_PRELOAD=" + ld_preload,
+                                         std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(region->fd())};
+    if (!races_path_.empty()) environment.push_back(std::string(nmz::native::kRacesFileEnv) + "=" + races_path_);
+    auto pid = nmz::sdk::spawn_process(command_, {std::move(environment), {region->fd()}});
     if (!pid) return {Status::error(pid.status().code(), std::string(kCommand) + ": " + pid.status().message()), 1};
     host.logger().info("started " + command_[0] + " (pid " + std::to_string(*pid) + "), policy " +
                        nmz::native::policy_name(schedule_.policy) + " depth " + std::to_string(schedule_.depth) +
@@ -263,6 +275,11 @@ class NativeInspector final : public nmz::sdk::Inspector {
       host.logger().info(command_[0] + " started no second thread: nothing was scheduled");
     } else {
       host.logger().info(summary.str());
+    }
+    if (!races_path_.empty()) {
+      std::uint64_t races = nmz::native::count_races(races_path_);
+      host.logger().info("races file " + races_path_ + ": " + std::to_string(races) + " racing pairs (" +
+                         std::to_string(races > races_known_ ? races - races_known_ : 0) + " new)");
     }
     if (header->divergences > 0) {
       host.logger().warn("the replay diverged: " + std::to_string(header->divergences) +
@@ -355,6 +372,8 @@ class NativeInspector final : public nmz::sdk::Inspector {
   std::string record_path_;
   std::string replay_path_;
   std::string steps_file_;
+  std::string races_path_;
+  std::uint64_t races_known_ = 0;
   std::string preload_;
   std::chrono::nanoseconds budget_{0};
   bool io_points_ = false;
