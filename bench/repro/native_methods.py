@@ -5,9 +5,12 @@ random-walk) against plain runs, measured in the same run.
 
 usage: bench/repro/native_methods.py [BUILD_DIR] [-runs N] [-targets a,b,...]
 
-Targets are the programs of tests/native (built by meson) and, where the
-build has them, examples/flaky programs given with -extra NAME=CMD (one
-shell command, exit status 0 = correct). For each target and method it
+Targets are the programs of tests/native (built by meson), each buggy one
+with its fixed twin (`--fixed`, which must never fail), and any command
+given with -extra NAME=CMD (one shell command, exit status 0 = correct).
+The programs built with -fsanitize=thread are also run with every access
+a point (-tsan) and race-directed (-tsan -races FILE, the file learnt by
+two runs first). For each target and method it
 prints how many runs failed and the mean wall time per run; the ratio is
 against plain runs of the same target. `nmz` itself costs a fixed start-up
 and shut-down time per run, measured on /bin/true and printed separately;
@@ -53,15 +56,29 @@ NMZ = os.path.join(BUILD, "core", "nmz")
 PROGRAMS = os.path.join(BUILD, "tests", "native")
 PLAIN_TIMEOUT = 10  # a plain run of a deadlocking program hangs: count it as a failure
 
+
+def bundled(name, *args):
+    return [os.path.join(PROGRAMS, "native_" + name)] + list(args)
+
+
 # name, command, expected exit status of a correct run, extra inspector flags
 TARGETS = [
-    ("lost_update", [os.path.join(PROGRAMS, "native_lost_update")], 0, []),
-    ("lost_update --fixed", [os.path.join(PROGRAMS, "native_lost_update"), "--fixed"], 0, []),
-    ("abba_deadlock", [os.path.join(PROGRAMS, "native_abba_deadlock")], 0, []),
-    ("cond_pipe", [os.path.join(PROGRAMS, "native_cond_pipe")], 0, []),
-    ("racy_counter", [os.path.join(PROGRAMS, "native_racy_counter")], 0, []),
-    ("racy_counter -tsan", [os.path.join(PROGRAMS, "native_racy_counter")], 0, ["-tsan"]),
-] + EXTRA
+    ("lost_update", bundled("lost_update"), 0, []),
+    ("lost_update --fixed", bundled("lost_update", "--fixed"), 0, []),
+    ("abba_deadlock", bundled("abba_deadlock"), 0, []),
+    ("cond_pipe", bundled("cond_pipe"), 0, []),
+]
+# The programs that take --fixed for a twin that must never fail, and,
+# among them, those built with -fsanitize=thread (plain-memory races).
+# name: (program, arguments)
+SYNC_BUGS = {name: (name, []) for name in
+             ("last_one_out", "philosophers", "lost_wakeup", "if_not_while", "exit_use_after_free")}
+TSAN_BUGS = {"racy_counter": ("racy_counter", []), "many_counter": ("racy_counter", ["6", "2"]),
+             "reorder": ("reorder", []), "wrong_lock": ("wrong_lock", []), "check_then_act": ("check_then_act", []),
+             "stats_publish": ("stats_publish", [])}
+for bug, (program, args) in list(SYNC_BUGS.items()) + list(TSAN_BUGS.items()):
+    TARGETS += [(bug, bundled(program, *args), 0, []), (bug + " --fixed", bundled(program, "--fixed", *args), 0, [])]
+TARGETS += EXTRA
 
 METHODS = [
     ("plain", None),
@@ -69,6 +86,16 @@ METHODS = [
     ("pct d=2", ["-policy", "pct", "-depth", "2"]),
     ("pct d=3", ["-policy", "pct", "-depth", "3"]),
     ("random-walk", ["-policy", "random-walk"]),
+]
+# For the -fsanitize=thread targets: every access a point (-tsan), and
+# race-directed (-tsan -races FILE, learnt by two runs first; RACES is
+# replaced by the target's file).
+TSAN_METHODS = [
+    ("tsan pct d=3", ["-tsan", "-policy", "pct", "-depth", "3"]),
+    ("tsan walk", ["-tsan", "-policy", "random-walk"]),
+    ("race pct d=2", ["-tsan", "-races", "RACES", "-policy", "pct", "-depth", "2"]),
+    ("race pct d=3", ["-tsan", "-races", "RACES", "-policy", "pct", "-depth", "3"]),
+    ("race walk", ["-tsan", "-races", "RACES", "-policy", "random-walk"]),
 ]
 
 
@@ -86,7 +113,8 @@ def timed(args, timeout=120):
 
 
 def choice_points(config, command, extra_flags):
-    """PCT's k for this target: the choice points of one controlled run."""
+    """PCT's k for this target and kind of points (extra_flags): the choice
+    points of one controlled run."""
     _, _, err, _ = timed(nmz_command(config, extra_flags + ["-policy", "pct", "-seed", "1"], command))
     m = re.search(r"(\d+) choice points", err)
     return max(1, int(m.group(1))) if m else 50
@@ -104,17 +132,29 @@ def main():
               "time (spawn to exit, from the inspector's summary; for plain runs, measured here)" % fixed_ms)
         print("runs per method: %d; failing = exit status differs from a correct run's "
               "(a deadlock report or a plain hang counts)\n" % RUNS)
-        print("%-22s %-12s %10s %6s %10s %10s %9s" % ("target", "method", "failures", "rate", "ms/run", "target ms",
+        print("%-26s %-13s %10s %6s %10s %10s %9s" % ("target", "method", "failures", "rate", "ms/run", "target ms",
                                                      "slowdown"))
         for name, command, good, extra_flags in TARGETS:
             if ONLY and name.split()[0] not in ONLY:
                 continue
             if not os.path.exists(command[0]) and command[0] != "sh":
-                print("%-22s (not built)" % name)
+                print("%-26s (not built)" % name)
                 continue
-            steps = choice_points(config, command, extra_flags)
+            methods = list(METHODS)
+            if name.split()[0] in TSAN_BUGS:
+                races = os.path.join(work, name.split()[0] + ".races")
+                for seed in (1, 2):  # learn the races
+                    timed(nmz_command(config, ["-tsan", "-races", races, "-seed", str(seed)], command))
+                methods += [(method, [races if flag == "RACES" else flag for flag in flags])
+                            for method, flags in TSAN_METHODS]
             plain_ms = None
-            for method, flags in METHODS:
+            steps_of = {}
+            for method, flags in methods:
+                # k per kind of points: sync only, every access, racing accesses
+                points_flags = extra_flags + ([] if flags is None else flags[:flags.index("-policy")])
+                if flags is not None and tuple(points_flags) not in steps_of:
+                    steps_of[tuple(points_flags)] = choice_points(config, command, points_flags)
+                steps = steps_of.get(tuple(points_flags), 0)
                 failures = 0
                 total = 0.0
                 target_total = 0.0
@@ -133,11 +173,11 @@ def main():
                 ms = 1000 * total / RUNS
                 target_ms = 1000 * target_total / RUNS
                 plain_ms = target_ms if plain_ms is None else plain_ms
-                print("%-22s %-12s %6d/%-3d %5.0f%% %10.1f %10.1f %8.1fx" %
+                print("%-26s %-13s %6d/%-3d %5.0f%% %10.1f %10.1f %8.1fx  k=%s" %
                       (name if method == "plain" else "", method, failures, RUNS, 100.0 * failures / RUNS, ms,
-                       target_ms, target_ms / plain_ms))
-            print("%-22s (pct k = %d choice points)" % ("", steps))
-        lock_heavy(config)
+                       target_ms, target_ms / plain_ms, steps if flags is not None else "-"), flush=True)
+        if not ONLY or "lock_heavy" in ONLY:
+            lock_heavy(config)
 
 
 def lock_heavy(config):

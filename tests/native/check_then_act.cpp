@@ -9,7 +9,7 @@
 
 #include <cstdio>
 
-#include "fixed_flag.hpp"
+#include "bundled_program.hpp"
 
 namespace {
 
@@ -33,9 +33,7 @@ void* user(void*) {
 
 int main(int argc, char** argv) {
   g_fixed = fixed_twin(argc, argv);
-  pthread_t threads[kThreads];
-  for (pthread_t& t : threads) pthread_create(&t, nullptr, user, nullptr);
-  for (pthread_t& t : threads) pthread_join(t, nullptr);
+  run_threads(kThreads, user);
   if (g_initialisations != 1) {
     std::fprintf(stderr, "initialised %d times, expected once\n", g_initialisations);
     return 1;

@@ -7,7 +7,7 @@
 // returns. `--fixed`: main joins the writer before returning.
 #include <pthread.h>
 
-#include "fixed_flag.hpp"
+#include "bundled_program.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 
 #include <cstdio>
 
-#include "fixed_flag.hpp"
+#include "bundled_program.hpp"
 
 namespace {
 

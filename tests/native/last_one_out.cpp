@@ -9,7 +9,7 @@
 
 #include <cstdio>
 
-#include "fixed_flag.hpp"
+#include "bundled_program.hpp"
 
 namespace {
 
@@ -37,9 +37,7 @@ void* worker(void*) {
 
 int main(int argc, char** argv) {
   g_fixed = fixed_twin(argc, argv);
-  pthread_t threads[kWorkers];
-  for (pthread_t& t : threads) pthread_create(&t, nullptr, worker, nullptr);
-  for (pthread_t& t : threads) pthread_join(t, nullptr);
+  run_threads(kWorkers, worker);
   if (g_finished != 1) {
     std::fprintf(stderr, "the job was finished %d times, expected once\n", g_finished);
     return 1;

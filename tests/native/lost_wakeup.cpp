@@ -7,7 +7,7 @@
 // when run plainly; under nmz the controller reports the deadlock.
 #include <pthread.h>
 
-#include "fixed_flag.hpp"
+#include "bundled_program.hpp"
 
 namespace {
 

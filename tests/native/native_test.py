@@ -377,6 +377,23 @@ def case_race_directed(runner):
         fail("race-directed pct should find the reorder bug in at least 10%% of runs: %d/60" % directed)
     if fixed != 0:
         fail("%d false failures on the fixed twin" % fixed)
+    # Busier code: a thousand harmless accesses around the race. With every
+    # access a point, PCT's k is in the thousands and its change points miss
+    # the two writes; race-directed, they are among a handful.
+    stats = tsan_program("stats_publish")
+    stats_races = os.path.join(work, "stats.races")
+    runner.native(["-tsan", "-races", stats_races, "-seed", "1"], [stats])
+    stats_steps = summary_count(runner.native(["-tsan", "-races", stats_races, "-seed", "1"], [stats]).stderr,
+                                "choice points")
+    all_steps = summary_count(runner.native(["-tsan", "-seed", "1"], [stats]).stderr, "choice points")
+    stats_directed = failures(runner, race_directed(stats_races, 3, stats_steps), [stats], seeds)
+    every_access = failures(runner, lambda s: ["-tsan", "-policy", "pct", "-depth", "3", "-steps", all_steps,
+                                               "-seed", str(s)], [stats], seeds)
+    print("stats_publish failures: race-directed pct d=3 (k=%s) %d/60, every access a point pct d=3 (k=%s) %d/60" %
+          (stats_steps, stats_directed, all_steps, every_access))
+    if stats_directed < 6 or stats_directed <= every_access:
+        fail("race-directed pct should find the torn snapshot in at least 10%% of runs, and more often than with "
+             "every access a point: %d/60 against %d/60" % (stats_directed, every_access))
     broken = os.path.join(work, "broken.races")
     write_file(broken, "# nmz native races 1\nrace exe+0x10 nowhere\n")
     expect_refused(runner.native(["-tsan", "-races", broken], [reorder]), ["-races", "broken.races:2"],
@@ -411,9 +428,12 @@ def case_exit_replay(runner):
         fail("the fixed twin (main joins the writer) failed")
 
 
-# Every bundled buggy program, and the flags under which it is explored.
-SYNC_PROGRAMS = ["lost_update", "last_one_out", "philosophers", "lost_wakeup", "if_not_while", "exit_use_after_free"]
-TSAN_PROGRAMS = ["racy_counter", "reorder", "wrong_lock", "check_then_act", "many_counter"]
+# Every bundled buggy program (name, arguments), with and without
+# -fsanitize=thread.
+SYNC_PROGRAMS = [(name, []) for name in
+                 ("lost_update", "last_one_out", "philosophers", "lost_wakeup", "if_not_while", "exit_use_after_free")]
+TSAN_PROGRAMS = [("racy_counter", []), ("racy_counter", ["6", "2"]), ("reorder", []), ("wrong_lock", []),
+                 ("check_then_act", []), ("stats_publish", [])]
 
 
 def case_fixed_twins(runner):
@@ -422,25 +442,25 @@ def case_fixed_twins(runner):
     methods = [["-policy", "pct", "-depth", "2", "-steps", "10"], ["-policy", "pct", "-depth", "3", "-steps", "30"],
                ["-policy", "random-walk"]]
     runs = 0
-    for name in SYNC_PROGRAMS + TSAN_PROGRAMS:
+    for name, args in SYNC_PROGRAMS + TSAN_PROGRAMS:
         program = PROGRAMS.get(name)
         if program is None:
             continue  # -fsanitize=thread programs are not built in sanitizer builds
+        command = [program, "--fixed"] + args
         program_methods = list(methods)
-        if name in TSAN_PROGRAMS:
-            races = os.path.join(work, name + ".races")
-            runner.native(["-tsan", "-races", races, "-seed", "1"], [program])  # learn
+        if (name, args) in TSAN_PROGRAMS:
+            races = os.path.join(work, "-".join([name] + args) + ".races")
+            runner.native(["-tsan", "-races", races, "-seed", "1"], [program] + args)  # learn from the buggy one
             program_methods += [["-tsan", "-policy", "random-walk"], ["-tsan", "-races", races, "-policy", "random-walk"],
                                 ["-tsan", "-races", races, "-policy", "pct", "-depth", "3", "-steps", "20"]]
         for flags in program_methods:
             for seed in range(1, 5):
-                r = runner.native(flags + ["-seed", str(seed)], [program, "--fixed"])
+                r = runner.native(flags + ["-seed", str(seed)], command)
                 runs += 1
                 if r.returncode != 0:
-                    fail("%s --fixed failed under %s -seed %d: exit %d: %s" %
-                         (name, " ".join(flags), seed, r.returncode, r.stderr))
+                    fail("%s failed under %s -seed %d: exit %d: %s" %
+                         (" ".join(command), " ".join(flags), seed, r.returncode, r.stderr))
     print("%d runs of fixed twins, no failure" % runs)
-
 
 CASES = {
     "race-directed": case_race_directed,

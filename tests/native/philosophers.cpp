@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "fixed_flag.hpp"
+#include "bundled_program.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 
 #include <cstdio>
 
-#include "fixed_flag.hpp"
+#include "bundled_program.hpp"
 
 namespace {
 

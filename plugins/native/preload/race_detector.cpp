@@ -133,29 +133,33 @@ void thread_created(std::uint32_t parent, std::uint32_t child) {
   g_lock.unlock();
 }
 
-void record_release(const void* object) {
+namespace {
+
+// Runs `step(self)` under the detector's lock when the caller is tracked.
+template <class Step>
+void as_tracked_thread(Step step) {
   std::int32_t self = tracked_self();
   if (self < 0) return;
   g_lock.lock();
-  release_locked(self, object);
+  step(self);
   g_lock.unlock();
+}
+
+}  // namespace
+
+void record_release(const void* object) {
+  as_tracked_thread([object](std::int32_t self) { release_locked(self, object); });
 }
 
 void record_acquire(const void* object) {
-  std::int32_t self = tracked_self();
-  if (self < 0) return;
-  g_lock.lock();
-  acquire_locked(self, object);
-  g_lock.unlock();
+  as_tracked_thread([object](std::int32_t self) { acquire_locked(self, object); });
 }
 
 void acquire_release(const void* object) {
-  std::int32_t self = tracked_self();
-  if (self < 0) return;
-  g_lock.lock();
-  acquire_locked(self, object);
-  release_locked(self, object);
-  g_lock.unlock();
+  as_tracked_thread([object](std::int32_t self) {
+    acquire_locked(self, object);
+    release_locked(self, object);
+  });
 }
 
 void access(const void* address, std::uintptr_t pc, bool write) {
