@@ -279,7 +279,8 @@ class NativeInspector final : public nmz::sdk::Inspector {
     if (!races_path_.empty()) {
       std::uint64_t races = nmz::native::count_races(races_path_);
       host.logger().info("races file " + races_path_ + ": " + std::to_string(races) + " racing pairs (" +
-                         std::to_string(races > races_known_ ? races - races_known_ : 0) + " new)");
+                         std::to_string(races > races_known_ ? races - races_known_ : 0) +
+                         " new, scheduling points from the next run on)");
     }
     if (header->divergences > 0) {
       host.logger().warn("the replay diverged: " + std::to_string(header->divergences) +

@@ -363,6 +363,15 @@ def case_race_directed(runner):
         if f.read().splitlines() != lines:
             fail("a second run added pairs the file already had")
     steps = summary_count(r.stderr, "choice points")
+    # With the file unchanged, a seed replays: same decisions, same outcome.
+    first = os.path.join(work, "directed1.schedule")
+    again = os.path.join(work, "directed2.schedule")
+    for seed in range(1, 6):
+        outcomes = [runner.native(race_directed(races, 3, steps)(seed) + ["-record", path], [reorder]).returncode
+                    for path in (first, again)]
+        if outcomes[0] != outcomes[1] or read_decisions(first) != read_decisions(again):
+            fail("race-directed seed %d did not replay: exit %s, decisions %s then %s" %
+                 (seed, outcomes, read_decisions(first)[1], read_decisions(again)[1]))
     sync_steps = summary_count(runner.native(["-seed", "1"], [reorder]).stderr, "choice points")
     seeds = range(1, 61)
     directed = failures(runner, race_directed(races, 3, steps), [reorder], seeds)

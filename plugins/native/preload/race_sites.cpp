@@ -18,8 +18,10 @@ namespace nmz::native::preload {
 
 namespace {
 
-// Absolute addresses of the racing instructions: written under the
-// detector's lock (or before a second thread exists), read lock-free.
+// Absolute addresses of the racing instructions listed in the file, fixed
+// before a second thread exists and read lock-free. Races found during the
+// run are not added: the run's scheduling points depend on the file alone,
+// so a seed replays the same schedule as long as the file is the same.
 constexpr std::uint32_t kSiteSlots = 8192;
 std::atomic<std::uintptr_t> g_sites[kSiteSlots];
 std::uint32_t g_site_count = 0;
@@ -199,8 +201,6 @@ bool racy_instruction(std::uintptr_t pc) {
 }
 
 void report_race(std::uintptr_t earlier_pc, std::uintptr_t pc) {
-  add_site(earlier_pc);
-  add_site(pc);
   if (!add_pair(earlier_pc, pc) || g_file < 0) return;
   char first[320];
   char second[320];

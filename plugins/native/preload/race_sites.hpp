@@ -4,8 +4,8 @@
 #include <cstdint>
 
 // The instructions known to race, for race-directed scheduling (`-tsan
-// -races FILE`): the pairs the races file lists (see race_file.hpp) and those
-// the happens-before detector finds during the run. Only accesses made by
+// -races FILE`): the pairs the races file lists (see race_file.hpp), which
+// the happens-before detector's finds are added to. Only accesses made by
 // these instructions are scheduling points, so PCT's few preemptions land
 // where they can split a racing pair instead of among thousands of
 // harmless accesses.
@@ -26,9 +26,11 @@ bool race_directed();
 // Lock-free: called at every instrumented access.
 bool racy_instruction(std::uintptr_t pc);
 
-// The detector saw `earlier_pc` and `pc` race: both become scheduling points
-// from now on, and the pair is appended to the races file unless it is
-// already there. The caller serialises calls.
+// The detector saw `earlier_pc` and `pc` race: the pair is appended to the
+// races file unless it is already there. They become scheduling points in
+// the next runs, not in this one, whose points depend on the file as it was
+// at the start only (a seed replays with the same file). The caller
+// serialises calls.
 void report_race(std::uintptr_t earlier_pc, std::uintptr_t pc);
 
 }  // namespace nmz::native::preload
