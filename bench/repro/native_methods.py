@@ -3,7 +3,7 @@
 """Reproduction rates and slowdown of `nmz inspectors native` (pct depth 1..3,
 random-walk) against plain runs, measured in the same run.
 
-usage: bench/repro/native_methods.py [BUILD_DIR] [-runs N] [-targets a,b,...]
+usage: bench/repro/native_methods.py [BUILD_DIR] [-runs N] [-targets a,b,...] [-methods a,b,...]
 
 Targets are the programs of tests/native (built by meson), each buggy one
 with its fixed twin (`--fixed`, which must never fail), and any command
@@ -31,6 +31,7 @@ def parse_args(argv):
     build = os.path.join(ROOT, "build")
     runs = 50
     targets = None
+    methods = None
     extra = []
     i = 0
     while i < len(argv):
@@ -41,6 +42,9 @@ def parse_args(argv):
         elif arg in ("-targets", "--targets"):
             targets = argv[i + 1].split(",")
             i += 2
+        elif arg in ("-methods", "--methods"):
+            methods = argv[i + 1].split(",")  # e.g. "plain,race pct d=3"
+            i += 2
         elif arg in ("-extra", "--extra"):
             name, command = argv[i + 1].split("=", 1)
             extra.append((name, ["sh", "-c", command], 0, []))
@@ -48,10 +52,10 @@ def parse_args(argv):
         else:
             build = arg
             i += 1
-    return build, runs, targets, extra
+    return build, runs, targets, methods, extra
 
 
-BUILD, RUNS, ONLY, EXTRA = parse_args(sys.argv[1:])
+BUILD, RUNS, ONLY, ONLY_METHODS, EXTRA = parse_args(sys.argv[1:])
 NMZ = os.path.join(BUILD, "core", "nmz")
 PROGRAMS = os.path.join(BUILD, "tests", "native")
 PLAIN_TIMEOUT = 10  # a plain run of a deadlocking program hangs: count it as a failure
@@ -150,6 +154,8 @@ def main():
             plain_ms = None
             steps_of = {}
             for method, flags in methods:
+                if ONLY_METHODS and method not in ONLY_METHODS:
+                    continue
                 # k per kind of points: sync only, every access, racing accesses
                 points_flags = extra_flags + ([] if flags is None else flags[:flags.index("-policy")])
                 if flags is not None and tuple(points_flags) not in steps_of:
