@@ -138,8 +138,8 @@ class NativeInspector final : public nmz::sdk::Inspector {
                    "make every memory access a scheduling point (programs compiled with -fsanitize=thread and "
                    "linked against the interposer)");
     flags.add_string("races", &races_path_,
-                     "with -tsan: race-directed scheduling; only accesses by instructions known to race (listed in "
-                     "FILE, or found during the run) are scheduling points; new races are added to FILE");
+                     "with -tsan: race-directed scheduling; only accesses by instructions listed in FILE as racing "
+                     "are scheduling points; the races a run finds are added to FILE for the next runs");
     flags.add_int("deadlock-exit", &deadlock_exit, "exit status when a deadlock is detected (1..255)");
     flags.add_int("events", &events_flag,
                   "after the run, report up to N scheduling points as CFunctionEvents (slower: no fast path)");
