@@ -30,6 +30,8 @@
 #include "adaptive_steps.hpp"
 #include "ops.hpp"
 #include "preload_locator.hpp"
+#include "race_file.hpp"
+#include "race_file_check.hpp"
 #include "region_mapping.hpp"
 #include "replay_command.hpp"
 #include "run_loop.hpp"
@@ -145,6 +147,9 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
     flags.add_bool("tsan", &memory_points_,
                    "make every memory access a scheduling point (programs compiled with -fsanitize=thread and "
                    "linked against the interposer)");
+    flags.add_string("races", &races_path_,
+                     "with -tsan: race-directed scheduling; only accesses by instructions listed in FILE as racing "
+                     "are scheduling points; the races a run finds are added to FILE for the next runs");
     flags.add_int("deadlock-exit", &deadlock_exit, "exit status when a deadlock is detected (1..255)");
     flags.add_int("events", &events_flag,
                   "after the run, report up to N scheduling points as CFunctionEvents (slower: no fast path)");
@@ -232,6 +237,13 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
         return invalid("flag -record: cannot write in " + dir.string() + ": " + std::strerror(errno));
       }
     }
+    if (!races_path_.empty()) {
+      if (!memory_points_) return invalid("flag -races: needs -tsan (a program built with -fsanitize=thread)");
+      races_path_ = std::filesystem::absolute(races_path_).string();
+      auto known = nmz::native::prepare_races_file(races_path_);
+      if (!known) return invalid("flag -races: " + known.status().message());
+      races_known_ = *known;
+    }
     auto preload = nmz::native::locate_preload(preload_);
     if (!preload) return Status::error(preload.status().code(), std::string(kCommand) + ": " + preload.status().message());
     preload_ = *preload;
@@ -297,10 +309,10 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
     const char* inherited = std::getenv("LD_PRELOAD");
     std::string ld_preload = preload_ + (inherited != nullptr && *inherited != '\0' ? ":" + std::string(inherited) : "");
     run.started = std::chrono::steady_clock::now();
-    auto pid = nmz::sdk::spawn_process(
-        command_,
-        {{"LD_PRELOAD=" + ld_preload, std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(run.region->fd())},
-         {run.region->fd()}});
+    std::vector<std::string> environment{"LD_PRELOAD=" + ld_preload,
+                                         std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(run.region->fd())};
+    if (!races_path_.empty()) environment.push_back(std::string(nmz::native::kRacesFileEnv) + "=" + races_path_);
+    auto pid = nmz::sdk::spawn_process(command_, {std::move(environment), {run.region->fd()}});
     if (!pid) {
       run.region.reset();
       return Status::error(pid.status().code(), std::string(kCommand) + ": " + pid.status().message());
@@ -344,6 +356,13 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
       host.logger().write(detail, command_[0] + " started no second thread: nothing was scheduled");
     } else {
       host.logger().write(detail, summary.str());
+    }
+    if (!races_path_.empty()) {
+      std::uint64_t races = nmz::native::count_races(races_path_);
+      host.logger().write(detail, "races file " + races_path_ + ": " + std::to_string(races) + " racing pairs (" +
+                                      std::to_string(races > races_known_ ? races - races_known_ : 0) +
+                                      " new, scheduling points from the next run on)");
+      races_known_ = std::max(races_known_, races);
     }
     if (header->divergences > 0) {
       host.logger().write(in_loop ? nmz::sdk::LogLevel::debug : nmz::sdk::LogLevel::warn,
@@ -456,6 +475,8 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
   std::string record_path_;
   std::string replay_path_;
   std::string steps_file_;
+  std::string races_path_;
+  std::uint64_t races_known_ = 0;
   std::string preload_;
   std::chrono::nanoseconds budget_{0};
   bool io_points_ = false;

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """End-to-end tests of `nmz inspectors native` on real programs.
 
-usage: native_test.py CASE LOST_UPDATE ABBA_DEADLOCK COND_PIPE LOCK_HEAVY [RACY_COUNTER]
-Every run has a time-out: a controller that hangs fails the test instead of
-wedging the suite.
+usage: native_test.py CASE PROGRAM...
+The programs are the bundled ones (tests/native/meson.build), found by name
+(native_lost_update is "lost_update"); those built with -fsanitize=thread
+are missing in sanitizer builds. Every run has a time-out: a controller
+that hangs fails the test instead of wedging the suite.
 """
 import os
 import re
@@ -14,8 +16,10 @@ import tempfile
 
 NMZ = os.environ["NMZ_BIN"]
 CASE = sys.argv[1]
-LOST_UPDATE, ABBA, COND_PIPE, LOCK_HEAVY = sys.argv[2:6]
-RACY_COUNTER = sys.argv[6] if len(sys.argv) > 6 else None  # not built in sanitizer builds
+PROGRAMS = {os.path.basename(path)[len("native_"):]: path for path in sys.argv[2:]}
+LOST_UPDATE, ABBA, COND_PIPE, LOCK_HEAVY = (PROGRAMS[name] for name in
+                                            ("lost_update", "abba_deadlock", "cond_pipe", "lock_heavy"))
+RACY_COUNTER = PROGRAMS.get("racy_counter")  # not built in sanitizer builds
 DEADLOCK_EXIT = 86
 # The number of choice points lost_update has (the run summary reports it):
 # PCT's k.
@@ -389,9 +393,163 @@ def case_adaptive_k(runner):
         print("%s: k learnt %s, counts %s" % (os.path.basename(program), learnt.group(1), counts))
 
 
+
+def summary_count(stderr, what):
+    """A number from the run summary line ("N choice points")."""
+    m = re.search(r"(\d+) %s" % what, stderr)
+    if not m:
+        fail("no %r in the run summary: %s" % (what, stderr))
+    return m.group(1)
+
+
+def tsan_program(name):
+    program = PROGRAMS.get(name)
+    if program is None:
+        print("%s is not built in sanitizer builds" % name)
+        sys.exit(77)
+    return program
+
+
+def race_directed(races, depth, steps):
+    return lambda seed: ["-tsan", "-races", races, "-policy", "pct", "-depth", str(depth), "-steps", steps,
+                         "-seed", str(seed)]
+
+
+def case_race_directed(runner):
+    """-tsan -races: the races are learned, then only they are points, which
+    reaches a reorder bug that synchronisation points alone cannot."""
+    reorder = tsan_program("reorder")
+    work = os.path.dirname(runner.config)
+    races = os.path.join(work, "reorder.races")
+    # The first run learns: its happens-before detector finds the racing
+    # instructions whatever the schedule.
+    r = runner.native(["-tsan", "-races", races, "-seed", "1"], [reorder])
+    if r.returncode not in (0, 1) or "racing pairs" not in r.stderr:
+        fail("learning run: exit %d: %s" % (r.returncode, r.stderr))
+    with open(races) as f:
+        lines = f.read().splitlines()
+    pairs = [line for line in lines if line.startswith("race ")]
+    if lines[0] != "# nmz native races 1" or len(pairs) < 2 or not all("exe+0x" in line for line in pairs):
+        fail("the races file should list the two racing pairs of reorder (a, b):\n%s" % "\n".join(lines))
+    r = runner.native(["-tsan", "-races", races, "-seed", "1"], [reorder])
+    with open(races) as f:
+        if f.read().splitlines() != lines:
+            fail("a second run added pairs the file already had")
+    steps = summary_count(r.stderr, "choice points")
+    # With the file unchanged, a seed replays: same decisions, same outcome.
+    first = os.path.join(work, "directed1.schedule")
+    again = os.path.join(work, "directed2.schedule")
+    for seed in range(1, 6):
+        outcomes = [runner.native(race_directed(races, 3, steps)(seed) + ["-record", path], [reorder]).returncode
+                    for path in (first, again)]
+        if outcomes[0] != outcomes[1] or read_decisions(first) != read_decisions(again):
+            fail("race-directed seed %d did not replay: exit %s, decisions %s then %s" %
+                 (seed, outcomes, read_decisions(first)[1], read_decisions(again)[1]))
+    sync_steps = summary_count(runner.native(["-seed", "1"], [reorder]).stderr, "choice points")
+    seeds = range(1, 61)
+    directed = failures(runner, race_directed(races, 3, steps), [reorder], seeds)
+    sync_only = sum(failures(runner, lambda s: ["-policy", "pct", "-depth", str(depth), "-steps", sync_steps,
+                                                "-seed", str(s)], [reorder], seeds) for depth in (2, 3))
+    fixed = failures(runner, race_directed(races, 3, steps), [reorder, "--fixed"], seeds)
+    print("reorder failures: race-directed pct d=3 (k=%s) %d/60, pct d=2 and d=3 at sync points only (k=%s) %d/120, "
+          "fixed twin race-directed %d/60" % (steps, directed, sync_steps, sync_only, fixed))
+    if sync_only != 0:
+        fail("without memory points the setter's two writes cannot be split, yet %d runs failed" % sync_only)
+    if directed < 6:
+        fail("race-directed pct should find the reorder bug in at least 10%% of runs: %d/60" % directed)
+    if fixed != 0:
+        fail("%d false failures on the fixed twin" % fixed)
+    # Busier code: a thousand harmless accesses around the race. With every
+    # access a point, PCT's k is in the thousands and its change points miss
+    # the two writes; race-directed, they are among a handful.
+    stats = tsan_program("stats_publish")
+    stats_races = os.path.join(work, "stats.races")
+    runner.native(["-tsan", "-races", stats_races, "-seed", "1"], [stats])
+    stats_steps = summary_count(runner.native(["-tsan", "-races", stats_races, "-seed", "1"], [stats]).stderr,
+                                "choice points")
+    all_steps = summary_count(runner.native(["-tsan", "-seed", "1"], [stats]).stderr, "choice points")
+    stats_directed = failures(runner, race_directed(stats_races, 3, stats_steps), [stats], seeds)
+    every_access = failures(runner, lambda s: ["-tsan", "-policy", "pct", "-depth", "3", "-steps", all_steps,
+                                               "-seed", str(s)], [stats], seeds)
+    print("stats_publish failures: race-directed pct d=3 (k=%s) %d/60, every access a point pct d=3 (k=%s) %d/60" %
+          (stats_steps, stats_directed, all_steps, every_access))
+    if stats_directed < 6 or stats_directed <= every_access:
+        fail("race-directed pct should find the torn snapshot in at least 10%% of runs, and more often than with "
+             "every access a point: %d/60 against %d/60" % (stats_directed, every_access))
+    broken = os.path.join(work, "broken.races")
+    write_file(broken, "# nmz native races 1\nrace exe+0x10 nowhere\n")
+    expect_refused(runner.native(["-tsan", "-races", broken], [reorder]), ["-races", "broken.races:2"],
+                   "a malformed races file")
+    expect_refused(runner.native(["-races", races], [reorder]), ["-races", "-tsan"], "-races without -tsan")
+
+
+def case_exit_replay(runner):
+    """A program whose main returns while its worker still runs: the same
+    seed, or the recorded schedule, ends the same way every time."""
+    program = PROGRAMS["exit_use_after_free"]
+    work = os.path.dirname(runner.config)
+    outcomes = {}
+    for seed in range(1, 41):
+        record = os.path.join(work, "exit-%d.schedule" % seed)
+        r = runner.native(["-policy", "random-walk", "-seed", str(seed), "-record", record], [program])
+        outcomes.setdefault(r.returncode, seed)
+    print("exit_use_after_free, random-walk seeds 1..40: exit statuses %s" % sorted(outcomes))
+    if sorted(outcomes) != [0, 128 + 11]:
+        fail("expected runs that pass (0) and runs that crash in the freed journal (139), got %s" % sorted(outcomes))
+    for status, seed in sorted(outcomes.items()):
+        recorded = os.path.join(work, "exit-%d.schedule" % seed)
+        _, decisions = read_decisions(recorded)
+        again = os.path.join(work, "again.schedule")
+        for flags in (["-policy", "random-walk", "-seed", str(seed)], ["-replay", recorded]):
+            for _ in range(5):
+                r = runner.native(flags + ["-record", again], [program])
+                if r.returncode != status or read_decisions(again)[1] != decisions:
+                    fail("%s: exit %d (recorded %d), decisions %s (recorded %s)" %
+                         (" ".join(flags), r.returncode, status, read_decisions(again)[1], decisions))
+    if failures(runner, random_walk, [program, "--fixed"], range(1, 21)) != 0:
+        fail("the fixed twin (main joins the writer) failed")
+
+
+# Every bundled buggy program (name, arguments), with and without
+# -fsanitize=thread.
+SYNC_PROGRAMS = [(name, []) for name in
+                 ("lost_update", "last_one_out", "philosophers", "lost_wakeup", "if_not_while", "exit_use_after_free")]
+TSAN_PROGRAMS = [("racy_counter", []), ("racy_counter", ["6", "2"]), ("reorder", []), ("wrong_lock", []),
+                 ("check_then_act", []), ("stats_publish", [])]
+
+
+def case_fixed_twins(runner):
+    """No fixed twin fails, under any method."""
+    work = os.path.dirname(runner.config)
+    methods = [["-policy", "pct", "-depth", "2", "-steps", "10"], ["-policy", "pct", "-depth", "3", "-steps", "30"],
+               ["-policy", "random-walk"]]
+    runs = 0
+    for name, args in SYNC_PROGRAMS + TSAN_PROGRAMS:
+        program = PROGRAMS.get(name)
+        if program is None:
+            continue  # -fsanitize=thread programs are not built in sanitizer builds
+        command = [program, "--fixed"] + args
+        program_methods = list(methods)
+        if (name, args) in TSAN_PROGRAMS:
+            races = os.path.join(work, "-".join([name] + args) + ".races")
+            runner.native(["-tsan", "-races", races, "-seed", "1"], [program] + args)  # learn from the buggy one
+            program_methods += [["-tsan", "-policy", "random-walk"], ["-tsan", "-races", races, "-policy", "random-walk"],
+                                ["-tsan", "-races", races, "-policy", "pct", "-depth", "3", "-steps", "20"]]
+        for flags in program_methods:
+            for seed in range(1, 5):
+                r = runner.native(flags + ["-seed", str(seed)], command)
+                runs += 1
+                if r.returncode != 0:
+                    fail("%s failed under %s -seed %d: exit %d: %s" %
+                         (" ".join(command), " ".join(flags), seed, r.returncode, r.stderr))
+    print("%d runs of fixed twins, no failure" % runs)
+
 CASES = {
     "loop": case_loop,
     "adaptive-k": case_adaptive_k,
+    "race-directed": case_race_directed,
+    "exit-replay": case_exit_replay,
+    "fixed-twins": case_fixed_twins,
     "events": case_events,
     "tsan": case_tsan,
     "policies": case_policies,
