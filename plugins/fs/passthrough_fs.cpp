@@ -11,6 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -26,6 +27,9 @@ struct PassthroughFs::Inode {
   dev_t dev = 0;
   ino_t ino = 0;
   std::uint64_t lookups = 0;  // guarded by table_mutex_
+  // A write fault the kernel's writeback could not be told about, reported
+  // (once) by the next fsync or close, as a failed writeback would be.
+  std::atomic<int> write_error{0};
 };
 
 namespace {
@@ -177,28 +181,28 @@ struct PassthroughFs::Handlers {
 
   // mknod, mkdir and symlink: create, give to the caller, look up.
   template <class Create>
-  static void make_node(fuse_req_t req, FsOp op, fuse_ino_t parent, const char* name, Create create) {
+  static void make_node(fuse_req_t req, FsOp op, fuse_ino_t parent, const char* name, mode_t mode, Create create) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(op, parent, name))) return (void)fuse_reply_err(req, error);
     use_no_umask();
     int dir_fd = fs.inode(parent)->fd;
     if (create(dir_fd) == -1) return (void)fuse_reply_err(req, errno);
-    fs.set_owner(req, dir_fd, name);
+    fs.set_owner(req, dir_fd, name, mode);
     fuse_entry_param entry{};
     if (int error = fs.do_lookup(parent, name, entry)) return (void)fuse_reply_err(req, error);
     fuse_reply_entry(req, &entry);
   }
 
   static void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
-    make_node(req, FsOp::mknod, parent, name, [&](int dir_fd) { return ::mknodat(dir_fd, name, mode, rdev); });
+    make_node(req, FsOp::mknod, parent, name, mode, [&](int dir_fd) { return ::mknodat(dir_fd, name, mode, rdev); });
   }
 
   static void mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
-    make_node(req, FsOp::mkdir, parent, name, [&](int dir_fd) { return ::mkdirat(dir_fd, name, mode); });
+    make_node(req, FsOp::mkdir, parent, name, mode, [&](int dir_fd) { return ::mkdirat(dir_fd, name, mode); });
   }
 
   static void symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
-    make_node(req, FsOp::symlink, parent, name, [&](int dir_fd) { return ::symlinkat(target, dir_fd, name); });
+    make_node(req, FsOp::symlink, parent, name, 0, [&](int dir_fd) { return ::symlinkat(target, dir_fd, name); });
   }
 
   static void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char* name) {
@@ -254,6 +258,10 @@ struct PassthroughFs::Handlers {
   static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::open, ino))) return (void)fuse_reply_err(req, error);
+    // open(O_TRUNC) changes data as truncate() does, and is inspected as one.
+    if (fi->flags & O_TRUNC) {
+      if (int error = fs.apply(fs.check(FsOp::truncate, ino))) return (void)fuse_reply_err(req, error);
+    }
     Inode* node = fs.inode(ino);
     if ((fi->flags & O_TRUNC) && fs.settings_.track_unsynced) {
       if (int error = fs.unsynced_.before_resize({node->dev, node->ino}, node->fd, 0)) {
@@ -281,7 +289,7 @@ struct PassthroughFs::Handlers {
       fd = ::openat(dir_fd, name, flags, mode);
     }
     if (fd == -1) return (void)fuse_reply_err(req, errno);
-    if (created) fs.set_owner(req, dir_fd, name);
+    if (created) fs.set_owner(req, dir_fd, name, mode);
     fuse_entry_param entry{};
     if (int error = fs.do_lookup(parent, name, entry)) {
       ::close(fd);
@@ -299,9 +307,13 @@ struct PassthroughFs::Handlers {
   static void flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::flush, ino))) return (void)fuse_reply_err(req, error);
+    if (int error = fs.inode(ino)->write_error.exchange(0)) return (void)fuse_reply_err(req, error);
     // close() of a duplicate reports what close() of the original would
-    // (NFS-style deferred write errors) without closing it.
-    reply_status(req, ::close(::dup(static_cast<int>(fi->fh))));
+    // (NFS-style deferred write errors) without closing it. Without a free
+    // descriptor for the duplicate there is nothing to learn, and close()
+    // must not fail for it.
+    int duplicate = ::dup(static_cast<int>(fi->fh));
+    reply_status(req, duplicate == -1 ? 0 : ::close(duplicate));
   }
 
   static void fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
@@ -311,9 +323,10 @@ struct PassthroughFs::Handlers {
     }
     int fd = static_cast<int>(fi->fh);
     int result = datasync ? ::fdatasync(fd) : ::fsync(fd);
-    if (result == 0 && fs.settings_.track_unsynced) {
-      Inode* node = fs.inode(ino);
-      fs.unsynced_.synced({node->dev, node->ino});
+    Inode* node = fs.inode(ino);
+    if (result == 0 && fs.settings_.track_unsynced) fs.unsynced_.synced({node->dev, node->ino});
+    if (result == 0) {
+      if (int error = node->write_error.exchange(0)) return (void)fuse_reply_err(req, error);
     }
     reply_status(req, result);
   }
@@ -338,10 +351,15 @@ struct PassthroughFs::Handlers {
 
   static void write_buf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in, off_t offset, fuse_file_info* fi) {
     auto& fs = self(req);
-    size_t size = fuse_buf_size(in);
+    const size_t requested = fuse_buf_size(in);
+    size_t size = requested;
     Verdict verdict = fs.check(FsOp::write, ino);
+    bool deferred_short = false;
     if (verdict.kind == Verdict::Kind::short_write) {
       size = static_cast<size_t>(std::min<std::uint64_t>(verdict.keep_bytes.value_or(size / 2), size));
+      // The kernel's writeback ignores a short count (the rest of its pages
+      // would be dropped as written): the loss is reported at fsync/close.
+      deferred_short = fs.settings_.writeback && size < requested;
     } else if (int error = fs.apply(verdict)) {
       return (void)fuse_reply_err(req, error);
     }
@@ -354,6 +372,10 @@ struct PassthroughFs::Handlers {
     fuse_bufvec out = fd_bufvec(size, static_cast<int>(fi->fh), offset);
     ssize_t written = size == 0 ? 0 : fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));
     if (written < 0) return (void)fuse_reply_err(req, static_cast<int>(-written));
+    if (deferred_short) {
+      fs.inode(ino)->write_error.store(EIO);
+      written = static_cast<ssize_t>(requested);
+    }
     fuse_reply_write(req, static_cast<size_t>(written));
   }
 
@@ -713,7 +735,7 @@ void PassthroughFs::join_background() {
   for (auto& thread : threads) thread.join();
 }
 
-void PassthroughFs::set_owner(fuse_req_t req, int dir_fd, const char* name) {
+void PassthroughFs::set_owner(fuse_req_t req, int dir_fd, const char* name, mode_t mode) {
   const fuse_ctx* caller = fuse_req_ctx(req);
   if (caller->uid == 0 && caller->gid == 0) return;  // what root's creation already gave it
   // The group follows a set-group-ID directory, which the backing creation
@@ -721,8 +743,18 @@ void PassthroughFs::set_owner(fuse_req_t req, int dir_fd, const char* name) {
   struct stat dir {};
   bool inherit_group = ::fstat(dir_fd, &dir) == 0 && (dir.st_mode & S_ISGID);
   gid_t gid = inherit_group ? static_cast<gid_t>(-1) : caller->gid;
+  // chown clears the set-ID bits of what root created; the caller creating
+  // it directly would have kept them (the kernel already dropped those the
+  // caller may not have), so they are put back as the creation left them.
+  struct stat created {};
+  bool set_id = (mode & (S_ISUID | S_ISGID)) && ::fstatat(dir_fd, name, &created, AT_SYMLINK_NOFOLLOW) == 0 &&
+                (created.st_mode & (S_ISUID | S_ISGID));
   if (::fchownat(dir_fd, name, caller->uid, gid, AT_SYMLINK_NOFOLLOW) == -1) {
     warn_("cannot give " + std::string(name) + " to uid " + std::to_string(caller->uid) + ": " + std::strerror(errno));
+    return;
+  }
+  if (set_id && ::fchmodat(dir_fd, name, created.st_mode & 07777, 0) == -1) {
+    warn_("cannot restore the set-ID bits of " + std::string(name) + ": " + std::strerror(errno));
   }
 }
 

@@ -66,7 +66,7 @@ class PassthroughFs {
   Verdict check(FsOp op, fuse_ino_t ino, const char* name = nullptr);
   int apply(const Verdict& verdict);
   void lose_unsynced();
-  void set_owner(fuse_req_t req, int dir_fd, const char* name);
+  void set_owner(fuse_req_t req, int dir_fd, const char* name, mode_t mode);
 
   PassthroughSettings settings_;
   OperationGate& gate_;
