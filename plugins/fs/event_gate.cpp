@@ -39,8 +39,10 @@ void EventGate::deliver(sdk::Action action) noexcept {
   }
 }
 
+bool EventGate::may_inspect(FsOp op) const noexcept { return settings_.ops.test(static_cast<std::size_t>(op)); }
+
 bool EventGate::inspects(FsOp op) const noexcept {
-  return settings_.ops.test(static_cast<std::size_t>(op)) && host_.load(std::memory_order_relaxed) != nullptr;
+  return may_inspect(op) && host_.load(std::memory_order_relaxed) != nullptr;
 }
 
 bool EventGate::selected(std::string_view path) const {

@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 
 from fs_harness import Mount, run_checks, skip_unless_possible
 
@@ -429,6 +430,21 @@ def check_exdev(mount):
     return exdev_across_mounts
 
 
+def direct_changes_in_dir_show_on_mount():
+    # Cached data (kept across opens when reads are not inspected) must not
+    # hide a change made directly in DIR for longer than the attribute cache.
+    with Mount(flags=["-cache-timeout", "200ms"] + sys.argv[1:]) as m:
+        with open(os.path.join(m.mnt, "direct"), "wb") as f:
+            f.write(b"old content")
+        assert read(os.path.join(m.mnt, "direct")) == b"old content"
+        with open(os.path.join(m.orig, "direct"), "r+b") as f:
+            f.write(b"NEW")
+        deadline = time.monotonic() + 10
+        while read(os.path.join(m.mnt, "direct")) != b"NEW content":
+            assert time.monotonic() < deadline, "the mount still shows the old data"
+            time.sleep(0.05)
+
+
 def check_backing(mount):
     def backing_dir_mirrors_mount():
         for scenario in SCENARIOS:
@@ -442,4 +458,5 @@ if __name__ == "__main__":
     os.umask(0o022)
     # Extra inspector flags (e.g. -writeback) come from the command line.
     with Mount(flags=["-ops", "all"] + sys.argv[1:]) as m:
-        run_checks([make_check(m, s) for s in SCENARIOS] + [check_exdev(m), check_backing(m)])
+        run_checks([make_check(m, s) for s in SCENARIOS] + [check_exdev(m), check_backing(m),
+                                                             direct_changes_in_dir_show_on_mount])

@@ -90,6 +90,21 @@ def post_opendir_and_pre_fsync_namazu_ops():
         os.close(fd)
 
 
+def event_paths_follow_renames():
+    # Paths come from names recorded through the mount: a rename of the
+    # directory or of the file itself must show in the next event's path.
+    with faults(["pre-write"], paths=["moved/*"], flags=["-ops", "pre-write"]) as m:
+        os.mkdir(os.path.join(m.mnt, "dir"))
+        fd = os.open(os.path.join(m.mnt, "dir", "f"), os.O_WRONLY | os.O_CREAT)
+        assert os.write(fd, b"1") == 1
+        os.rename(os.path.join(m.mnt, "dir"), os.path.join(m.mnt, "moved"))
+        expect_errno(errno.EIO, os.write, fd, b"2")
+        os.rename(os.path.join(m.mnt, "moved", "f"), os.path.join(m.mnt, "g"))
+        assert os.write(fd, b"3") == 1
+        os.close(fd)
+        assert open(os.path.join(m.orig, "g"), "rb").read() == b"13"
+
+
 def filters_leave_other_operations_alone():
     # pre-write is not in the namazu set; an excluded path is never inspected.
     with faults(["pre-write", "pre-mkdir"], flags=["-ops", "namazu", "-exclude-paths", "skip*"]) as m:
@@ -323,7 +338,8 @@ def random_policy_faults_with_inspector_kinds():
 if __name__ == "__main__":
     run_checks([errno_fault_named_in_action, errno_fault_default_is_eio, errno_numbers_from_action,
                 errno_picked_from_flag_list, post_read_fault_only_on_matching_paths,
-                post_opendir_and_pre_fsync_namazu_ops, filters_leave_other_operations_alone, short_write_from_action,
+                post_opendir_and_pre_fsync_namazu_ops, event_paths_follow_renames,
+                filters_leave_other_operations_alone, short_write_from_action,
                 short_write_from_flag_kind, fault_kinds_that_fit_nothing_proceed,
                 short_write_with_writeback_surfaces_at_fsync_and_close, open_trunc_is_inspected_as_truncate,
                 lose_unsynced_rolls_back_to_last_sync, lose_unsynced_undoes_truncate,
