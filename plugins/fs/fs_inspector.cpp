@@ -19,6 +19,7 @@
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
 
+#include "descriptor_limit.hpp"
 #include "event_gate.hpp"
 #include "fs_inspector_flags.hpp"
 #include "mount_checks.hpp"
@@ -29,6 +30,8 @@ namespace nmz::plugins::fs {
 namespace {
 
 constexpr auto kTargetGrace = std::chrono::seconds(5);
+// Below this, a target with a few thousand files runs into the limit.
+constexpr rlim_t kDescriptorsWanted = 8192;
 
 // libfuse reports mount failures through its log function: route them to
 // the inspector's logger while the session exists.
@@ -168,6 +171,14 @@ class FsInspector final : public sdk::Inspector {
       } else {
         status = spawned.status();
       }
+    }
+    // After the command is started, which keeps the limit it was given.
+    rlim_t descriptors = raise_descriptor_limit();
+    if (descriptors < kDescriptorsWanted) {
+      log.warn("only " + std::to_string(descriptors) +
+               " file descriptors (RLIMIT_NOFILE): nmz holds one per file the kernel caches and per open file, "
+               "so beyond about that many, operations on the mount fail with EMFILE; raise the hard limit "
+               "(ulimit -Hn) to avoid it");
     }
     if (status) {
       std::vector<pollfd> watched{{stop_.fd(), POLLIN, 0}, {loop_done.fd(), POLLIN, 0}};
