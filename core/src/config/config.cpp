@@ -22,7 +22,7 @@ Status read_into(const TomlLookup& lookup, std::string_view key, T* target, Gett
 
 constexpr std::string_view kKnownTopLevelKeys[] = {
     "init", "run", "validate", "clean", "notCleanIfValidationFail", "storageType", "pbPort", "restPort",
-    "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "pluginPath",
+    "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "restToken", "pluginPath",
     "seed", "orchestratorTimeout"};
 
 Status check_port(const TomlLookup& lookup, std::string_view key, std::int64_t port) {
@@ -53,6 +53,7 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(top, "explorePolicy", &config.explore_policy, &TomlLookup::get_string),
       read_into(top, "skipInitOrchestrator", &config.skip_init_orchestrator, &TomlLookup::get_bool),
       read_into(top, "restAddress", &config.rest_address, &TomlLookup::get_string),
+      read_into(top, "restToken", &config.rest_token, &TomlLookup::get_string),
       read_into(top, "pluginPath", &config.plugin_path, &TomlLookup::get_string_list),
       read_into(top, "orchestratorTimeout", &config.orchestrator_timeout, &TomlLookup::get_duration),
   });
