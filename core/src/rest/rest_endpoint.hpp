@@ -56,6 +56,8 @@ class RestEndpoint {
 
   [[nodiscard]] int port() const noexcept { return port_; }
   [[nodiscard]] const std::string& address() const noexcept { return options_.address; }
+  // The token clients must send; "" when none is required.
+  [[nodiscard]] const std::string& token() const noexcept { return options_.token; }
   // Ends every long-poll with 503, closes every connection and joins the
   // loop. Idempotent.
   void stop();
