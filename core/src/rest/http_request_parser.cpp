@@ -113,31 +113,34 @@ HttpRequestParser::State HttpRequestParser::parse() {
         if (head == State::complete) return finish();
         break;
       }
-      case Phase::fixed_body: {
-        std::size_t take = std::min(body_remaining_, buffer_.size());
-        request_.body.append(buffer_, 0, take);
-        buffer_.erase(0, take);
-        body_remaining_ -= take;
-        if (body_remaining_ == 0) return finish();
-        if (request_.expects_continue && !continue_reported_ && request_.body.empty()) {
-          continue_reported_ = true;
-          return State::head_complete;
-        }
-        return State::need_more;
-      }
+      case Phase::fixed_body:
+        if (take_body_bytes()) return finish();
+        return waiting_for_body();
       default: {
         State state = parse_chunked();
-        if (state != State::complete) {
-          if (state == State::need_more && request_.expects_continue && !continue_reported_ && request_.body.empty()) {
-            continue_reported_ = true;
-            return State::head_complete;
-          }
-          return state;
-        }
-        return finish();
+        if (state == State::need_more) return waiting_for_body();
+        return state == State::complete ? finish() : state;
       }
     }
   }
+}
+
+bool HttpRequestParser::take_body_bytes() {
+  std::size_t take = std::min(body_remaining_, buffer_.size());
+  request_.body.append(buffer_, 0, take);
+  buffer_.erase(0, take);
+  body_remaining_ -= take;
+  return body_remaining_ == 0;
+}
+
+HttpRequestParser::State HttpRequestParser::waiting_for_body() {
+  // A client that sent Expect: 100-continue waits for the go-ahead before
+  // its body; tell it once, when none of the body has come.
+  if (request_.expects_continue && !continue_reported_ && request_.body.empty()) {
+    continue_reported_ = true;
+    return State::head_complete;
+  }
+  return State::need_more;
 }
 
 HttpRequestParser::State HttpRequestParser::finish() {
@@ -262,15 +265,10 @@ HttpRequestParser::State HttpRequestParser::parse_chunked() {
         phase_ = size == 0 ? Phase::trailers : Phase::chunk_data;
         break;
       }
-      case Phase::chunk_data: {
-        std::size_t take = std::min(body_remaining_, buffer_.size());
-        request_.body.append(buffer_, 0, take);
-        buffer_.erase(0, take);
-        body_remaining_ -= take;
-        if (body_remaining_ > 0) return State::need_more;
+      case Phase::chunk_data:
+        if (!take_body_bytes()) return State::need_more;
         phase_ = Phase::chunk_data_end;
         break;
-      }
       case Phase::chunk_data_end:
         if (buffer_.size() < 2) return State::need_more;
         if (buffer_.compare(0, 2, "\r\n") != 0) return fail(400, "chunk data not followed by CRLF");

@@ -60,6 +60,10 @@ class HttpRequestParser {
   State parse_head(std::string_view head);
   State parse_chunked();
   State finish();
+  // Moves what is buffered of the body (or chunk) into the request; true
+  // when all of it has come.
+  bool take_body_bytes();
+  State waiting_for_body();
 
   Limits limits_;
   std::string buffer_;
