@@ -233,7 +233,8 @@ HttpRequestParser::State HttpRequestParser::parse_head(std::string_view head) {
     return fail(413, "request body larger than " + std::to_string(limits_.max_body_bytes) + " bytes");
   }
   if (length == 0) return State::complete;
-  request_.body.reserve(length);
+  // Grows as bytes arrive: a declared length alone must not claim memory.
+  request_.body.reserve(std::min<std::size_t>(length, 64 * 1024));
   body_remaining_ = length;
   phase_ = Phase::fixed_body;
   return State::need_more;
