@@ -53,24 +53,45 @@ class Waiter final : public core::rest::RestEntityQueue::LongPollWaiter {
   std::string& out_;
 };
 
+// An orchestrator costs a thread (its shell runner), so inputs share one,
+// renewed now and then so that the mailboxes of the entity names seen stay
+// few. Each input has its own RestApi: its entities are attached afresh
+// (redirecting their mailboxes), and the policy answers every event at once,
+// so nothing of an earlier input is delivered into this one.
+constexpr int kInputsPerOrchestrator = 5000;
+
+std::unique_ptr<core::Orchestrator> make_orchestrator() {
+  auto orchestrator = std::make_unique<core::Orchestrator>(
+      core::PluginObject<sdk::ExplorePolicy>{nullptr, std::make_unique<ImmediatePolicy>()},
+      core::Orchestrator::Options{});
+  if (!orchestrator->start()) std::abort();
+  spdlog::set_level(spdlog::level::off);  // also the loggers just registered
+  return orchestrator;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   core::init_logging();
-  spdlog::set_level(spdlog::level::off);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  core::Orchestrator orchestrator(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::make_unique<ImmediatePolicy>()},
-                                  {});
-  if (!orchestrator.start()) return 0;
+  static std::unique_ptr<core::Orchestrator> orchestrator;
+  static int inputs = 0;
+  if (!orchestrator || ++inputs % kInputsPerOrchestrator == 0) {
+    if (orchestrator) orchestrator->stop();
+    orchestrator.reset();
+    orchestrator = make_orchestrator();
+  }
+  orchestrator->set_enabled(true);
   std::string out;
   {
     core::rest::RestApi::Options options;
     options.token = size > 0 && data[0] % 2 == 1 ? "tok" : "";
     options.max_entities = 8;
-    core::rest::RestApi api(orchestrator, options);
+    core::rest::RestApi api(*orchestrator, options);
+    spdlog::set_level(spdlog::level::off);
     // Small limits, so that the fuzzer reaches them.
     core::rest::HttpRequestParser parser({512, 4096});
     const std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -98,7 +119,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       if (parser.error_status() != 0) break;
     }
-    orchestrator.stop();
     api.close();
   }
   return 0;
