@@ -243,6 +243,26 @@ def test_damage(storage):
     check(p.returncode == 3 and "config.toml" in p.stderr, p.stderr)
 
 
+def test_token_run(top):
+    """restToken: the run's scripts get NMZ_REST_TOKEN, so its remote inspectors reach the endpoint."""
+    materials = os.path.join(top, "materials")
+    config = os.path.join(top, "token.toml")
+    write(config, CONFIG + 'restToken = "wf-secret"\n')
+    storage = os.path.join(top, "token-storage")
+    p = nmz("init", config, materials, storage)
+    check(p.returncode == 0, p.stdout + p.stderr)
+    p = nmz("run", storage)
+    check(p.returncode == 0, "run with restToken: %d\n%s" % (p.returncode, p.stderr))
+    w = os.path.join(storage, "00000000")
+    with open(os.path.join(w, "trace.jsonl")) as f:
+        lines = f.read().splitlines()
+    # Refused events (401) would pass by fail open: the trace shows they reached the policy.
+    check(len(lines) == 5, "events did not reach the orchestrator with restToken: %s" % lines)
+    with open(os.path.join(w, "env.txt")) as f:
+        check("NMZ_REST_TOKEN=wf-secret" in f.read().splitlines(), "NMZ_REST_TOKEN not passed to run.sh")
+    print("restToken run: ok")
+
+
 def main():
     top = tempfile.mkdtemp(prefix="nmz-workflow-")
     try:
@@ -251,6 +271,7 @@ def main():
         test_concurrency(storage)
         test_summary_and_tools(storage, top)
         test_damage(storage)
+        test_token_run(top)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     print("ok")

@@ -14,6 +14,7 @@
 #include "log/logging.hpp"
 #include "orchestrator/local_inspector_host.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "rest/rest_endpoint.hpp"
 #include "rest/rest_inspector_host.hpp"
 
 namespace nmz::core::cli {
@@ -103,6 +104,14 @@ int command_inspectors(const std::vector<std::string>& args) {
   } else {
     auto session = start_orchestrator(host, *config, /*collect_trace=*/false);
     if (!session) return fail("nmz inspectors " + name + ": " + session.status().message(), exit_code_for(session.status()));
+    // The config's restPort also serves REST (docs/rest-api.md): remote
+    // inspectors of other entities can join this autopilot's orchestrator.
+    auto rest_endpoint = rest::start_rest_endpoint(*(*session)->orchestrator, *config);
+    if (!rest_endpoint) {
+      (*session)->orchestrator->stop();
+      return fail("nmz inspectors " + name + ": " + rest_endpoint.status().message(),
+                  exit_code_for(rest_endpoint.status()));
+    }
     LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id);
     outcome = target.run(endpoint);
     (*session)->orchestrator->stop();

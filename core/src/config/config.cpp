@@ -22,8 +22,8 @@ Status read_into(const TomlLookup& lookup, std::string_view key, T* target, Gett
 
 constexpr std::string_view kKnownTopLevelKeys[] = {
     "init", "run", "validate", "clean", "notCleanIfValidationFail", "storageType", "pbPort", "restPort",
-    "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "pluginPath",
-    "seed", "orchestratorTimeout", "signature", "signatureTrace"};
+    "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "restToken",
+    "pluginPath", "seed", "orchestratorTimeout", "signature", "signatureTrace"};
 
 Status check_port(const TomlLookup& lookup, std::string_view key, std::int64_t port) {
   if (port < -1 || port > 65535) return lookup.invalid(key, "-1 (disabled), 0 (any free port) or a port up to 65535");
@@ -55,6 +55,7 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(top, "explorePolicy", &config.explore_policy, &TomlLookup::get_string),
       read_into(top, "skipInitOrchestrator", &config.skip_init_orchestrator, &TomlLookup::get_bool),
       read_into(top, "restAddress", &config.rest_address, &TomlLookup::get_string),
+      read_into(top, "restToken", &config.rest_token, &TomlLookup::get_string),
       read_into(top, "pluginPath", &config.plugin_path, &TomlLookup::get_string_list),
       read_into(top, "orchestratorTimeout", &config.orchestrator_timeout, &TomlLookup::get_duration),
   });

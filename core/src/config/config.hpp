@@ -49,6 +49,9 @@ struct Config {
   ContainerConfig container;
   // nmz: where REST binds (Namazu bound every interface).
   std::string rest_address = "127.0.0.1";
+  // nmz: a shared secret REST clients must send (Authorization: Bearer);
+  // NMZ_REST_TOKEN overrides it. "" for none.
+  std::string rest_token;
   // nmz: directories searched for plugins before the built-in ones.
   std::vector<std::string> plugin_path;
   // nmz: the run's seed as written (top-level `seed`, else Namazu's

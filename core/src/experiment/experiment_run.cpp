@@ -102,6 +102,8 @@ class Run {
       result_.rest_port = (*endpoint)->port();
       env.push_back("NMZ_REST_PORT=" + std::to_string(result_.rest_port));
       env.push_back("NMZ_REST_URL=http://" + (*endpoint)->address() + ":" + std::to_string(result_.rest_port) + "/api/v3");
+      // The run's inspectors must present the endpoint's token (restToken).
+      if (!(*endpoint)->token().empty()) env.push_back("NMZ_REST_TOKEN=" + (*endpoint)->token());
     }
     log_->info("run {} in {} (NMZ_REST_PORT={} NMZ_NFQ_NUMBER={} NMZ_NETNS={})", run_.id(), run_.dir.string(),
                result_.rest_port, result_.nfq_number, result_.netns);
