@@ -68,7 +68,7 @@ int command_inspectors(const std::vector<std::string>& args) {
 
   auto config = flags->autopilot.empty() ? parse_config("", "<defaults>") : load_config(flags->autopilot);
   if (!config) return fail("nmz inspectors " + name + ": " + config.status().message(), 2);
-  for (const auto& key : config->unknown_keys) named_logger("config")->warn("{}: unknown key \"{}\" ignored", config->source, key);
+  for (const auto& warning : config->unknown_keys) named_logger("config")->warn("{}", warning);
   load_plugins(host, config->plugin_path);
 
   auto inspector = host.create_inspector(name);
