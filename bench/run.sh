@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs nmz's benchmarks; each prints ratios against a baseline measured in
 # the same run (these machines are noisy: compare ratios, not absolutes).
-#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native ...]   (default: all)
+#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native|fuzz ...]   (default: all but fuzz)
 # Builds into BUILD_DIR (default build/) first. fs, ethernet, repro and
 # native need root.
 set -euo pipefail
@@ -19,7 +19,8 @@ for name in "${names[@]}"; do
     fs) python3 bench/fs/run.py "$build" ;;
     ethernet) bash bench/ethernet/run.sh "$build" ;;
     repro) python3 bench/repro/repro.py --build-dir "$build" --runs 30 ;;
+    fuzz) bash fuzz/run.sh --runs 10000000 ;;
     native) python3 bench/repro/native_methods.py "$build" --extra flaky-order="$build/examples/flaky/flaky-order" ;;
-    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native)" >&2; exit 2 ;;
+    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native, fuzz)" >&2; exit 2 ;;
   esac
 done
