@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs nmz's benchmarks; each prints ratios against a baseline measured in
 # the same run (these machines are noisy: compare ratios, not absolutes).
-#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native ...]   (default: all)
+#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native|fuzz ...]   (default: all but fuzz)
 # Builds into BUILD_DIR (default build/) first. fs, ethernet, repro and
 # native need root. NMZ_BENCH_BASELINE=/path/to/an/older/nmz adds, in repro,
 # rows timing that nmz too (one nmz per run), for a before/after comparison.
@@ -21,7 +21,8 @@ for name in "${names[@]}"; do
     ethernet) bash bench/ethernet/run.sh "$build" ;;
     repro) python3 bench/repro/repro.py --build-dir "$build" --runs 30
            python3 bench/repro/native_methods.py "$build" --runs 30 ${NMZ_BENCH_BASELINE:+--baseline "$NMZ_BENCH_BASELINE"} ;;
+    fuzz) bash fuzz/run.sh --runs 10000000 ;;
     native) python3 bench/repro/native_methods.py "$build" --extra flaky-order="$build/examples/flaky/flaky-order" ;;
-    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native)" >&2; exit 2 ;;
+    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native, fuzz)" >&2; exit 2 ;;
   esac
 done

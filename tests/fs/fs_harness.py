@@ -62,11 +62,13 @@ class Mount:
         if command:
             self.argv += ["--"] + list(command)
         self.proc = None
+        self.env = {}
         _live.append(self)
 
     def start(self, wait_mounted=True):
         env = dict(os.environ)
         env["NMZ_PLUGIN_PATH"] = PLUGIN_DIR
+        env.update(self.env)
         self.log = open(self.log_path, "w")
         limit = self.nofile
         self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,

@@ -178,7 +178,8 @@ def test_summary_and_tools(storage, top):
     total = len(run_dirs(storage))
     p = nmz("summary", storage)
     check(p.returncode == 0, p.stderr)
-    check("runs:             %d (%d passed, 2 failed, 1 broken, 0 unreadable)" % (total, total - 3) in p.stdout, p.stdout)
+    check("runs:             %d (%d passed, 2 failed, 1 broken, 0 timeout, 0 interrupted, 0 unreadable)" % (total, total - 3)
+          in p.stdout, p.stdout)
     check("95% Wilson interval" in p.stdout and "distinct traces:  1" in p.stdout, p.stdout)
     check("00000001  failed" in p.stdout and "00000002  broken" in p.stdout, p.stdout)
     alias = nmz("tools", "summary", storage)
@@ -212,7 +213,8 @@ def test_damage(storage):
     p = nmz("summary", storage)
     check(p.returncode == 1, "summary over a truncated result.json must exit 1")
     check("00000000/result.json: not valid JSON (truncated?)" in p.stdout, p.stdout)
-    check("runs:             %d (%d passed, 2 failed, 1 broken, 1 unreadable)" % (total, total - 4) in p.stdout, p.stdout)
+    check("runs:             %d (%d passed, 2 failed, 1 broken, 0 timeout, 0 interrupted, 1 unreadable)" % (total, total - 4)
+          in p.stdout, p.stdout)
 
     trace = os.path.join(storage, "00000004", "trace.jsonl")
     with open(trace) as f:

@@ -69,7 +69,7 @@ int command_inspectors(const std::vector<std::string>& args) {
 
   auto config = flags->autopilot.empty() ? parse_config("", "<defaults>") : load_config(flags->autopilot);
   if (!config) return fail("nmz inspectors " + name + ": " + config.status().message(), 2);
-  for (const auto& key : config->unknown_keys) named_logger("config")->warn("{}: unknown key \"{}\" ignored", config->source, key);
+  for (const auto& warning : config->unknown_keys) named_logger("config")->warn("{}", warning);
   // Only the inspector and the embedded orchestrator's policy: loading every
   // plugin was most of a short run's start-up.
   std::vector<std::string> needed{name};

@@ -39,9 +39,12 @@ class PluginHost {
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 
-  // Full load of one file: symbol check without running plugin code, then
+  // Full load of one file: when nmz runs as root, a file or directory
+  // writable by every user, or owned by someone but root and the user who
+  // started nmz (SUDO_UID), is refused; then a symbol check without running plugin code, then
   // dlopen (RTLD_NOW | RTLD_LOCAL), ABI, SDK version and build fingerprint
-  // checks, then registration. On any error nothing of the plugin is
+  // checks, then registration; component names are unique regardless of
+  // case. On any error nothing of the plugin is
   // registered and the message names the file and both versions.
   sdk::Status load_file(const std::filesystem::path& path);
 
@@ -69,6 +72,9 @@ class PluginHost {
   sdk::Result<PluginObject<sdk::Inspector>> create_inspector(std::string_view name) const;
 
  private:
+  [[nodiscard]] std::string searched() const;  // for "unknown ..." messages
+
+  std::vector<std::filesystem::path> searched_;
   // Declared before the registry: records hold libraries, never the reverse.
   [[nodiscard]] bool loaded(const std::filesystem::path& file) const;
 
