@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Runs nmz's benchmarks; each prints ratios against a baseline measured in
 # the same run (these machines are noisy: compare ratios, not absolutes).
-#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native ...]   (default: all)
-# Builds into BUILD_DIR (default build/) first. fs, ethernet, repro and
-# native need root.
+#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native|explore ...]   (default: all)
+# Builds into BUILD_DIR (default build/) first. fs, ethernet, repro,
+# native and explore need root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 [[ -d "$build" ]] || meson setup "$build" --wrap-mode=nodownload >/dev/null
 ninja -C "$build" >/dev/null
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(orchestrator rest fs ethernet repro native)
+[[ ${#names[@]} -gt 0 ]] || names=(orchestrator rest fs ethernet repro native explore)
 for name in "${names[@]}"; do
   echo "=== bench: $name"
   case "$name" in
@@ -20,6 +20,7 @@ for name in "${names[@]}"; do
     ethernet) bash bench/ethernet/run.sh "$build" ;;
     repro) python3 bench/repro/repro.py --build-dir "$build" --runs 30 ;;
     native) python3 bench/repro/native_methods.py "$build" --extra flaky-order="$build/examples/flaky/flaky-order" ;;
-    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native)" >&2; exit 2 ;;
+    explore) python3 bench/explore/run.py "$build" --runs 20 ;;
+    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native, explore)" >&2; exit 2 ;;
   esac
 done

@@ -9,6 +9,7 @@ packages=(
   libcli11-dev libcpp-httplib-dev
   iptables iproute2 procps python3 stress-ng util-linux
   podman runc conmon busybox-static tmux
+  etcd-server etcd-client
 )
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"

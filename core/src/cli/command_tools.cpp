@@ -104,10 +104,12 @@ int command_tools(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "summary") return command_summary(rest);
   if (!args.empty() && args[0] == "dump-trace") return dump_trace(rest);
   if (!args.empty() && args[0] == "visualize") return visualize(rest);
-  std::cerr << "usage: nmz tools summary|dump-trace|visualize ...\n"
+  if (!args.empty() && args[0] == "shrink") return command_shrink(rest);
+  std::cerr << "usage: nmz tools summary|dump-trace|visualize|shrink ...\n"
                "  summary STORAGE       the same as nmz summary\n"
                "  dump-trace FILE       print a run's trace.jsonl\n"
-               "  visualize STORAGE     distinct traces as runs accumulate (gnuplot data)\n";
+               "  visualize STORAGE     distinct traces as runs accumulate (gnuplot data)\n"
+               "  shrink STORAGE RUN    the smallest part of a failing run's explore plan that still fails\n";
   return 2;
 }
 

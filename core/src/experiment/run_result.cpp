@@ -38,6 +38,7 @@ std::string to_json(const RunResult& r) {
               {"nfq_number", r.nfq_number},
               {"netns", r.netns},
               {"trace_length", r.trace_length}};
+  if (!r.plan.empty()) object["plan"] = json::parse(r.plan, nullptr, false);
   return object.dump(1, '\t') + "\n";
 }
 
@@ -73,6 +74,7 @@ sdk::Result<RunResult> run_result_from_json(std::string_view text) {
     r.nfq_number = object.value("nfq_number", -1);
     r.netns = object.value("netns", "");
     r.trace_length = object.value("trace_length", std::uint64_t{0});
+    if (object.contains("plan") && object["plan"].is_object()) r.plan = object["plan"].dump();
     return r;
   } catch (const json::exception& e) {
     return sdk::Status::invalid(std::string("a member has the wrong type: ") + e.what());

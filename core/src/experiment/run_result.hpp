@@ -34,6 +34,10 @@ struct RunResult {
   int nfq_number = -1;
   std::string netns;
   std::uint64_t trace_length = 0;
+  // The policy's own record of what it planned for the run (RUN/plan.json,
+  // a JSON object, e.g. the explore policy's faults), as JSON text; empty
+  // when the policy wrote none.
+  std::string plan;
 
   [[nodiscard]] bool successful() const noexcept { return status == RunStatus::passed; }
 };
