@@ -144,7 +144,7 @@ def main():
     c = sub.add_parser("client")
     c.add_argument("--server", required=True)
     c.add_argument("--name", required=True)
-    c.add_argument("--rounds", type=int, default=8)
+    c.add_argument("--rounds", type=int, default=20)
     c.add_argument("--pause", type=float, default=0.15)
     c.add_argument("--fenced", action="store_true", help="write with FWRITE (a new client)")
     args = parser.parse_args()
