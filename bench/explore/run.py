@@ -68,15 +68,8 @@ class Bench:
         return subprocess.run(["ip", "netns", "exec", self.ns] + argv, **kwargs)
 
     def close(self):
-        # Namespaces of runs that were killed (run.sh removes its own).
-        for root, _, files in os.walk(self.tmp):
-            if "result.json" in files:
-                try:
-                    netns = json.load(open(os.path.join(root, "result.json"))).get("netns", "")
-                except (OSError, ValueError):
-                    continue
-                for i in range(3):
-                    subprocess.run(["ip", "netns", "del", "%sn%d" % (netns, i)], stderr=subprocess.DEVNULL)
+        # Runs remove their per-process namespaces (and the next run of a
+        # slot what a killed one left): only this script's own is deleted.
         subprocess.run(["ip", "netns", "del", self.ns], stderr=subprocess.DEVNULL)
         shutil.rmtree(self.tmp, ignore_errors=True)
 

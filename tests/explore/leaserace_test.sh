@@ -23,13 +23,9 @@ MATERIALS="$NMZ_SOURCE_ROOT/examples/leaserace/materials"
 
 cleanup() {
   local status=$?
-  # Per-run namespaces are removed by run.sh; if a run was killed, remove
-  # the ones its result names (and only those).
-  for f in "$TMP"/*/[0-9a-f]*/result.json "$TMP"/*/shrink-*/[0-9a-f]*/result.json; do
-    [ -f "$f" ] || continue
-    n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("netns",""))' "$f" 2>/dev/null || true)
-    [ -n "$n" ] && for i in 0 1 2; do ip netns del "${n}n$i" 2>/dev/null || true; done
-  done
+  # Each run's script removes its per-process namespaces, and the next run
+  # of a slot removes what a killed one left: names are not this test's to
+  # delete once its runs are over (another run may hold the slot now).
   ip netns del "$NS" 2>/dev/null || true
   rm -rf "$TMP"
   exit $status

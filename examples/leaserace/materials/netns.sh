@@ -2,7 +2,9 @@
 # (one per node) plugged into a bridge of the namespace `nmz run` runs in,
 # and nmz's ethernet inspector on that bridge, pointed at the run's REST
 # endpoint (reachable on 127.0.0.1 because the inspector runs in the same
-# namespace as `nmz run`). Everything created is removed on exit.
+# namespace as `nmz run`). Everything created is removed on exit; what a
+# killed run left is removed at the start of the next run of the same slot
+# (nmz run holds the slot exclusively, so those names are nobody else's).
 #   netns_up N PORTS    nodes 10.99.S.1 .. 10.99.S.N in namespaces $NODE_NS[i]
 #   in_node I CMD...    runs CMD in node I's namespace
 set -u
@@ -27,6 +29,7 @@ netns_up() {  # N TCP_PORTS
   trap 'exit 143' TERM INT
   ip link add "$BRIDGE" type bridge || return 1
   ip link set "$BRIDGE" up
+  for i in $(seq 0 $(($1 - 1))); do ip netns del "${NMZ_NETNS}n$i" 2>/dev/null; done
   for i in $(seq 0 $(($1 - 1))); do
     NODE_NS+=("${NMZ_NETNS}n$i")
     NODE_IP+=("10.99.$SLOT.$((i + 1))")
