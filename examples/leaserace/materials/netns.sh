@@ -15,11 +15,20 @@ NODE_IP=()
 BACKGROUND=()
 INSPECTOR=
 
+# Every process of a node's namespace, whoever started it (a daemon that
+# forked, a command whose wrapper was killed).
+kill_node_processes() {  # NAMESPACE
+  local pids
+  pids=$(ip netns pids "$1" 2>/dev/null)
+  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+  return 0
+}
+
 netns_down() {
   for p in "${BACKGROUND[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${BACKGROUND[@]}"; do wait "$p" 2>/dev/null; done
   if [ -n "$INSPECTOR" ]; then kill -TERM "$INSPECTOR" 2>/dev/null; wait "$INSPECTOR" 2>/dev/null; fi
-  for n in "${NODE_NS[@]}"; do ip netns del "$n" 2>/dev/null; done
+  for n in "${NODE_NS[@]}"; do kill_node_processes "$n"; ip netns del "$n" 2>/dev/null; done
   ip link del "$BRIDGE" 2>/dev/null
   return 0
 }
@@ -29,7 +38,10 @@ netns_up() {  # N TCP_PORTS
   trap 'exit 143' TERM INT
   ip link add "$BRIDGE" type bridge || return 1
   ip link set "$BRIDGE" up
-  for i in $(seq 0 $(($1 - 1))); do ip netns del "${NMZ_NETNS}n$i" 2>/dev/null; done
+  for i in $(seq 0 $(($1 - 1))); do
+    kill_node_processes "${NMZ_NETNS}n$i"
+    ip netns del "${NMZ_NETNS}n$i" 2>/dev/null
+  done
   for i in $(seq 0 $(($1 - 1))); do
     NODE_NS+=("${NMZ_NETNS}n$i")
     NODE_IP+=("10.99.$SLOT.$((i + 1))")
