@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Runs nmz's benchmarks; each prints ratios against a baseline measured in
 # the same run (these machines are noisy: compare ratios, not absolutes).
-#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native|fuzz ...]   (default: all but fuzz)
-# Builds into BUILD_DIR (default build/) first. fs, ethernet, repro and
-# native need root. NMZ_BENCH_BASELINE=/path/to/an/older/nmz adds, in repro,
-# rows timing that nmz too (one nmz per run), for a before/after comparison.
+#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native|explore|fuzz ...]   (default: all but fuzz)
+# Builds into BUILD_DIR (default build/) first. fs, ethernet, repro, native
+# and explore need root. NMZ_BENCH_BASELINE=/path/to/an/older/nmz adds, in
+# repro, rows timing that nmz too (one nmz per run), for a before/after comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 [[ -d "$build" ]] || meson setup "$build" --wrap-mode=nodownload >/dev/null
 ninja -C "$build" >/dev/null
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(orchestrator rest fs ethernet repro native)
+[[ ${#names[@]} -gt 0 ]] || names=(orchestrator rest fs ethernet repro native explore)
 for name in "${names[@]}"; do
   echo "=== bench: $name"
   case "$name" in
@@ -23,6 +23,7 @@ for name in "${names[@]}"; do
            python3 bench/repro/native_methods.py "$build" --runs 30 ${NMZ_BENCH_BASELINE:+--baseline "$NMZ_BENCH_BASELINE"} ;;
     fuzz) bash fuzz/run.sh --runs 10000000 ;;
     native) python3 bench/repro/native_methods.py "$build" --extra flaky-order="$build/examples/flaky/flaky-order" ;;
-    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native, fuzz)" >&2; exit 2 ;;
+    explore) python3 bench/explore/run.py "$build" --runs 20 ;;
+    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native, explore, fuzz)" >&2; exit 2 ;;
   esac
 done

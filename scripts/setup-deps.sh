@@ -11,6 +11,7 @@ packages=(
   podman runc conmon busybox-static tmux
   gcovr libjacoco-java default-jdk-headless
   clang libfuzzer-14-dev
+  etcd-server etcd-client
 )
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
