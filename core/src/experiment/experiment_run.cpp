@@ -229,7 +229,7 @@ int execute_run(const Storage& storage, const RunOptions& options) {
     std::cerr << "nmz run: " << storage.config_path().string() << ": \"run\" is not set\n";
     return kExitBroken;
   }
-  auto run = storage.allocate_run();
+  auto run = options.claimed_run ? sdk::Result<Storage::Run>(*options.claimed_run) : storage.allocate_run();
   if (!run) {
     std::cerr << "nmz run: " << run.status().message() << "\n";
     return kExitBroken;
