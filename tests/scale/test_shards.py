@@ -34,20 +34,20 @@ def test_bad_shard_flags(storage):
 
 
 def test_two_shards_at_once(storage):
-    # The first four runs (two per shard) only go on once all four are alive.
+    # The first runs of the four shards only go on once all four are alive.
     write(os.path.join(storage, "materials", "barrier"), "4\n")
-    shards = [subprocess.Popen([NMZ, "run", "--shard", "%d/2" % i, "-n", "8", "--parallel", "2", storage],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    shards = [subprocess.Popen([NMZ, "run", "--shard", "%d/4" % i, "-n", "8", storage],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(4)]
     outputs = [s.communicate(timeout=240) for s in shards]
     os.unlink(os.path.join(storage, "materials", "barrier"))
-    # Run 3 fails validation: shard 1 exits 1, shard 0 passes.
-    check([s.returncode for s in shards] == [0, 1], "shard exits %s\n%s" % ([s.returncode for s in shards], outputs))
+    # Run 3 fails validation: shard 3 exits 1, the others pass.
+    check([s.returncode for s in shards] == [0, 0, 0, 1], "shard exits %s\n%s" % ([s.returncode for s in shards], outputs))
     ids = ["%08x" % (0x80000000 + r) for r in range(8)]
     check(run_dirs(storage) == ids, run_dirs(storage))
     for r, run_id in enumerate(ids):
         check(env_of(storage, run_id)["NMZ_RUN_ID"] == run_id, run_id)
         with open(os.path.join(storage, run_id, "shard.json")) as f:
-            check(f.read().strip() == '{"run":%d,"shard":%d,"shards":2}' % (r, r % 2), run_id)
+            check(f.read().strip() == '{"run":%d,"shard":%d,"shards":4}' % (r, r % 4), run_id)
     met = sorted(os.listdir(os.path.join(storage, "materials", "arrived")))
     check(len(met) >= 4, "fewer than four runs met at the barrier: %s" % met)
     together = [env_of(storage, run_id) for run_id in met[:4]]
@@ -56,19 +56,21 @@ def test_two_shards_at_once(storage):
         check(len(set(values)) == 4, "runs alive at once share %s: %s" % (key, values))
 
     s = status(storage)
-    check(s["shards"]["0/2"] == {"passed": 4, "failed": 0, "broken": 0, "running": 0, "interrupted": 0}, s)
-    check(s["shards"]["1/2"] == {"passed": 3, "failed": 1, "broken": 0, "running": 0, "interrupted": 0}, s)
+    for shard in range(3):
+        check(s["shards"]["%d/4" % shard] == {"passed": 2, "failed": 0, "broken": 0, "running": 0, "interrupted": 0}, s)
+    check(s["shards"]["3/4"] == {"passed": 1, "failed": 1, "broken": 0, "running": 0, "interrupted": 0}, s)
     check(s["total"]["failed"] == 1 and abs(s["failure_rate"] - 1 / 8) < 1e-9, s)
     low, high = s["failure_rate_interval95"]
     check(0 < low < 1 / 8 < high < 1, s)
     text = nmz("status", storage).stdout
-    check("0/2" in text and "1/2" in text and "failure rate 12.5%" in text, text)
+    check("0/4" in text and "3/4" in text and "failure rate 12.5%" in text, text)
 
 
 def test_stable_numbers(storage):
     before = run_dirs(storage)
-    p = nmz("run", "--shard", "0/2", "-n", "8", storage)
+    p = nmz("run", "--shard", "0/4", "-n", "8", storage)
     check(p.returncode == 0 and "every run exists already" in p.stderr and run_dirs(storage) == before, p.stderr)
+    # The same run numbers under another shard count: only the missing ones run.
     p = nmz("run", "--shard", "0/2", "-n", "11", storage)
     check(p.returncode == 0, p.stderr)
     check(run_dirs(storage) == sorted(before + ["80000008", "8000000a"]), run_dirs(storage))

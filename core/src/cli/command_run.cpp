@@ -67,8 +67,7 @@ class RunSeries {
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
     for (std::int64_t i = 0; !stop_ && (i = next_++) < count_;) {
       std::vector<std::string> argv{self, "run", "-child"};
-      // Shards side by side on one node must not share restPort either.
-      if (parallel_ > 1 || !per_run_args_.empty()) argv.push_back("-any-rest-port");
+      if (parallel_ > 1) argv.push_back("-any-rest-port");
       if (!per_run_args_.empty()) argv.insert(argv.end(), per_run_args_[i].begin(), per_run_args_[i].end());
       argv.push_back(storage_);
       int rc = kExitBroken;
@@ -141,6 +140,7 @@ int run_shard(const experiment::Storage& storage, const std::string& shard_text,
   }
   if (run_number >= 0) {
     SignalWatcher signals([](int) { named_logger("nmz")->warn("interrupted: waiting for the scripts to end"); });
+    // Shards side by side on one node must not share restPort: any free port.
     return experiment::execute_shard_run(storage, *shard, static_cast<std::uint64_t>(run_number), {child, true, {}});
   }
   std::vector<std::vector<std::string>> per_run_args;
