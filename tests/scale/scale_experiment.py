@@ -22,7 +22,7 @@ if [ -f "$m/barrier" ]; then
     sleep 0.05
   done
 fi
-while [ -f "$m/hold" ]; do sleep 0.05; done
+while [ -f "$m/hold" ] || [ -f "$m/hold-$NMZ_RUN_ID" ]; do sleep 0.05; done
 exit 0
 """
 VALIDATE_SH = """#!/bin/sh
