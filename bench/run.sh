@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Runs nmz's benchmarks; each prints ratios against a baseline measured in
 # the same run (these machines are noisy: compare ratios, not absolutes).
-#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native ...]   (default: all)
+#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native|scale ...]   (default: all)
 # Builds into BUILD_DIR (default build/) first. fs, ethernet, repro and
-# native need root.
+# native need root; scale's Slurm part needs root and the Slurm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 [[ -d "$build" ]] || meson setup "$build" --wrap-mode=nodownload >/dev/null
 ninja -C "$build" >/dev/null
 names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(orchestrator rest fs ethernet repro native)
+[[ ${#names[@]} -gt 0 ]] || names=(orchestrator rest fs ethernet repro native scale)
 for name in "${names[@]}"; do
   echo "=== bench: $name"
   case "$name" in
@@ -19,7 +19,8 @@ for name in "${names[@]}"; do
     fs) python3 bench/fs/run.py "$build" ;;
     ethernet) bash bench/ethernet/run.sh "$build" ;;
     repro) python3 bench/repro/repro.py --build-dir "$build" --runs 30 ;;
+    scale) python3 bench/scale/run.py "$build" ;;
     native) python3 bench/repro/native_methods.py "$build" --extra flaky-order="$build/examples/flaky/flaky-order" ;;
-    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native)" >&2; exit 2 ;;
+    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native, scale)" >&2; exit 2 ;;
   esac
 done
