@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs nmz's benchmarks; each prints ratios against a baseline measured in
 # the same run (these machines are noisy: compare ratios, not absolutes).
-#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native|scale ...]   (default: all)
+#   bash bench/run.sh [orchestrator|rest|fs|ethernet|repro|native|scale|fuzz ...]   (default: all but fuzz)
 # Builds into BUILD_DIR (default build/) first. fs, ethernet, repro and
 # native need root; scale's Slurm part needs root and the Slurm packages.
+# NMZ_BENCH_BASELINE=/path/to/an/older/nmz adds, in repro, rows timing that
+# nmz too (one nmz per run), for a before/after comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -18,9 +20,11 @@ for name in "${names[@]}"; do
     rest) bash bench/rest/run.sh "$build" ;;
     fs) python3 bench/fs/run.py "$build" ;;
     ethernet) bash bench/ethernet/run.sh "$build" ;;
-    repro) python3 bench/repro/repro.py --build-dir "$build" --runs 30 ;;
+    repro) python3 bench/repro/repro.py --build-dir "$build" --runs 30
+           python3 bench/repro/native_methods.py "$build" --runs 30 ${NMZ_BENCH_BASELINE:+--baseline "$NMZ_BENCH_BASELINE"} ;;
     scale) python3 bench/scale/run.py "$build" ;;
+    fuzz) bash fuzz/run.sh --runs 10000000 ;;
     native) python3 bench/repro/native_methods.py "$build" --extra flaky-order="$build/examples/flaky/flaky-order" ;;
-    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native, scale)" >&2; exit 2 ;;
+    *) echo "unknown benchmark \"$name\" (orchestrator, rest, fs, ethernet, repro, native, scale, fuzz)" >&2; exit 2 ;;
   esac
 done

@@ -10,6 +10,7 @@ packages=(
   iptables iproute2 procps python3 stress-ng util-linux
   podman runc conmon busybox-static tmux
   gcovr libjacoco-java default-jdk-headless
+  clang libfuzzer-14-dev
   slurmctld slurmd slurm-client munge
 )
 apt-get update -q

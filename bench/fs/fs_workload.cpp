@@ -3,6 +3,8 @@
 // filesystem's and not an interpreter's. Prints the elapsed seconds.
 //   fs_workload seq-write FILE MIB      write FILE with 1 MiB writes
 //   fs_workload seq-read FILE           read FILE with 1 MiB reads
+//   fs_workload seq-read-cold FILE      the same after dropping FILE's cached pages (not timed),
+//                                       so that every byte comes through the filesystem
 //   fs_workload rand-read FILE COUNT    COUNT 4 KiB preads at random aligned offsets
 //   fs_workload create DIR COUNT        create COUNT 1 KiB files
 //   fs_workload stat DIR COUNT          stat them
@@ -32,7 +34,7 @@ std::string name_of(const std::string& dir, long i) { return dir + "/f" + std::t
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: fs_workload seq-write|seq-read|rand-read|create|stat|unlink PATH [N]\n");
+    std::fprintf(stderr, "usage: fs_workload seq-write|seq-read|seq-read-cold|rand-read|create|stat|unlink PATH [N]\n");
     return 2;
   }
   std::string mode = argv[1];
@@ -40,6 +42,11 @@ int main(int argc, char** argv) {
   long count = argc > 3 ? std::atol(argv[3]) : 0;
   constexpr std::size_t kMiB = 1 << 20;
   std::vector<char> buffer(kMiB, 'n');
+  int cold_fd = -1;
+  if (mode == "seq-read-cold") {
+    cold_fd = ::open(path.c_str(), O_RDONLY);
+    if (cold_fd < 0 || ::posix_fadvise(cold_fd, 0, 0, POSIX_FADV_DONTNEED) != 0) die(path);
+  }
   auto start = std::chrono::steady_clock::now();
   if (mode == "seq-write") {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -48,8 +55,8 @@ int main(int argc, char** argv) {
       if (::write(fd, buffer.data(), kMiB) != static_cast<ssize_t>(kMiB)) die("write");
     }
     if (::close(fd) != 0) die("close");
-  } else if (mode == "seq-read") {
-    int fd = ::open(path.c_str(), O_RDONLY);
+  } else if (mode == "seq-read" || mode == "seq-read-cold") {
+    int fd = cold_fd >= 0 ? cold_fd : ::open(path.c_str(), O_RDONLY);
     if (fd < 0) die(path);
     while (true) {
       ssize_t got = ::read(fd, buffer.data(), kMiB);

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Reproduction rates and slowdown of `nmz inspectors native` (pct depth 1..3,
-random-walk) against plain runs, measured in the same run.
+"""Reproduction rates and cost per run of `nmz inspectors native` (pct depth
+1..3, random-walk) against plain runs, measured in the same run.
 
-usage: bench/repro/native_methods.py [BUILD_DIR] [-runs N] [-targets a,b,...]
+usage: bench/repro/native_methods.py [BUILD_DIR] [-runs N] [-targets a,b,...] [-methods a,b,...] [-baseline NMZ]
 
-Targets are the programs of tests/native (built by meson) and, where the
-build has them, examples/flaky programs given with -extra NAME=CMD (one
-shell command, exit status 0 = correct). For each target and method it
-prints how many runs failed and the mean wall time per run; the ratio is
-against plain runs of the same target. `nmz` itself costs a fixed start-up
-and shut-down time per run, measured on /bin/true and printed separately;
+Targets are the programs of tests/native (built by meson), each buggy one
+with its fixed twin (`--fixed`, which must never fail), and any command
+given with -extra NAME=CMD (one shell command, exit status 0 = correct).
+Each method runs in loop mode (one nmz, `-n N`, k learnt by the loop). The
+programs built with -fsanitize=thread are also run with every access a
+point (-tsan) and race-directed (-tsan -races FILE, the file learnt by two
+runs first). One more row runs a whole nmz per run, which is what a run
+costs without loop mode (-baseline NMZ adds the same row for another nmz
+binary, such as an older build). For each target and method it prints the
+failures, the rate with its 95% Wilson interval, the wall time per run, and
+the ratio and difference against plain runs of the same target.
 lock_heavy also reports the time of its threaded section alone (no process
 start-up), which is the scheduler's own overhead.
 """
@@ -22,13 +27,17 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from repro import wilson  # noqa: E402  (one interval for both benches)
 
 
 def parse_args(argv):
     build = os.path.join(ROOT, "build")
     runs = 50
     targets = None
+    methods = None
     extra = []
+    baseline = None
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -38,6 +47,12 @@ def parse_args(argv):
         elif arg in ("-targets", "--targets"):
             targets = argv[i + 1].split(",")
             i += 2
+        elif arg in ("-baseline", "--baseline"):
+            baseline = argv[i + 1]
+            i += 2
+        elif arg in ("-methods", "--methods"):
+            methods = argv[i + 1].split(",")  # e.g. "plain,race pct d=3"
+            i += 2
         elif arg in ("-extra", "--extra"):
             name, command = argv[i + 1].split("=", 1)
             extra.append((name, ["sh", "-c", command], 0, []))
@@ -45,23 +60,38 @@ def parse_args(argv):
         else:
             build = arg
             i += 1
-    return build, runs, targets, extra
+    return build, runs, targets, methods, extra, baseline
 
 
-BUILD, RUNS, ONLY, EXTRA = parse_args(sys.argv[1:])
+BUILD, RUNS, ONLY, ONLY_METHODS, EXTRA, BASELINE_NMZ = parse_args(sys.argv[1:])
 NMZ = os.path.join(BUILD, "core", "nmz")
 PROGRAMS = os.path.join(BUILD, "tests", "native")
 PLAIN_TIMEOUT = 10  # a plain run of a deadlocking program hangs: count it as a failure
+SINGLE_RUNS = 10  # runs of the one-nmz-per-run comparison
+
+
+def bundled(name, *args):
+    return [os.path.join(PROGRAMS, "native_" + name)] + list(args)
+
 
 # name, command, expected exit status of a correct run, extra inspector flags
 TARGETS = [
-    ("lost_update", [os.path.join(PROGRAMS, "native_lost_update")], 0, []),
-    ("lost_update --fixed", [os.path.join(PROGRAMS, "native_lost_update"), "--fixed"], 0, []),
-    ("abba_deadlock", [os.path.join(PROGRAMS, "native_abba_deadlock")], 0, []),
-    ("cond_pipe", [os.path.join(PROGRAMS, "native_cond_pipe")], 0, []),
-    ("racy_counter", [os.path.join(PROGRAMS, "native_racy_counter")], 0, []),
-    ("racy_counter -tsan", [os.path.join(PROGRAMS, "native_racy_counter")], 0, ["-tsan"]),
-] + EXTRA
+    ("lost_update", bundled("lost_update"), 0, []),
+    ("lost_update --fixed", bundled("lost_update", "--fixed"), 0, []),
+    ("abba_deadlock", bundled("abba_deadlock"), 0, []),
+    ("cond_pipe", bundled("cond_pipe"), 0, []),
+]
+# The programs that take --fixed for a twin that must never fail, and,
+# among them, those built with -fsanitize=thread (plain-memory races).
+# name: (program, arguments)
+SYNC_BUGS = {name: (name, []) for name in
+             ("last_one_out", "philosophers", "lost_wakeup", "if_not_while", "exit_use_after_free")}
+TSAN_BUGS = {"racy_counter": ("racy_counter", []), "many_counter": ("racy_counter", ["6", "2"]),
+             "reorder": ("reorder", []), "wrong_lock": ("wrong_lock", []), "check_then_act": ("check_then_act", []),
+             "stats_publish": ("stats_publish", [])}
+for bug, (program, args) in list(SYNC_BUGS.items()) + list(TSAN_BUGS.items()):
+    TARGETS += [(bug, bundled(program, *args), 0, []), (bug + " --fixed", bundled(program, "--fixed", *args), 0, [])]
+TARGETS += EXTRA
 
 METHODS = [
     ("plain", None),
@@ -70,10 +100,20 @@ METHODS = [
     ("pct d=3", ["-policy", "pct", "-depth", "3"]),
     ("random-walk", ["-policy", "random-walk"]),
 ]
+# For the -fsanitize=thread targets: every access a point (-tsan), and
+# race-directed (-tsan -races FILE, learnt by two runs first; RACES is
+# replaced by the target's file).
+TSAN_METHODS = [
+    ("tsan pct d=3", ["-tsan", "-policy", "pct", "-depth", "3"]),
+    ("tsan walk", ["-tsan", "-policy", "random-walk"]),
+    ("race pct d=2", ["-tsan", "-races", "RACES", "-policy", "pct", "-depth", "2"]),
+    ("race pct d=3", ["-tsan", "-races", "RACES", "-policy", "pct", "-depth", "3"]),
+    ("race walk", ["-tsan", "-races", "RACES", "-policy", "random-walk"]),
+]
 
 
-def nmz_command(config, flags, command):
-    return [NMZ, "inspectors", "native", "-autopilot", config] + flags + ["--"] + command
+def nmz_command(config, flags, command, nmz=NMZ):
+    return [nmz, "inspectors", "native", "-autopilot", config] + flags + ["--"] + command
 
 
 def timed(args, timeout=120):
@@ -85,11 +125,37 @@ def timed(args, timeout=120):
         return None, "", "", time.monotonic() - start
 
 
-def choice_points(config, command, extra_flags):
-    """PCT's k for this target: the choice points of one controlled run."""
-    _, _, err, _ = timed(nmz_command(config, extra_flags + ["-policy", "pct", "-seed", "1"], command))
-    m = re.search(r"(\d+) choice points", err)
-    return max(1, int(m.group(1))) if m else 50
+def plain_runs(command, good):
+    """RUNS plain runs, one process each, timed like nmz's loop times its runs (spawn to exit)."""
+    failures = 0
+    start = time.monotonic()
+    for _ in range(RUNS):
+        code, _, _, _ = timed(command, timeout=PLAIN_TIMEOUT)
+        failures += 0 if code == good else 1
+    return failures, RUNS, 1000 * (time.monotonic() - start) / RUNS, ""
+
+
+def loop_runs(config, flags, command, good):
+    """One nmz in loop mode (-n RUNS): its summary line gives failures and ms per run."""
+    code, out, err, elapsed = timed(nmz_command(config, ["-n", str(RUNS), "-seed", "1"] + flags, command),
+                                    timeout=60 + 60 * RUNS)
+    m = re.search(r"^native loop: (\d+) runs, (\d+)/\d+ failed .*?, ([0-9.]+) ms per run", out, re.M)
+    if m is None:
+        sys.exit("no loop summary (exit %s): %s\n%s" % (code, out, err[-2000:]))
+    if good != 0:
+        sys.exit("loop mode counts exit status 0 as success; target expects %d" % good)
+    k = re.search(r", k (\d+)", out)
+    return int(m.group(2)), int(m.group(1)), float(m.group(3)), ("k %s" % k.group(1)) if k else ""
+
+
+def single_runs(config, flags, command, good, runs, nmz=NMZ):
+    """One whole `nmz inspectors native` per run: what a run costs without loop mode."""
+    failures = 0
+    start = time.monotonic()
+    for seed in range(1, runs + 1):
+        code, _, _, _ = timed(nmz_command(config, flags + ["-seed", str(seed)], command, nmz))
+        failures += 0 if code == good else 1
+    return failures, runs, 1000 * (time.monotonic() - start) / runs, "k 50 (no loop to learn it)"
 
 
 def main():
@@ -99,45 +165,47 @@ def main():
         config = os.path.join(work, "config.toml")
         with open(config, "w") as f:
             f.write('explorePolicy = "dumb"\n')
-        fixed_ms = 1000 * sorted(timed(nmz_command(config, [], ["/bin/true"]))[3] for _ in range(5))[2]
-        print("nmz start-up + shut-down per run (on /bin/true): %.0f ms. 'target ms' is the wrapped command's own "
-              "time (spawn to exit, from the inspector's summary; for plain runs, measured here)" % fixed_ms)
-        print("runs per method: %d; failing = exit status differs from a correct run's "
-              "(a deadlock report or a plain hang counts)\n" % RUNS)
-        print("%-22s %-12s %10s %6s %10s %10s %9s" % ("target", "method", "failures", "rate", "ms/run", "target ms",
-                                                     "slowdown"))
+        print("runs per method: %d (loop mode: one nmz, -n %d, base seed 1; PCT's k learnt by the loop); "
+              "failing = exit status differs from a correct run's (a deadlock report or a plain hang counts)" %
+              (RUNS, RUNS))
+        print("ms/run: wall time per run, spawn to exit, plain runs measured here in the same way; "
+              "overhead = ms/run against plain, and nmz's added ms per run\n")
+        print("%-26s %-26s %9s %6s %17s %8s %9s %9s  %s" % ("target", "method", "failures", "rate", "95% Wilson",
+                                                           "ms/run", "overhead", "added ms", ""))
         for name, command, good, extra_flags in TARGETS:
             if ONLY and name.split()[0] not in ONLY:
                 continue
             if not os.path.exists(command[0]) and command[0] != "sh":
-                print("%-22s (not built)" % name)
+                print("%-26s (not built)" % name)
                 continue
-            steps = choice_points(config, command, extra_flags)
+            methods = [(method, flags) for method, flags in METHODS if flags is not None]
+            if name.split()[0] in TSAN_BUGS:
+                races = os.path.join(work, name.split()[0] + ".races")
+                for seed in (1, 2):  # learn the races
+                    timed(nmz_command(config, ["-tsan", "-races", races, "-seed", str(seed)], command))
+                methods += [(method, [races if flag == "RACES" else flag for flag in flags])
+                            for method, flags in TSAN_METHODS]
             plain_ms = None
-            for method, flags in METHODS:
-                failures = 0
-                total = 0.0
-                target_total = 0.0
-                for seed in range(1, RUNS + 1):
-                    if flags is None:
-                        code, _, _, elapsed = timed(command, timeout=PLAIN_TIMEOUT)
-                        target_elapsed = elapsed
-                    else:
-                        args = extra_flags + flags + ["-steps", str(steps), "-seed", str(seed)]
-                        code, _, err, elapsed = timed(nmz_command(config, args, command))
-                        m = re.search(r"after ([0-9.]+) ms", err)
-                        target_elapsed = float(m.group(1)) / 1000 if m else elapsed
-                    failures += 0 if code == good else 1
-                    total += elapsed
-                    target_total += target_elapsed
-                ms = 1000 * total / RUNS
-                target_ms = 1000 * target_total / RUNS
-                plain_ms = target_ms if plain_ms is None else plain_ms
-                print("%-22s %-12s %6d/%-3d %5.0f%% %10.1f %10.1f %8.1fx" %
-                      (name if method == "plain" else "", method, failures, RUNS, 100.0 * failures / RUNS, ms,
-                       target_ms, target_ms / plain_ms))
-            print("%-22s (pct k = %d choice points)" % ("", steps))
-        lock_heavy(config)
+            rows = [("plain", lambda: plain_runs(command, good))]
+            rows += [(method, lambda flags=flags: loop_runs(config, extra_flags + flags, command, good))
+                     for method, flags in methods]
+            single = min(RUNS, SINGLE_RUNS)
+            rows.append(("pct d=3, nmz per run", lambda: single_runs(config, extra_flags + ["-depth", "3"], command,
+                                                                     good, single)))
+            if BASELINE_NMZ:
+                rows.append(("  same, -baseline nmz", lambda: single_runs(config, extra_flags + ["-depth", "3"],
+                                                                          command, good, single, BASELINE_NMZ)))
+            for method, measure in rows:
+                if ONLY_METHODS and method != "plain" and method not in ONLY_METHODS:
+                    continue
+                failures, runs, ms, note = measure()
+                low, high = wilson(failures, runs)
+                plain_ms = ms if plain_ms is None else plain_ms
+                print("%-26s %-26s %5d/%-3d %5.0f%%   [%5.1f%%, %5.1f%%] %8.1f %8.1fx %+9.1f  %s" %
+                      (name if method == "plain" else "", method, failures, runs, 100.0 * failures / max(runs, 1),
+                       100 * low, 100 * high, ms, ms / plain_ms, ms - plain_ms, note), flush=True)
+        if not ONLY or "lock_heavy" in ONLY:
+            lock_heavy(config)
 
 
 def lock_heavy(config):

@@ -77,7 +77,7 @@ double round_trips_per_second(const core::PluginHost& plugins, Endpoint kind, in
   core::Orchestrator& orchestrator = *(*session)->orchestrator;
   std::unique_ptr<core::rest::RestEndpoint> endpoint;
   if (kind == Endpoint::rest) {
-    auto started = core::rest::RestEndpoint::start(orchestrator, {"127.0.0.1", 0});
+    auto started = core::rest::RestEndpoint::start(orchestrator, core::rest::RestEndpoint::Options{});
     if (!started) {
       std::fprintf(stderr, "%s\n", started.status().message().c_str());
       std::exit(1);
@@ -113,11 +113,23 @@ double round_trips_per_second(const core::PluginHost& plugins, Endpoint kind, in
 int main(int argc, char** argv) {
   core::init_logging();
   spdlog::set_level(spdlog::level::warn);
+  // --local-only: the baseline of bench/rest/run.sh's Namazu-wire table.
+  const bool local_only = argc > 1 && std::string(argv[1]) == "--local-only";
+  if (local_only) {
+    --argc;
+    ++argv;
+  }
   long round_trips = argc > 1 ? std::stol(argv[1]) : 32000;
   core::PluginHost plugins;
   if (auto status = plugins.load_file(NMZ_DUMB_PLUGIN); !status) {
     std::fprintf(stderr, "%s\n", status.message().c_str());
     return 1;
+  }
+  if (local_only) {
+    std::printf("local endpoint, 1 entity %.0f\n", round_trips_per_second(plugins, Endpoint::local, 1, round_trips, 1));
+    std::printf("local endpoint, 16 entities %.0f\n",
+                round_trips_per_second(plugins, Endpoint::local, 16, round_trips / 16, 1));
+    return 0;
   }
   std::printf("%-56s %14s %8s\n", "method (dumb, zero delay)", "round trips/s", "ratio");
   double rest_sixteen_burst = 0;
@@ -134,7 +146,7 @@ int main(int argc, char** argv) {
     std::printf("%-56s %14.0f %8.3f\n", ("REST POST+GET+DELETE, 16 entities" + w).c_str(), rest_sixteen,
                 rest_sixteen / local_sixteen);
   }
-  std::printf("\ntarget: >= 10000 round trips/s with 16 entities -> %s\n",
-              rest_sixteen_burst >= 10000 ? "met" : "NOT met");
+  std::printf("\nbatched transceiver, 32 in flight, 16 entities: %s 10000 round trips/s\n",
+              rest_sixteen_burst >= 10000 ? "at least" : "below");
   return 0;
 }

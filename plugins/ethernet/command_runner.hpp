@@ -13,10 +13,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `argv` (argv[0] looked up in PATH) to completion with the default
-// signal mask (nmz blocks SIGINT/SIGTERM in its threads) and collects its
-// output; `input` is written to its stdin. An error only when it could not
-// be started.
+// Runs `argv` (argv[0] looked up in PATH, nmz::sdk::ChildProcess) to
+// completion and collects its output; `input` is written to its stdin. An
+// error only when it could not be started.
 sdk::Result<CommandResult> run_command(const std::vector<std::string>& argv, const std::string& input = {});
 
 }  // namespace nmz::plugins::ethernet

@@ -2,6 +2,7 @@
 #include "rule_set.hpp"
 
 #include <net/if.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <charconv>
@@ -171,7 +172,52 @@ std::string removal_script(const std::string& listing, std::uint16_t queue) {
   return script + "COMMIT\n";
 }
 
+std::string undo_command(const RuleSelector& selector, std::uint16_t queue) {
+  const bool bridged = !selector.bridges.empty();
+  const std::string name = chain(queue, bridged ? "FWD" : "OUT");
+  const std::string parent = bridged ? "FORWARD" : "OUTPUT";
+  std::string command;
+  for (const char* tool : kTools) {
+    const std::string run = std::string(tool) + " -w ";
+    command += run + "-D " + parent + " -m comment --comment " + tag(queue) + " -j " + name + " 2>/dev/null; " + run +
+               "-F " + name + " 2>/dev/null; " + run + "-X " + name + " 2>/dev/null; ";
+  }
+  return command + "true";
+}
+
+namespace {
+
+// The name under /run/netns of this process's network namespace, if it
+// has one: a restore record must undo the rules there, not where the
+// cleaning process happens to be.
+std::string named_netns() {
+  struct stat own {};
+  if (::stat("/proc/self/ns/net", &own) != 0) return {};
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/run/netns", error)) {
+    struct stat named {};
+    if (::stat(entry.path().c_str(), &named) == 0 && named.st_ino == own.st_ino && named.st_dev == own.st_dev) {
+      return entry.path().filename().string();
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 RuleSet::~RuleSet() { remove(); }
+
+void RuleSet::leave_restore_record() {
+  auto record = sdk::RestoreRecord::create("ethernet inspector: iptables rules of NFQUEUE " + std::to_string(queue_));
+  if (!record) {
+    logger_.warn("if nmz is killed, `nmz tools cleanup` will not know the rules: " + record.status().message());
+    return;
+  }
+  std::vector<std::string> argv{"sh", "-c", undo_command(selector_, queue_)};
+  if (std::string netns = named_netns(); !netns.empty()) argv.insert(argv.begin(), {"ip", "netns", "exec", netns});
+  if (auto status = record->set_steps({{argv, ""}}); !status) logger_.warn(status.message());
+  record_.emplace(std::move(record).value());
+}
 
 sdk::Status RuleSet::install() {
   for (const char* tool : kTools) {
@@ -194,6 +240,7 @@ sdk::Status RuleSet::install() {
                                     std::to_string(queue_) + " failed: " + why);
     }
   }
+  leave_restore_record();
   logger_.info("installed rules: chain " + chain(queue_, selector_.bridges.empty() ? "OUT" : "FWD") +
                " (iptables and ip6tables), comment " + tag(queue_));
   return sdk::Status::ok();
@@ -223,6 +270,7 @@ void RuleSet::remove() {
       if (auto status = remove_with(tool, /*stale=*/false); !status) logger_.error(status.message());
     }
     installed_ = false;
+    record_.reset();
     logger_.info("removed the rules of NFQUEUE " + std::to_string(queue_));
   }
   for (const auto& [path, value] : restore_sysctls_) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <nmz/sdk/context.hpp>
+#include <nmz/sdk/restore_record.hpp>
 #include <nmz/sdk/status.hpp>
 
 namespace nmz::plugins::ethernet {
@@ -46,6 +47,10 @@ std::string install_script(const RuleSelector& selector, std::uint16_t queue);
 // `listing` (the output of `iptables -S`); empty when there is none.
 std::string removal_script(const std::string& listing, std::uint16_t queue);
 
+// A shell command that removes what install_script installed, harmless
+// when it is gone already (a restore record's step).
+std::string undo_command(const RuleSelector& selector, std::uint16_t queue);
+
 // Installs and removes nmz's rules with iptables and ip6tables; removes them
 // in its destructor at the latest.
 class RuleSet {
@@ -65,12 +70,14 @@ class RuleSet {
  private:
   sdk::Status remove_with(const std::string& tool, bool stale);
   sdk::Status set_bridge_sysctls();
+  void leave_restore_record();
 
   RuleSelector selector_;
   std::uint16_t queue_;
   sdk::Logger& logger_;
   bool installed_ = false;
   std::vector<std::pair<std::string, std::string>> restore_sysctls_;
+  std::optional<sdk::RestoreRecord> record_;  // while the rules are installed
 };
 
 }  // namespace nmz::plugins::ethernet

@@ -39,11 +39,14 @@ void EventGate::deliver(sdk::Action action) noexcept {
   }
 }
 
+bool EventGate::may_inspect(FsOp op) const noexcept { return settings_.ops.test(static_cast<std::size_t>(op)); }
+
 bool EventGate::inspects(FsOp op) const noexcept {
-  return settings_.ops.test(static_cast<std::size_t>(op)) && host_.load(std::memory_order_relaxed) != nullptr;
+  return may_inspect(op) && host_.load(std::memory_order_relaxed) != nullptr;
 }
 
 bool EventGate::selected(std::string_view path) const {
+  if (settings_.path_globs.empty() && settings_.exclude_globs.empty()) return true;
   std::string text(path);
   if (!settings_.path_globs.empty() && !any_matches(settings_.path_globs, text)) return false;
   return !any_matches(settings_.exclude_globs, text);
@@ -54,19 +57,22 @@ Verdict EventGate::inspect(FsOp op, std::string_view path) noexcept {
   if (!host) return {};
   try {
     if (!selected(path)) return {};
-    std::string name(fs_op_name(op));
-    std::string hint = name + " " + std::string(path);
+    std::string_view name = fs_op_name(op);
+    std::string hint;
+    hint.reserve(name.size() + 1 + path.size());
+    hint.append(name).append(" ").append(path);
     auto action = waiter_.submit_and_wait(
         *host, sdk::make_filesystem_event(std::string(host->entity_id()), name, path, std::move(hint)),
         settings_.action_timeout);
     if (!action) return {};
     auto verdict = verdicts_.decide(op, *action);
     if (!verdict) {
-      host->logger().warn(verdict.status().message() + "; " + name + " " + std::string(path) + " proceeds");
+      host->logger().warn(verdict.status().message() + "; " + std::string(name) + " " + std::string(path) +
+                          " proceeds");
       return {};
     }
     if (verdict->kind != Verdict::Kind::proceed && host->logger().enabled(sdk::LogLevel::debug)) {
-      host->logger().debug("fault for " + name + " " + std::string(path) + ": " + action->option);
+      host->logger().debug("fault for " + std::string(name) + " " + std::string(path) + ": " + action->option);
     }
     return *verdict;
   } catch (...) {

@@ -36,6 +36,7 @@ class EventGate final : public OperationGate {
   void deliver(sdk::Action action) noexcept;
 
   [[nodiscard]] bool inspects(FsOp op) const noexcept override;
+  [[nodiscard]] bool may_inspect(FsOp op) const noexcept override;
   Verdict inspect(FsOp op, std::string_view path) noexcept override;
 
  private:

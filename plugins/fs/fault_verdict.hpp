@@ -42,7 +42,7 @@ struct Verdict {
 // Defaults for fault actions that leave things out, from the inspector's flags.
 struct FaultDefaults {
   std::vector<int> errnos;            // one is picked at random when the action has no "errno"
-  std::vector<FaultKind> kinds;       // one that fits the operation, when the action has no "kind"
+  std::vector<FaultKind> kinds;       // one that fits the operation, when the action has no "kind" (none fits: proceed)
   std::chrono::nanoseconds fsync_delay{std::chrono::seconds(1)};
 };
 

@@ -16,19 +16,23 @@
 #include <thread>
 #include <vector>
 
+#include <nmz/sdk/child_process.hpp>
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
+#include <nmz/sdk/restore_record.hpp>
 
+#include "descriptor_limit.hpp"
 #include "event_gate.hpp"
 #include "fs_inspector_flags.hpp"
 #include "mount_checks.hpp"
 #include "passthrough_fs.hpp"
-#include "target_process.hpp"
 
 namespace nmz::plugins::fs {
 namespace {
 
 constexpr auto kTargetGrace = std::chrono::seconds(5);
+// Below this, a target with a few thousand files runs into the limit.
+constexpr rlim_t kDescriptorsWanted = 8192;
 
 // libfuse reports mount failures through its log function: route them to
 // the inspector's logger while the session exists.
@@ -148,6 +152,15 @@ class FsInspector final : public sdk::Inspector {
       return unlogged_failure("cannot mount on \"" + dirs_.mount_point + "\" (see the log above)");
     }
     log.info("mounted " + dirs_.original_dir + " on " + dirs_.mount_point);
+    // fusermount3 unmounts when nmz dies; this is for when it was killed too.
+    auto mount_record = sdk::RestoreRecord::create("fs inspector: FUSE mount on " + dirs_.mount_point);
+    if (mount_record) {
+      if (auto recorded = mount_record->set_steps({{{"fusermount3", "-u", "-z", dirs_.mount_point}, ""}}); !recorded) {
+        log.warn(recorded.message());
+      }
+    } else {
+      log.warn("if nmz is killed, `nmz tools cleanup` will not know the mount: " + mount_record.status().message());
+    }
     gate_->attach(host);
 
     Flag loop_done;
@@ -158,16 +171,27 @@ class FsInspector final : public sdk::Inspector {
       loop_done.raise();
     });
 
-    std::optional<TargetProcess> target;
+    std::optional<sdk::ChildProcess> target;
     int exit_code = 0;
     sdk::Status status;
     if (!flags_.command.empty()) {
-      auto spawned = TargetProcess::spawn(flags_.command);
+      // Started after the mount: it must not inherit libfuse's auto_unmount
+      // socket (ChildProcess closes it), or the mount would outlive nmz as
+      // long as the target lives.
+      auto spawned = sdk::ChildProcess::start(flags_.command);
       if (spawned) {
         target.emplace(std::move(*spawned));
       } else {
-        status = spawned.status();
+        status = sdk::Status::invalid("nmz inspectors fs: " + spawned.status().message());
       }
+    }
+    // After the command is started, which keeps the limit it was given.
+    rlim_t descriptors = raise_descriptor_limit();
+    if (descriptors < kDescriptorsWanted) {
+      log.warn("only " + std::to_string(descriptors) +
+               " file descriptors (RLIMIT_NOFILE): nmz holds one per file the kernel caches and per open file, "
+               "so beyond about that many, operations on the mount fail with EMFILE; raise the hard limit "
+               "(ulimit -Hn) to avoid it");
     }
     if (status) {
       std::vector<pollfd> watched{{stop_.fd(), POLLIN, 0}, {loop_done.fd(), POLLIN, 0}};
@@ -175,7 +199,7 @@ class FsInspector final : public sdk::Inspector {
       while (::poll(watched.data(), watched.size(), -1) < 0 && errno == EINTR) {
       }
       if (target && watched[2].revents) {
-        exit_code = target->wait();
+        exit_code = target->wait().status;
         target.reset();
         log.info("target exited with " + std::to_string(exit_code) + "; unmounting");
       } else if (watched[1].revents) {
@@ -186,7 +210,7 @@ class FsInspector final : public sdk::Inspector {
     // wedged by its own filesystem.
     gate_->detach();
     if (target) {
-      exit_code = target->terminate(kTargetGrace);
+      exit_code = target->terminate(kTargetGrace).status;
       target.reset();
     }
 

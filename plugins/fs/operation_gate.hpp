@@ -19,6 +19,9 @@ class OperationGate {
 
   // Cheap: decides whether the path must be computed at all.
   [[nodiscard]] virtual bool inspects(FsOp op) const noexcept = 0;
+  // Whether `op` is among the operations to inspect at all (while attached
+  // or not): what the kernel may skip sending depends on it.
+  [[nodiscard]] virtual bool may_inspect(FsOp op) const noexcept = 0;
   // Blocks the calling FUSE worker until the operation's verdict is known.
   // `path` is relative to the mount point ("" for its root).
   virtual Verdict inspect(FsOp op, std::string_view path) noexcept = 0;

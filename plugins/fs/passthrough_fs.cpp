@@ -4,13 +4,16 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -25,7 +28,14 @@ struct PassthroughFs::Inode {
   int fd = -1;  // O_PATH
   dev_t dev = 0;
   ino_t ino = 0;
-  std::uint64_t lookups = 0;  // guarded by table_mutex_
+  // Guarded by table_mutex_: the kernel's lookups plus one per child whose
+  // `parent` this is; the name it was last reached by through the mount.
+  std::uint64_t lookups = 0;
+  Inode* parent = nullptr;
+  std::string name;
+  // A write fault the kernel's writeback could not be told about, reported
+  // (once) by the next fsync or close, as a failed writeback would be.
+  std::atomic<int> write_error{0};
 };
 
 namespace {
@@ -72,6 +82,12 @@ struct PassthroughFs::Handlers {
   static void init(void* userdata, fuse_conn_info* conn) {
     auto& fs = *static_cast<PassthroughFs*>(userdata);
     if (fs.settings_.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+    // Read data goes from the backing file to the kernel through a pipe,
+    // never through our memory (unless reads are inspected, see read).
+    if (conn->capable & FUSE_CAP_SPLICE_WRITE) conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+    // Cached pages kept across opens (keep_cache) are dropped when the
+    // kernel sees the backing file's mtime or size change.
+    if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
     // Locks stay in the kernel, which serves them correctly for one mount.
     conn->want &= ~(FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_POSIX_LOCKS);
   }
@@ -177,28 +193,28 @@ struct PassthroughFs::Handlers {
 
   // mknod, mkdir and symlink: create, give to the caller, look up.
   template <class Create>
-  static void make_node(fuse_req_t req, FsOp op, fuse_ino_t parent, const char* name, Create create) {
+  static void make_node(fuse_req_t req, FsOp op, fuse_ino_t parent, const char* name, mode_t mode, Create create) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(op, parent, name))) return (void)fuse_reply_err(req, error);
     use_no_umask();
     int dir_fd = fs.inode(parent)->fd;
     if (create(dir_fd) == -1) return (void)fuse_reply_err(req, errno);
-    fs.set_owner(req, dir_fd, name);
+    fs.set_owner(req, dir_fd, name, mode);
     fuse_entry_param entry{};
     if (int error = fs.do_lookup(parent, name, entry)) return (void)fuse_reply_err(req, error);
     fuse_reply_entry(req, &entry);
   }
 
   static void mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
-    make_node(req, FsOp::mknod, parent, name, [&](int dir_fd) { return ::mknodat(dir_fd, name, mode, rdev); });
+    make_node(req, FsOp::mknod, parent, name, mode, [&](int dir_fd) { return ::mknodat(dir_fd, name, mode, rdev); });
   }
 
   static void mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
-    make_node(req, FsOp::mkdir, parent, name, [&](int dir_fd) { return ::mkdirat(dir_fd, name, mode); });
+    make_node(req, FsOp::mkdir, parent, name, mode, [&](int dir_fd) { return ::mkdirat(dir_fd, name, mode); });
   }
 
   static void symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
-    make_node(req, FsOp::symlink, parent, name, [&](int dir_fd) { return ::symlinkat(target, dir_fd, name); });
+    make_node(req, FsOp::symlink, parent, name, 0, [&](int dir_fd) { return ::symlinkat(target, dir_fd, name); });
   }
 
   static void link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char* name) {
@@ -229,8 +245,14 @@ struct PassthroughFs::Handlers {
                      const char* new_name, unsigned int flags) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::rename, parent, name))) return (void)fuse_reply_err(req, error);
-    reply_status(req, static_cast<int>(::syscall(SYS_renameat2, fs.inode(parent)->fd, name,
-                                                 fs.inode(new_parent)->fd, new_name, flags)));
+    Inode* from = fs.inode(parent);
+    Inode* to = fs.inode(new_parent);
+    if (::syscall(SYS_renameat2, from->fd, name, to->fd, new_name, flags) == -1) {
+      return (void)fuse_reply_err(req, errno);
+    }
+    fs.renamed(to->fd, to, new_name);
+    if (flags & RENAME_EXCHANGE) fs.renamed(from->fd, from, name);
+    fuse_reply_err(req, 0);
   }
 
   // Flags for the backing open. O_DIRECT is served by the kernel bypassing
@@ -246,14 +268,32 @@ struct PassthroughFs::Handlers {
     return flags | O_CLOEXEC;
   }
 
-  static void finish_open(fuse_file_info* fi, int fd) {
+  static void finish_open(PassthroughFs& fs, Inode* node, fuse_file_info* fi, int fd) {
     fi->fh = static_cast<uint64_t>(fd);
     if (fi->flags & O_DIRECT) fi->direct_io = 1;
+    // Reads that are never inspected may be served from the kernel's cache
+    // across opens; a change made directly in DIR shows by its mtime (auto
+    // inval data) once the attributes expire, as names and sizes do. With
+    // writeback the kernel trusts its own mtime, so only a new open can
+    // show such a change.
+    if (!fi->direct_io && !fs.settings_.writeback && !fs.gate_.may_inspect(FsOp::read)) fi->keep_cache = 1;
+    // FLUSH only relays what close() of the backing file reports, and on
+    // the root's filesystem that is nothing: the kernel need not ask (one
+    // round trip less per close). With writeback, FLUSH is where the
+    // kernel's cached writes and their errors come back.
+    if (fs.close_is_silent_ && node->dev == fs.root_->dev && !fs.settings_.writeback &&
+        !fs.gate_.may_inspect(FsOp::flush)) {
+      fi->noflush = 1;
+    }
   }
 
   static void open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::open, ino))) return (void)fuse_reply_err(req, error);
+    // open(O_TRUNC) changes data as truncate() does, and is inspected as one.
+    if (fi->flags & O_TRUNC) {
+      if (int error = fs.apply(fs.check(FsOp::truncate, ino))) return (void)fuse_reply_err(req, error);
+    }
     Inode* node = fs.inode(ino);
     if ((fi->flags & O_TRUNC) && fs.settings_.track_unsynced) {
       if (int error = fs.unsynced_.before_resize({node->dev, node->ino}, node->fd, 0)) {
@@ -262,7 +302,7 @@ struct PassthroughFs::Handlers {
     }
     int fd = ::open(proc_path(node->fd).c_str(), backing_flags(fs, fi));
     if (fd == -1) return (void)fuse_reply_err(req, errno);
-    finish_open(fi, fd);
+    finish_open(fs, node, fi, fd);
     if (fuse_reply_open(req, fi) != 0) ::close(fd);
   }
 
@@ -281,13 +321,13 @@ struct PassthroughFs::Handlers {
       fd = ::openat(dir_fd, name, flags, mode);
     }
     if (fd == -1) return (void)fuse_reply_err(req, errno);
-    if (created) fs.set_owner(req, dir_fd, name);
+    if (created) fs.set_owner(req, dir_fd, name, mode);
     fuse_entry_param entry{};
     if (int error = fs.do_lookup(parent, name, entry)) {
       ::close(fd);
       return (void)fuse_reply_err(req, error);
     }
-    finish_open(fi, fd);
+    finish_open(fs, fs.inode(entry.ino), fi, fd);
     if (fuse_reply_create(req, &entry, fi) != 0) ::close(fd);
   }
 
@@ -299,9 +339,13 @@ struct PassthroughFs::Handlers {
   static void flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::flush, ino))) return (void)fuse_reply_err(req, error);
+    if (int error = fs.inode(ino)->write_error.exchange(0)) return (void)fuse_reply_err(req, error);
     // close() of a duplicate reports what close() of the original would
-    // (NFS-style deferred write errors) without closing it.
-    reply_status(req, ::close(::dup(static_cast<int>(fi->fh))));
+    // (NFS-style deferred write errors) without closing it. Without a free
+    // descriptor for the duplicate there is nothing to learn, and close()
+    // must not fail for it.
+    int duplicate = ::dup(static_cast<int>(fi->fh));
+    reply_status(req, duplicate == -1 ? 0 : ::close(duplicate));
   }
 
   static void fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
@@ -311,18 +355,24 @@ struct PassthroughFs::Handlers {
     }
     int fd = static_cast<int>(fi->fh);
     int result = datasync ? ::fdatasync(fd) : ::fsync(fd);
-    if (result == 0 && fs.settings_.track_unsynced) {
-      Inode* node = fs.inode(ino);
-      fs.unsynced_.synced({node->dev, node->ino});
+    Inode* node = fs.inode(ino);
+    if (result == 0 && fs.settings_.track_unsynced) fs.unsynced_.synced({node->dev, node->ino});
+    if (result == 0) {
+      if (int error = node->write_error.exchange(0)) return (void)fuse_reply_err(req, error);
     }
     reply_status(req, result);
   }
 
   static void read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
     auto& fs = self(req);
-    // A copy through a buffer kept per worker: faster here than libfuse's
-    // fuse_reply_data (measured with bench/fs), and a post-read verdict needs
-    // the data in hand before it may drop it anyway.
+    if (!fs.gate_.inspects(FsOp::read)) {
+      // Spliced from the backing file to the kernel (FUSE_CAP_SPLICE_WRITE).
+      fuse_bufvec data = fd_bufvec(size, static_cast<int>(fi->fh), offset);
+      fuse_reply_data(req, &data, FUSE_BUF_SPLICE_MOVE);
+      return;
+    }
+    // A post-read verdict needs the data in hand before it may drop it: a
+    // copy through a buffer kept per worker.
     thread_local std::unique_ptr<char[]> buffer;
     thread_local size_t capacity = 0;
     if (capacity < size) {
@@ -338,10 +388,15 @@ struct PassthroughFs::Handlers {
 
   static void write_buf(fuse_req_t req, fuse_ino_t ino, fuse_bufvec* in, off_t offset, fuse_file_info* fi) {
     auto& fs = self(req);
-    size_t size = fuse_buf_size(in);
+    const size_t requested = fuse_buf_size(in);
+    size_t size = requested;
     Verdict verdict = fs.check(FsOp::write, ino);
+    bool deferred_short = false;
     if (verdict.kind == Verdict::Kind::short_write) {
       size = static_cast<size_t>(std::min<std::uint64_t>(verdict.keep_bytes.value_or(size / 2), size));
+      // The kernel's writeback ignores a short count (the rest of its pages
+      // would be dropped as written): the loss is reported at fsync/close.
+      deferred_short = fs.settings_.writeback && size < requested;
     } else if (int error = fs.apply(verdict)) {
       return (void)fuse_reply_err(req, error);
     }
@@ -354,6 +409,10 @@ struct PassthroughFs::Handlers {
     fuse_bufvec out = fd_bufvec(size, static_cast<int>(fi->fh), offset);
     ssize_t written = size == 0 ? 0 : fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));
     if (written < 0) return (void)fuse_reply_err(req, static_cast<int>(-written));
+    if (deferred_short) {
+      fs.inode(ino)->write_error.store(EIO);
+      written = static_cast<ssize_t>(requested);
+    }
     fuse_reply_write(req, static_cast<size_t>(written));
   }
 
@@ -582,6 +641,15 @@ int PassthroughFs::open_root() {
   if (::fstat(root_->fd, &st) == -1) return errno;
   root_->dev = st.st_dev;
   root_->ino = st.st_ino;
+  // Local filesystems without a flush method: close() never reports an
+  // error on them.
+  struct statfs fs {};
+  if (::fstatfs(root_->fd, &fs) == 0) {
+    constexpr unsigned long kSilentClose[] = {TMPFS_MAGIC, EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC};
+    for (unsigned long magic : kSilentClose) {
+      close_is_silent_ = close_is_silent_ || static_cast<unsigned long>(fs.f_type) == magic;
+    }
+  }
   return 0;
 }
 
@@ -589,10 +657,11 @@ PassthroughFs::Inode* PassthroughFs::inode(fuse_ino_t ino) noexcept {
   return ino == FUSE_ROOT_ID ? root_.get() : reinterpret_cast<Inode*>(static_cast<uintptr_t>(ino));
 }
 
-int PassthroughFs::do_lookup(fuse_ino_t parent, const char* name, fuse_entry_param& entry) {
+int PassthroughFs::do_lookup(fuse_ino_t parent_ino, const char* name, fuse_entry_param& entry) {
+  Inode* parent = inode(parent_ino);
   entry.attr_timeout = settings_.cache_timeout;
   entry.entry_timeout = settings_.cache_timeout;
-  int fd = ::openat(inode(parent)->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  int fd = ::openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd == -1) return errno;
   if (::fstatat(fd, "", &entry.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
     int error = errno;
@@ -603,49 +672,84 @@ int PassthroughFs::do_lookup(fuse_ino_t parent, const char* name, fuse_entry_par
   std::unique_lock lock(table_mutex_);
   auto [it, inserted] = table_.try_emplace(key, nullptr);
   if (inserted) {
-    auto* node = new (std::nothrow) Inode{fd, key.first, key.second, 0};
+    auto* node = new (std::nothrow) Inode;
     if (!node) {
       table_.erase(it);
       lock.unlock();
       ::close(fd);
       return ENOMEM;
     }
+    node->fd = fd;
+    node->dev = key.first;
+    node->ino = key.second;
     it->second = node;
   }
   Inode* node = it->second;
   ++node->lookups;
+  Inode* replaced = rename_locked(node, parent, name);
   lock.unlock();
+  if (replaced) forget(replaced, 1);
   if (!inserted) ::close(fd);
   entry.ino = reinterpret_cast<uintptr_t>(node);
   return 0;
 }
 
-void PassthroughFs::forget(Inode* node, std::uint64_t count) {
-  if (node == root_.get()) return;
-  std::unique_lock lock(table_mutex_);
-  node->lookups -= std::min(node->lookups, count);
-  if (node->lookups > 0) return;
-  table_.erase({node->dev, node->ino});
-  lock.unlock();
-  ::close(node->fd);
-  delete node;
+PassthroughFs::Inode* PassthroughFs::rename_locked(Inode* node, Inode* parent, std::string_view name) {
+  if (node->parent == parent && node->name == name) return nullptr;
+  ++parent->lookups;
+  Inode* old_parent = node->parent;
+  node->parent = parent;
+  node->name.assign(name);
+  return old_parent;
 }
 
-std::string PassthroughFs::path_of(Inode* node) const {
-  if (node == root_.get()) return "";
-  // The kernel's name for the backing file follows renames for free.
-  char target[PATH_MAX];
-  ssize_t length = ::readlink(proc_path(node->fd).c_str(), target, sizeof target);
-  if (length <= 0) return "?";
-  std::string_view path(target, static_cast<size_t>(length));
-  constexpr std::string_view kDeleted = " (deleted)";
-  if (path.ends_with(kDeleted)) path.remove_suffix(kDeleted.size());
-  const std::string& root = settings_.original_dir;
-  if (root == "/") return std::string(path.substr(1));
-  if (path.starts_with(root) && path.size() > root.size() && path[root.size()] == '/') {
-    return std::string(path.substr(root.size() + 1));
+void PassthroughFs::renamed(int parent_fd, Inode* parent, const char* name) {
+  struct stat st {};
+  if (::fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) return;
+  std::unique_lock lock(table_mutex_);
+  auto it = table_.find({st.st_dev, st.st_ino});
+  if (it == table_.end()) return;  // the kernel holds no inode for it: nothing to rename
+  Inode* replaced = rename_locked(it->second, parent, name);
+  lock.unlock();
+  if (replaced) forget(replaced, 1);
+}
+
+void PassthroughFs::forget(Inode* node, std::uint64_t count) {
+  // A node that goes releases its parent's reference, which may make the
+  // parent go too.
+  while (node && node != root_.get()) {
+    std::unique_lock lock(table_mutex_);
+    node->lookups -= std::min(node->lookups, count);
+    if (node->lookups > 0) return;
+    table_.erase({node->dev, node->ino});
+    lock.unlock();
+    Inode* parent = node->parent;
+    ::close(node->fd);
+    delete node;
+    node = parent;
+    count = 1;
   }
-  return std::string(path);
+}
+
+std::string PassthroughFs::path_of(Inode* node) {
+  // From the names recorded as the kernel looked them up, created or
+  // renamed them through the mount: no system call per event.
+  std::lock_guard lock(table_mutex_);
+  std::size_t length = 0;
+  std::size_t depth = 0;
+  for (Inode* at = node; at->parent; at = at->parent) {
+    length += at->name.size() + 1;
+    ++depth;
+  }
+  if (depth == 0) return "";
+  std::string path(length - 1, '/');
+  std::size_t end = path.size();
+  for (Inode* at = node; at->parent; at = at->parent) {
+    end -= at->name.size();
+    path.replace(end, at->name.size(), at->name);
+    if (end > 0) --end;
+  }
+  return path;
 }
 
 std::string PassthroughFs::path_of(fuse_ino_t parent, const char* name) {
@@ -713,7 +817,7 @@ void PassthroughFs::join_background() {
   for (auto& thread : threads) thread.join();
 }
 
-void PassthroughFs::set_owner(fuse_req_t req, int dir_fd, const char* name) {
+void PassthroughFs::set_owner(fuse_req_t req, int dir_fd, const char* name, mode_t mode) {
   const fuse_ctx* caller = fuse_req_ctx(req);
   if (caller->uid == 0 && caller->gid == 0) return;  // what root's creation already gave it
   // The group follows a set-group-ID directory, which the backing creation
@@ -721,8 +825,18 @@ void PassthroughFs::set_owner(fuse_req_t req, int dir_fd, const char* name) {
   struct stat dir {};
   bool inherit_group = ::fstat(dir_fd, &dir) == 0 && (dir.st_mode & S_ISGID);
   gid_t gid = inherit_group ? static_cast<gid_t>(-1) : caller->gid;
+  // chown clears the set-ID bits of what root created; the caller creating
+  // it directly would have kept them (the kernel already dropped those the
+  // caller may not have), so they are put back as the creation left them.
+  struct stat created {};
+  bool set_id = (mode & (S_ISUID | S_ISGID)) && ::fstatat(dir_fd, name, &created, AT_SYMLINK_NOFOLLOW) == 0 &&
+                (created.st_mode & (S_ISUID | S_ISGID));
   if (::fchownat(dir_fd, name, caller->uid, gid, AT_SYMLINK_NOFOLLOW) == -1) {
     warn_("cannot give " + std::string(name) + " to uid " + std::to_string(caller->uid) + ": " + std::strerror(errno));
+    return;
+  }
+  if (set_id && ::fchmodat(dir_fd, name, created.st_mode & 07777, 0) == -1) {
+    warn_("cannot restore the set-ID bits of " + std::string(name) + ": " + std::strerror(errno));
   }
 }
 

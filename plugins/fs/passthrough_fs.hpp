@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -61,18 +62,24 @@ class PassthroughFs {
   Inode* inode(fuse_ino_t ino) noexcept;
   int do_lookup(fuse_ino_t parent, const char* name, fuse_entry_param& entry);
   void forget(Inode* node, std::uint64_t count);
-  std::string path_of(Inode* node) const;
+  std::string path_of(Inode* node);
   std::string path_of(fuse_ino_t parent, const char* name);
+  // Records that `node` is now `name` in `parent`; returns the old parent,
+  // whose reference the caller drops (forget) once table_mutex_ is released.
+  Inode* rename_locked(Inode* node, Inode* parent, std::string_view name);
+  // After a rename through the mount: the inode now at `name` in `parent`.
+  void renamed(int parent_fd, Inode* parent, const char* name);
   Verdict check(FsOp op, fuse_ino_t ino, const char* name = nullptr);
   int apply(const Verdict& verdict);
   void lose_unsynced();
-  void set_owner(fuse_req_t req, int dir_fd, const char* name);
+  void set_owner(fuse_req_t req, int dir_fd, const char* name, mode_t mode);
 
   PassthroughSettings settings_;
   OperationGate& gate_;
   std::function<void(std::string_view)> warn_;
   fuse_session* session_ = nullptr;
   std::unique_ptr<Inode> root_;
+  bool close_is_silent_ = false;  // close() on the root's filesystem reports nothing
   std::mutex table_mutex_;
   struct KeyHash {
     std::size_t operator()(const UnsyncedLog::FileKey& key) const noexcept {

@@ -27,9 +27,14 @@
 #include <nmz/sdk/signal.hpp>
 #include <nmz/sdk/spawn.hpp>
 
+#include "adaptive_steps.hpp"
 #include "ops.hpp"
 #include "preload_locator.hpp"
+#include "race_file.hpp"
+#include "race_file_check.hpp"
 #include "region_mapping.hpp"
+#include "replay_command.hpp"
+#include "run_loop.hpp"
 #include "schedule_file.hpp"
 #include "target_process.hpp"
 
@@ -43,6 +48,7 @@ constexpr const char* kCommand = "nmz inspectors native";
 constexpr std::uint64_t kRecordCapacity = std::uint64_t{1} << 24;  // decisions kept for -record
 constexpr int kStopGraceMs = 5000;
 constexpr std::int64_t kMaxEvents = 10000000;
+constexpr std::int64_t kMaxJobs = 256;
 
 std::string json_string(std::string_view text) {
   std::string out = "\"";
@@ -74,7 +80,13 @@ std::optional<std::uint64_t> parse_u64(const std::string& text) {
   return value;
 }
 
-class NativeInspector final : public nmz::sdk::Inspector {
+// A run's scheduler parameters for the log: random-walk has no depth or k.
+std::string policy_description(const Schedule& schedule, std::uint64_t steps) {
+  if (schedule.policy != PolicyKind::pct) return nmz::native::policy_name(schedule.policy);
+  return "pct depth " + std::to_string(schedule.depth) + " k " + std::to_string(steps);
+}
+
+class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::RunLauncher {
  public:
   NativeInspector() : stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
   ~NativeInspector() override {
@@ -135,14 +147,32 @@ class NativeInspector final : public nmz::sdk::Inspector {
     flags.add_bool("tsan", &memory_points_,
                    "make every memory access a scheduling point (programs compiled with -fsanitize=thread and "
                    "linked against the interposer)");
+    flags.add_string("races", &races_path_,
+                     "with -tsan: race-directed scheduling; only accesses by instructions listed in FILE as racing "
+                     "are scheduling points; the races a run finds are added to FILE for the next runs");
     flags.add_int("deadlock-exit", &deadlock_exit, "exit status when a deadlock is detected (1..255)");
     flags.add_int("events", &events_flag,
                   "after the run, report up to N scheduling points as CFunctionEvents (slower: no fast path)");
     flags.add_string("preload", &preload_, "the interposer library (default: found next to this plugin)");
+    std::int64_t runs = 0;
+    std::int64_t jobs = 1;
+    flags.add_int("n", &runs, "loop mode: run the command N times in this nmz, each run with its own seed");
+    flags.add_int("jobs", &jobs, "loop mode: run up to N targets at a time");
+    flags.add_bool("until-failure", &loop_.until_failure, "loop mode: stop at the first failing run");
     if (auto status = flags.parse(settings.args); !status) return status;
     auto invalid = [](const std::string& what) { return Status::invalid(std::string(kCommand) + ": " + what); };
     command_ = flags.positionals();
     if (command_.empty()) return invalid("no command to run (usage: " + std::string(kCommand) + " [flags] -- CMD ARGS...)");
+    if (flags.was_set("n") && runs < 1) return invalid("flag -n: expected 1 or more runs, got " + std::to_string(runs));
+    if (jobs < 1 || jobs > kMaxJobs) {
+      return invalid("flag -jobs: expected 1.." + std::to_string(kMaxJobs) + ", got " + std::to_string(jobs));
+    }
+    if (!flags.was_set("n") && (flags.was_set("jobs") || flags.was_set("until-failure"))) {
+      return invalid(std::string("flag -") + (flags.was_set("jobs") ? "jobs" : "until-failure") +
+                     ": only with loop mode (-n N)");
+    }
+    loop_.runs = static_cast<std::uint64_t>(runs);
+    loop_.jobs = static_cast<std::uint32_t>(jobs);
 
     if (!replay_path_.empty()) {
       auto recorded = nmz::native::read_schedule(replay_path_);
@@ -174,13 +204,23 @@ class NativeInspector final : public nmz::sdk::Inspector {
       if (steps < 1) return invalid("flag -steps: expected 1 or more, got " + std::to_string(steps));
       schedule_.steps = static_cast<std::uint64_t>(steps);
     }
+    bool steps_measured = false;
     if (!steps_file_.empty() && !flags.was_set("steps")) {
       if (auto stored = read_steps_file(); !stored) {
         return invalid("flag -steps-file: " + stored.status().message());
       } else if (*stored > 0) {
         schedule_.steps = *stored;
+        steps_measured = true;
       }
     }
+    // k is learnt in a loop unless the user fixed it: a replayed schedule
+    // keeps its recorded k, and so does an explicit -steps.
+    loop_.adapt_steps = !flags.was_set("steps") && replay_path_.empty();
+    loop_.initial_steps = schedule_.steps;
+    loop_.steps_measured = steps_measured;
+    loop_.base_seed = schedule_.seed;
+    loop_.pct = schedule_.policy == PolicyKind::pct;
+    loop_.policy = loop_.pct ? "pct depth " + std::to_string(schedule_.depth) : nmz::native::policy_name(schedule_.policy);
     if (budget.count() <= 0) return invalid("flag -block-budget: expected a positive duration");
     budget_ = budget;
     if (deadlock_exit < 1 || deadlock_exit > 255) {
@@ -196,6 +236,13 @@ class NativeInspector final : public nmz::sdk::Inspector {
       if (access(dir.c_str(), W_OK) != 0) {
         return invalid("flag -record: cannot write in " + dir.string() + ": " + std::strerror(errno));
       }
+    }
+    if (!races_path_.empty()) {
+      if (!memory_points_) return invalid("flag -races: needs -tsan (a program built with -fsanitize=thread)");
+      races_path_ = std::filesystem::absolute(races_path_).string();
+      auto known = nmz::native::prepare_races_file(races_path_);
+      if (!known) return invalid("flag -races: " + known.status().message());
+      races_known_ = *known;
     }
     auto preload = nmz::native::locate_preload(preload_);
     if (!preload) return Status::error(preload.status().code(), std::string(kCommand) + ": " + preload.status().message());
@@ -214,15 +261,44 @@ class NativeInspector final : public nmz::sdk::Inspector {
     return *value;
   }
 
+  // One started target and the region it writes into.
+  struct Launched {
+    std::unique_ptr<nmz::native::RegionMapping> region;
+    std::chrono::steady_clock::time_point started;
+  };
+
   Outcome run_target(nmz::sdk::InspectorHost& host) {
+    host_ = &host;
+    launched_.resize(loop_.runs > 0 ? loop_.jobs : 1);
+    if (loop_.runs > 0) {
+      loop_.stop_fd = stop_fd_;
+      loop_.grace_ms = kStopGraceMs;
+      loop_.command_line = nmz::native::own_command_line();
+      // `nmz inspectors NAME FLAGS...`: only that front end has a line to repeat.
+      bool from_cli = loop_.command_line.size() > 2 && loop_.command_line[1] == "inspectors";
+      loop_.first_flag = from_cli ? 3 : loop_.command_line.size();
+      auto result = nmz::native::run_loop(loop_, *this, host.logger());
+      return {result.status, result.exit_code};
+    }
+    nmz::native::RunPlan plan{0, schedule_.seed, schedule_.steps};
+    auto pid = start(0, plan);
+    if (!pid) return {pid.status(), 1};
+    nmz::native::TargetExit exit = nmz::native::wait_target(*pid, stop_fd_, kStopGraceMs);
+    auto report = finish(0, plan, exit, true);
+    return {Status::ok(), report.exit_code};
+  }
+
+  nmz::sdk::Result<pid_t> start(std::size_t slot, const nmz::native::RunPlan& plan) override {
+    nmz::sdk::InspectorHost& host = *host_;
     auto created = nmz::native::RegionMapping::create(replay_.size(), kRecordCapacity, events_);
-    if (!created) return {created.status(), 1};
-    std::unique_ptr<nmz::native::RegionMapping> region = std::move(*created);
-    nmz::native::RegionHeader* header = region->header();
+    if (!created) return created.status();
+    Launched& run = launched_[slot];
+    run.region = std::move(*created);
+    nmz::native::RegionHeader* header = run.region->header();
     header->policy = schedule_.policy;
     header->depth = schedule_.depth;
-    header->seed = schedule_.seed;
-    header->steps = schedule_.steps;
+    header->seed = plan.seed;
+    header->steps = plan.steps;
     header->block_budget_ns = budget_.count();
     header->io_points = io_points_ ? 1 : 0;
     header->memory_points = memory_points_ ? 1 : 0;
@@ -232,71 +308,112 @@ class NativeInspector final : public nmz::sdk::Inspector {
 
     const char* inherited = std::getenv("LD_PRELOAD");
     std::string ld_preload = preload_ + (inherited != nullptr && *inherited != '\0' ? ":" + std::string(inherited) : "");
-    auto started = std::chrono::steady_clock::now();
-    auto pid = nmz::sdk::spawn_process(
-        command_,
-        {{"LD_PRELOAD=" + ld_preload, std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(region->fd())},
-         {region->fd()}});
-    if (!pid) return {Status::error(pid.status().code(), std::string(kCommand) + ": " + pid.status().message()), 1};
-    host.logger().info("started " + command_[0] + " (pid " + std::to_string(*pid) + "), policy " +
-                       nmz::native::policy_name(schedule_.policy) + " depth " + std::to_string(schedule_.depth) +
-                       " steps " + std::to_string(schedule_.steps) + " seed " + std::to_string(schedule_.seed) +
-                       (replay_.empty() ? "" : ", replaying " + std::to_string(replay_.size()) + " decisions"));
-    nmz::native::TargetExit exit = nmz::native::wait_target(*pid, stop_fd_, kStopGraceMs);
+    run.started = std::chrono::steady_clock::now();
+    std::vector<std::string> environment{"LD_PRELOAD=" + ld_preload,
+                                         std::string(nmz::native::kRegionFdEnv) + "=" + std::to_string(run.region->fd())};
+    if (!races_path_.empty()) environment.push_back(std::string(nmz::native::kRacesFileEnv) + "=" + races_path_);
+    auto pid = nmz::sdk::spawn_process(command_, {std::move(environment), {run.region->fd()}});
+    if (!pid) {
+      run.region.reset();
+      return Status::error(pid.status().code(), std::string(kCommand) + ": " + pid.status().message());
+    }
+    std::string line = "started " + command_[0] + " (pid " + std::to_string(*pid) + "), " +
+                       policy_description(schedule_, plan.steps) + " seed " + std::to_string(plan.seed) +
+                       (replay_.empty() ? "" : ", replaying " + std::to_string(replay_.size()) + " decisions");
+    // A loop of thousands of runs logs its progress instead.
+    if (loop_.runs > 0) {
+      host.logger().debug(line);
+    } else {
+      host.logger().info(line);
+    }
+    return *pid;
+  }
+
+  nmz::native::RunReport finish(std::size_t slot, const nmz::native::RunPlan& plan,
+                                const nmz::native::TargetExit& exit, bool first_failure) override {
+    nmz::sdk::InspectorHost& host = *host_;
+    Launched& run = launched_[slot];
+    nmz::native::RegionHeader* header = run.region->header();
     int exit_code = exit.status;
     auto elapsed_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - run.started).count();
+    bool in_loop = loop_.runs > 0;
+    auto detail = in_loop ? nmz::sdk::LogLevel::debug : nmz::sdk::LogLevel::info;
 
     bool deadlocked = header->deadlocked != 0;
     std::string report(header->report, strnlen(header->report, nmz::native::kReportSize));
     if (deadlocked) {
-      host.logger().error(report);
       exit_code = deadlock_exit_;
+      host.logger().write(in_loop && !first_failure ? nmz::sdk::LogLevel::debug : nmz::sdk::LogLevel::error, report);
     }
     std::ostringstream summary;
-    summary << nmz::native::policy_name(schedule_.policy) << " depth " << schedule_.depth << " seed " << schedule_.seed
-            << ": " << header->points << " scheduling points, " << header->decisions << " choice points, "
-            << header->threads << " threads, " << header->steals << " blocked outside a point, exit status "
-            << exit_code << " after " << elapsed_us / 1000 << "." << (elapsed_us % 1000) / 100 << " ms (cpu "
+    summary << policy_description(schedule_, plan.steps) << " seed " << plan.seed << ": " << header->points
+            << " scheduling points, " << header->decisions << " choice points, " << header->threads << " threads, "
+            << header->steals << " blocked outside a point, exit status " << exit_code << " after "
+            << elapsed_us / 1000 << "." << (elapsed_us % 1000) / 100 << " ms (cpu "
             << static_cast<long>(exit.cpu_ms * 10) / 10.0 << " ms)";
     if (header->owner_pid == 0) {
-      host.logger().info(command_[0] + " started no second thread: nothing was scheduled");
+      host.logger().write(detail, command_[0] + " started no second thread: nothing was scheduled");
     } else {
-      host.logger().info(summary.str());
+      host.logger().write(detail, summary.str());
+    }
+    if (!races_path_.empty()) {
+      std::uint64_t races = nmz::native::count_races(races_path_);
+      host.logger().write(detail, "races file " + races_path_ + ": " + std::to_string(races) + " racing pairs (" +
+                                      std::to_string(races > races_known_ ? races - races_known_ : 0) +
+                                      " new, scheduling points from the next run on)");
+      races_known_ = std::max(races_known_, races);
     }
     if (header->divergences > 0) {
-      host.logger().warn("the replay diverged: " + std::to_string(header->divergences) +
-                         " recorded decisions named a thread that could not run at that point");
+      host.logger().write(in_loop ? nmz::sdk::LogLevel::debug : nmz::sdk::LogLevel::warn,
+                          "the replay diverged: " + std::to_string(header->divergences) +
+                              " recorded decisions named a thread that could not run at that point");
     }
-    finish_files(host, *header);
+    if (!in_loop && schedule_.policy == PolicyKind::pct && nmz::native::steps_far_off(header->decisions, plan.steps)) {
+      host.logger().warn("this run had " + std::to_string(header->decisions) + " choice points, but PCT's k was " +
+                         std::to_string(plan.steps) +
+                         ": its change points were drawn from the wrong range. Loop mode (-n) learns k; or set -steps " +
+                         std::to_string(header->decisions));
+    }
+    // In a loop, the schedule worth keeping is the first failing one's.
+    if (!in_loop || (first_failure && exit_code != 0)) record(host, *header, plan);
+    update_steps_file(host, *header);
     submit_points(host, *header);
-    submit_summary(host, *header, exit_code, report);
-    return {Status::ok(), exit_code};
+    submit_summary(host, *header, plan, exit_code, report);
+    nmz::native::RunReport result{exit_code, header->decisions};
+    run.region.reset();
+    return result;
   }
 
-  void finish_files(nmz::sdk::InspectorHost& host, const nmz::native::RegionHeader& header) {
-    if (!record_path_.empty()) {
-      Schedule recorded = schedule_;
-      std::uint64_t kept = std::min(header.decisions, header.record_capacity);
-      const std::uint16_t* decisions = nmz::native::record_array(const_cast<nmz::native::RegionHeader*>(&header));
-      recorded.decisions.assign(decisions, decisions + kept);
-      if (kept < header.decisions) {
-        host.logger().warn("-record keeps the first " + std::to_string(kept) + " of " +
-                           std::to_string(header.decisions) + " decisions");
-      }
-      if (auto status = nmz::native::write_schedule(record_path_, recorded); !status) {
-        host.logger().error("-record: " + status.message());
-      }
+  void discard(std::size_t slot) override { launched_[slot].region.reset(); }
+
+  void record(nmz::sdk::InspectorHost& host, const nmz::native::RegionHeader& header, const nmz::native::RunPlan& plan) {
+    if (record_path_.empty()) return;
+    Schedule recorded = schedule_;
+    recorded.seed = plan.seed;
+    recorded.steps = plan.steps;
+    std::uint64_t kept = std::min(header.decisions, header.record_capacity);
+    const std::uint16_t* decisions = nmz::native::record_array(const_cast<nmz::native::RegionHeader*>(&header));
+    recorded.decisions.assign(decisions, decisions + kept);
+    if (kept < header.decisions) {
+      host.logger().warn("-record keeps the first " + std::to_string(kept) + " of " +
+                         std::to_string(header.decisions) + " decisions");
     }
-    if (!steps_file_.empty() && header.decisions > 0) {
-      auto stored = read_steps_file();
-      std::uint64_t steps = std::max<std::uint64_t>(stored ? *stored : 0, header.decisions);
-      std::string temp = steps_file_ + ".tmp." + std::to_string(getpid());
-      std::ofstream(temp) << steps << "\n";
-      if (std::rename(temp.c_str(), steps_file_.c_str()) != 0) {
-        host.logger().error("-steps-file: cannot write " + steps_file_ + ": " + std::strerror(errno));
-        std::remove(temp.c_str());
-      }
+    if (auto status = nmz::native::write_schedule(record_path_, recorded); !status) {
+      host.logger().error("-record: " + status.message());
+    }
+  }
+
+  void update_steps_file(nmz::sdk::InspectorHost& host, const nmz::native::RegionHeader& header) {
+    if (steps_file_.empty() || header.decisions == 0) return;
+    auto stored = read_steps_file();
+    std::uint64_t steps = std::max<std::uint64_t>(stored ? *stored : 0, header.decisions);
+    if (stored && *stored == steps) return;
+    std::string temp = steps_file_ + ".tmp." + std::to_string(getpid());
+    std::ofstream(temp) << steps << "\n";
+    if (std::rename(temp.c_str(), steps_file_.c_str()) != 0) {
+      host.logger().error("-steps-file: cannot write " + steps_file_ + ": " + std::strerror(errno));
+      std::remove(temp.c_str());
     }
   }
 
@@ -331,12 +448,12 @@ class NativeInspector final : public nmz::sdk::Inspector {
   // One non-deferred CFunctionEvent per run: what was scheduled and how it
   // ended, for the orchestrator's trace. Per-point events would put a queue
   // round trip on every lock, which is what this design avoids.
-  void submit_summary(nmz::sdk::InspectorHost& host, const nmz::native::RegionHeader& header, int exit_code,
-                      const std::string& report) {
+  void submit_summary(nmz::sdk::InspectorHost& host, const nmz::native::RegionHeader& header,
+                      const nmz::native::RunPlan& plan, int exit_code, const std::string& report) {
     std::ostringstream option;
     option << "{\"function\":\"nmz_native_run\",\"command\":" << json_string(command_[0])
            << ",\"policy\":" << json_string(nmz::native::policy_name(schedule_.policy)) << ",\"depth\":"
-           << schedule_.depth << ",\"steps\":" << schedule_.steps << ",\"seed\":" << json_string(std::to_string(schedule_.seed))
+           << schedule_.depth << ",\"steps\":" << plan.steps << ",\"seed\":" << json_string(std::to_string(plan.seed))
            << ",\"points\":" << header.points << ",\"choice_points\":" << header.decisions
            << ",\"threads\":" << header.threads << ",\"steals\":" << header.steals
            << ",\"divergences\":" << header.divergences << ",\"exit_code\":" << exit_code
@@ -349,12 +466,17 @@ class NativeInspector final : public nmz::sdk::Inspector {
   }
 
   int stop_fd_;
+  nmz::sdk::InspectorHost* host_ = nullptr;  // during run()
+  nmz::native::LoopOptions loop_;
+  std::vector<Launched> launched_;  // one per job slot
   std::vector<std::string> command_;
   Schedule schedule_;
   std::vector<std::uint16_t> replay_;
   std::string record_path_;
   std::string replay_path_;
   std::string steps_file_;
+  std::string races_path_;
+  std::uint64_t races_known_ = 0;
   std::string preload_;
   std::chrono::nanoseconds budget_{0};
   bool io_points_ = false;

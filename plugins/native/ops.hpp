@@ -30,6 +30,7 @@ enum class Op : std::uint8_t {
   io,
   memory_access,
   resume,
+  process_exit,
 };
 
 // The function a point stands for, as events and reports name it.
@@ -57,6 +58,7 @@ constexpr const char* op_name(Op op) {
     case Op::io: return "io";
     case Op::memory_access: return "memory_access";
     case Op::resume: return "resume";
+    case Op::process_exit: return "exit";
   }
   return "unknown";
 }

@@ -12,8 +12,10 @@
 
 namespace nmz::native {
 
+int open_pidfd(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
 TargetExit wait_target(pid_t pid, int stop_fd, int grace_ms) {
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  int pidfd = open_pidfd(pid);
   bool stopping = false;
   while (pidfd >= 0) {
     pollfd fds[2] = {{pidfd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
@@ -30,6 +32,10 @@ TargetExit wait_target(pid_t pid, int stop_fd, int grace_ms) {
     }
   }
   if (pidfd >= 0) close(pidfd);
+  return reap_target(pid);
+}
+
+TargetExit reap_target(pid_t pid) {
   int status = 0;
   rusage usage{};
   TargetExit result;

@@ -16,4 +16,12 @@ struct TargetExit {
 // target gets SIGTERM, and SIGKILL `grace_ms` later.
 TargetExit wait_target(pid_t pid, int stop_fd, int grace_ms);
 
+// Collects an exited (or exiting) target: blocks until it is gone.
+TargetExit reap_target(pid_t pid);
+
+// A descriptor that becomes readable when `pid` exits (pidfd_open), to wait
+// for many targets at once with poll; -1 with errno set if the kernel has
+// none.
+int open_pidfd(pid_t pid);
+
 }  // namespace nmz::native

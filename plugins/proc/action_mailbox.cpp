@@ -41,6 +41,11 @@ void ActionMailbox::close() {
   actions_.clear();
 }
 
+void ActionMailbox::reopen() {
+  std::lock_guard lock(mutex_);
+  closed_ = false;
+}
+
 void ActionMailbox::take(std::vector<sdk::Action>& out) {
   std::uint64_t count = 0;
   [[maybe_unused]] ssize_t n = read(fd_, &count, sizeof count);

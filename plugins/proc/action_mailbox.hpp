@@ -23,6 +23,8 @@ class ActionMailbox {
   void post(sdk::Action action);
   void request_stop();
   void close();
+  // Accepts actions again after close(): the next run of a loop.
+  void reopen();
 
   [[nodiscard]] int fd() const noexcept { return fd_; }
   [[nodiscard]] bool stop_requested() const noexcept { return stop_.load(); }

@@ -12,7 +12,6 @@
 
 #include <nmz/sdk/duration.hpp>
 #include <nmz/sdk/proc_sched.hpp>
-#include <nmz/sdk/spawn.hpp>
 
 #include "sched_syscalls.hpp"
 #include "target_command.hpp"
@@ -62,13 +61,12 @@ InspectionLoop::InspectionLoop(sdk::InspectorHost& host, const ProcOptions& opti
 
 InspectionLoop::~InspectionLoop() {
   if (pidfd_ >= 0) close(pidfd_);
-  if (gate_fd_ >= 0) close(gate_fd_);
 }
 
 void InspectionLoop::open_gate() {
-  if (gate_fd_ < 0) return;
-  close(gate_fd_);
-  gate_fd_ = -1;
+  if (!held_) return;
+  command_->release();
+  held_ = false;
 }
 
 sdk::Status InspectionLoop::start_target() {
@@ -77,10 +75,10 @@ sdk::Status InspectionLoop::start_target() {
   } else {
     auto command = start_held_command(options_.argv, options_.stdout_path, options_.stderr_path);
     if (!command) return command.status();
-    root_ = command->pid;
-    gate_fd_ = command->gate_fd;
+    command_.emplace(std::move(command).value());
+    root_ = command_->pid();
+    held_ = true;
     gate_deadline_ = Clock::now() + kGateTimeout;
-    own_child_ = true;
   }
   pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, root_, 0));
   if (pidfd_ < 0) {
@@ -130,7 +128,7 @@ sdk::Inspector::Outcome InspectionLoop::run() {
   while (!mailbox_.stop_requested() && !root_exited_) {
     auto deadline = std::min(next_tick, next_rescan);
     if (auto resume = pauses_.next_resume()) deadline = std::min(deadline, *resume);
-    if (gate_fd_ >= 0) deadline = std::min(deadline, gate_deadline_);
+    if (held_) deadline = std::min(deadline, gate_deadline_);
     wait_for_events(deadline);
     read_notifications();
     auto now = Clock::now();
@@ -149,7 +147,7 @@ sdk::Inspector::Outcome InspectionLoop::run() {
       submit(true);
     }
     births_pending_ = false;
-    if (gate_fd_ >= 0 && (any_action_applied_ || Clock::now() >= gate_deadline_)) open_gate();
+    if (held_ && (any_action_applied_ || Clock::now() >= gate_deadline_)) open_gate();
     pauses_.resume_due(Clock::now());
   }
   mailbox_.close();
@@ -259,17 +257,17 @@ void InspectionLoop::apply(const sdk::Action& action) {
 }
 
 int InspectionLoop::finish_target() {
-  if (!own_child_) return 0;
+  if (!command_) return 0;
   if (!root_exited_) {
     // Stopped by a signal: pass it on as SIGTERM, like a wrapper would.
-    kill(root_, SIGTERM);
+    command_->signal(SIGTERM);
     if (!wait_readable(pidfd_, kTermGrace)) {
       logger_.warn("command " + std::to_string(root_) + " ignored SIGTERM for " + sdk::format_duration(kTermGrace) +
                    "; killing it");
-      kill(root_, SIGKILL);
+      command_->signal(SIGKILL);
     }
   }
-  return sdk::wait_for_exit(root_);
+  return command_->wait().status;
 }
 
 }  // namespace nmz::plugins::proc

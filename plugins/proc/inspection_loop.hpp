@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <nmz/sdk/child_process.hpp>
 #include <nmz/sdk/inspector.hpp>
 
 #include "action_mailbox.hpp"
@@ -66,10 +67,10 @@ class InspectionLoop {
   std::optional<ProcConnector> connector_;
   std::unique_ptr<ProcessTree> tree_;
   int root_ = 0;
-  bool own_child_ = false;
+  std::optional<sdk::ChildProcess> command_;  // when nmz started the target
   bool root_exited_ = false;
   int pidfd_ = -1;
-  int gate_fd_ = -1;  // held command not started yet
+  bool held_ = false;  // the command has not exec'd yet
   Clock::time_point gate_deadline_;
   bool any_action_applied_ = false;
 

@@ -23,6 +23,8 @@ struct RawFlags {
   std::string stdout_path;
   std::string stderr_path;
   std::chrono::nanoseconds watch_interval = std::chrono::seconds(1);
+  std::int64_t runs = 0;
+  bool until_failure = false;
 };
 
 void declare(sdk::FlagSet& flags, RawFlags& raw) {
@@ -32,6 +34,8 @@ void declare(sdk::FlagSet& flags, RawFlags& raw) {
   flags.add_string("stderr", &raw.stderr_path, "file for the command's stderr (default: the -stdout file)");
   flags.add_duration("watch-interval", &raw.watch_interval,
                      "how often every thread gets a fresh scheduling decision (at least 1ms)");
+  flags.add_int("n", &raw.runs, "loop mode: run the command N times in this nmz");
+  flags.add_bool("until-failure", &raw.until_failure, "loop mode: stop at the first failing run");
 }
 
 sdk::Status invalid(const std::string& message) { return sdk::Status::invalid(std::string(kCommand) + ": " + message); }
@@ -96,6 +100,11 @@ sdk::Result<ProcOptions> parse_proc_options(const std::vector<std::string>& args
   if (options.argv.empty() && (flags.was_set("stdout") || flags.was_set("stderr"))) {
     return invalid("flags -stdout and -stderr apply to a command started by nmz, not to -pid");
   }
+  if (flags.was_set("n") && raw.runs < 1) return invalid("flag -n: expected 1 or more runs, got " + std::to_string(raw.runs));
+  if (!flags.was_set("n") && raw.until_failure) return invalid("flag -until-failure: only with loop mode (-n N)");
+  if (has_pid && flags.was_set("n")) return invalid("flag -n: loop mode runs a command, it cannot repeat -pid");
+  options.runs = static_cast<std::uint64_t>(raw.runs);
+  options.until_failure = raw.until_failure;
   if (has_pid) {
     if (raw.pid <= 0 || raw.pid > 0x7fffffff) {
       return invalid("flag -pid: expected a positive process id, got " + std::to_string(raw.pid));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,12 +17,14 @@ struct ProcOptions {
   std::string stdout_path;        // the command's stdout/stderr (appended to)
   std::string stderr_path;
   std::chrono::nanoseconds watch_interval = std::chrono::seconds(1);
+  std::uint64_t runs = 0;  // loop mode (-n): run the command this many times; 0: once, status passed through
+  bool until_failure = false;
 };
 
 inline constexpr std::chrono::nanoseconds kMinWatchInterval = std::chrono::milliseconds(1);
 
 // Parses `-pid PID | -cmd "CMD ARGS" | -- CMD ARGS...`, `-stdout FILE`,
-// `-stderr FILE` and `-watch-interval D`, and checks what can be checked
+// `-stderr FILE`, `-watch-interval D`, `-n N` and `-until-failure`, and checks what can be checked
 // without changing anything: the process exists, the executable can be
 // run. Errors name the flag.
 sdk::Result<ProcOptions> parse_proc_options(const std::vector<std::string>& args);

@@ -67,6 +67,7 @@ void SchedApplier::apply(int tid, sdk::SchedAttr wanted) {
     wanted.cpus.clear();
     if (narrowed_.erase(tid) > 0) write_affinity_reported(tid, originals_.at(tid).cpus, "(undoing a narrowed affinity)");
   }
+  restore_record_.note(tid, originals_.at(tid));
   if (int error = write_sched_attr(tid, wanted); error == 0) {
     ++applied_;
   } else if (error != ESRCH) {
@@ -89,6 +90,7 @@ void SchedApplier::restore_all() {
     if (original.policy != sdk::SchedPolicy::deadline) write_affinity_reported(tid, original.cpus, "(restoring)");
   }
   narrowed_.clear();
+  restore_record_.clear();
 }
 
 }  // namespace nmz::plugins::proc

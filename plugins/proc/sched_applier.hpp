@@ -8,6 +8,7 @@
 #include <nmz/sdk/proc_sched.hpp>
 
 #include "error_once.hpp"
+#include "sched_restore_record.hpp"
 
 namespace nmz::plugins::proc {
 
@@ -47,6 +48,7 @@ class SchedApplier {
   std::map<int, sdk::SchedAttr> originals_;
   std::set<int> narrowed_;  // threads whose affinity nmz changed
   long applied_ = 0;  // successful sched_setattr calls
+  SchedRestoreRecord restore_record_;  // for when nmz is killed before restore_all
 };
 
 }  // namespace nmz::plugins::proc

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <nmz/sdk/signal_json.hpp>
 
+#include <algorithm>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
 #include "base64.hpp"
@@ -11,7 +14,37 @@ namespace {
 
 using nlohmann::json;
 
+// Deeper than this is refused before parsing: a value is serialised and
+// destroyed recursively, and ~100 KB of brackets in one REST POST
+// overflowed the stack.
+constexpr std::size_t kMaxDepth = 128;
+
+// The deepest bracket nesting in `text`, strings aside.
+std::size_t nesting_depth(std::string_view text) {
+  std::size_t depth = 0;
+  std::size_t deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 json option_object(const std::string& text) {
+  if (nesting_depth(text) > kMaxDepth) return json::object();
   auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
   return parsed.is_object() ? parsed : json::object();
 }
@@ -28,6 +61,10 @@ Result<std::string> string_member(const json& object, const char* key, bool requ
 }
 
 Result<json> parse_signal(std::string_view text, std::string_view expected_type) {
+  if (auto depth = nesting_depth(text); depth > kMaxDepth) {
+    return Status::invalid("JSON nested " + std::to_string(depth) + " levels deep; at most " +
+                           std::to_string(kMaxDepth) + " are accepted");
+  }
   json object;
   try {
     object = json::parse(text);

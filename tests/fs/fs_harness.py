@@ -3,6 +3,7 @@
 mount, a process or a temp dir behind (cleanup runs on any exit)."""
 import atexit
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -40,7 +41,8 @@ def toml_value(value):
 class Mount:
     """One inspector process serving `orig` on `mnt`, under `root`."""
 
-    def __init__(self, policy="dumb", params=None, flags=(), command=None, root=None):
+    def __init__(self, policy="dumb", params=None, flags=(), command=None, root=None, nofile=None):
+        self.nofile = nofile  # (soft, hard) RLIMIT_NOFILE nmz starts with; None: the test's own
         self.root = root or tempfile.mkdtemp(prefix="nmz-fs-test-")
         os.chmod(self.root, 0o755)  # non-root callers must reach the dirs
         self.orig = os.path.join(self.root, "orig")
@@ -60,14 +62,19 @@ class Mount:
         if command:
             self.argv += ["--"] + list(command)
         self.proc = None
+        self.env = {}
         _live.append(self)
 
     def start(self, wait_mounted=True):
         env = dict(os.environ)
         env["NMZ_PLUGIN_PATH"] = PLUGIN_DIR
+        env.update(self.env)
         self.log = open(self.log_path, "w")
+        limit = self.nofile
         self.proc = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, limit))
+                                     if limit else None)
         if wait_mounted:
             deadline = time.monotonic() + 15
             while not mounted(self.mnt):

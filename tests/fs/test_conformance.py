@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 
 from fs_harness import Mount, run_checks, skip_unless_possible
 
@@ -342,6 +343,11 @@ def as_nobody(fn, *args):
     return b"".join(chunks).decode()
 
 
+def create_with_mode(path, mode):
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+    return st(path)
+
+
 def scenario_permissions(r):
     write(r.p("secret"), b"root only")
     os.chmod(r.p("secret"), 0o600)
@@ -366,6 +372,14 @@ def scenario_permissions(r):
     r("unlink others in sticky", as_nobody, os.unlink, r.p("sticky", "roots"))
     r("create in setgid dir", as_nobody, lambda: (write(r.p("sgid", "f"), b""), st(r.p("sgid", "f")))[1])
     r("mkdir in setgid dir", as_nobody, lambda: (os.mkdir(r.p("sgid", "sd")), st(r.p("sgid", "sd")))[1])
+    # Set-ID bits a non-root creator asks for: kept where the kernel keeps
+    # them (own group), dropped where it drops them (another group).
+    r("create setuid", as_nobody, create_with_mode, r.p("open", "suid"), 0o4755)
+    r("create setgid", as_nobody, create_with_mode, r.p("open", "sgid"), 0o2755)
+    r("mknod setuid+setgid", as_nobody,
+      lambda: (os.mknod(r.p("open", "node"), stat.S_IFREG | 0o6750), st(r.p("open", "node")))[1])
+    r("mkdir asking setgid", as_nobody, lambda: (os.mkdir(r.p("open", "gd"), 0o2775), st(r.p("open", "gd")))[1])
+    r("create setgid in others' setgid dir", as_nobody, create_with_mode, r.p("sgid", "g"), 0o2755)
     r("utime others", as_nobody, os.utime, r.p("public"), (1, 1))
     r("truncate others", as_nobody, os.truncate, r.p("public"), 0)
     r("xattr on others", as_nobody, os.setxattr, r.p("public"), "user.x", b"1")
@@ -416,6 +430,21 @@ def check_exdev(mount):
     return exdev_across_mounts
 
 
+def direct_changes_in_dir_show_on_mount():
+    # Cached data (kept across opens when reads are not inspected) must not
+    # hide a change made directly in DIR for longer than the attribute cache.
+    with Mount(flags=["-cache-timeout", "200ms"] + sys.argv[1:]) as m:
+        with open(os.path.join(m.mnt, "direct"), "wb") as f:
+            f.write(b"old content")
+        assert read(os.path.join(m.mnt, "direct")) == b"old content"
+        with open(os.path.join(m.orig, "direct"), "r+b") as f:
+            f.write(b"NEW")
+        deadline = time.monotonic() + 10
+        while read(os.path.join(m.mnt, "direct")) != b"NEW content":
+            assert time.monotonic() < deadline, "the mount still shows the old data"
+            time.sleep(0.05)
+
+
 def check_backing(mount):
     def backing_dir_mirrors_mount():
         for scenario in SCENARIOS:
@@ -429,4 +458,5 @@ if __name__ == "__main__":
     os.umask(0o022)
     # Extra inspector flags (e.g. -writeback) come from the command line.
     with Mount(flags=["-ops", "all"] + sys.argv[1:]) as m:
-        run_checks([make_check(m, s) for s in SCENARIOS] + [check_exdev(m), check_backing(m)])
+        run_checks([make_check(m, s) for s in SCENARIOS] + [check_exdev(m), check_backing(m),
+                                                             direct_changes_in_dir_show_on_mount])

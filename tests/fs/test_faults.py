@@ -90,6 +90,21 @@ def post_opendir_and_pre_fsync_namazu_ops():
         os.close(fd)
 
 
+def event_paths_follow_renames():
+    # Paths come from names recorded through the mount: a rename of the
+    # directory or of the file itself must show in the next event's path.
+    with faults(["pre-write"], paths=["moved/*"], flags=["-ops", "pre-write"]) as m:
+        os.mkdir(os.path.join(m.mnt, "dir"))
+        fd = os.open(os.path.join(m.mnt, "dir", "f"), os.O_WRONLY | os.O_CREAT)
+        assert os.write(fd, b"1") == 1
+        os.rename(os.path.join(m.mnt, "dir"), os.path.join(m.mnt, "moved"))
+        expect_errno(errno.EIO, os.write, fd, b"2")
+        os.rename(os.path.join(m.mnt, "moved", "f"), os.path.join(m.mnt, "g"))
+        assert os.write(fd, b"3") == 1
+        os.close(fd)
+        assert open(os.path.join(m.orig, "g"), "rb").read() == b"13"
+
+
 def filters_leave_other_operations_alone():
     # pre-write is not in the namazu set; an excluded path is never inspected.
     with faults(["pre-write", "pre-mkdir"], flags=["-ops", "namazu", "-exclude-paths", "skip*"]) as m:
@@ -116,6 +131,42 @@ def short_write_from_flag_kind():
         assert os.write(fd, b"rest") == 4  # only one fault was asked for
         os.close(fd)
         assert open(os.path.join(m.orig, "s"), "rb").read() == b"01234rest"
+
+
+def fault_kinds_that_fit_nothing_proceed():
+    # -fault-kinds short-write fits only writes: a faulted mkdir must proceed.
+    with faults(["pre-mkdir", "pre-write"], flags=["-fault-kinds", "short-write"]) as m:
+        os.mkdir(os.path.join(m.mnt, "d"))
+        assert os.path.isdir(os.path.join(m.orig, "d"))
+        fd = os.open(os.path.join(m.mnt, "d", "f"), os.O_WRONLY | os.O_CREAT)
+        assert os.write(fd, b"12345678") == 4
+        os.close(fd)
+
+
+def short_write_with_writeback_surfaces_at_fsync_and_close():
+    # The kernel's writeback cache has already told write() it succeeded.
+    with faults(["pre-write"], {"kind": "short-write", "bytes": 3}, flags=["-writeback", "-ops", "pre-write"]) as m:
+        fd = os.open(os.path.join(m.mnt, "synced"), os.O_WRONLY | os.O_CREAT)
+        assert os.write(fd, b"abcdefgh") == 8
+        expect_errno(errno.EIO, os.fsync, fd)
+        os.fsync(fd)  # reported once
+        os.close(fd)
+        assert open(os.path.join(m.orig, "synced"), "rb").read() == b"abc"
+        fd = os.open(os.path.join(m.mnt, "closed"), os.O_WRONLY | os.O_CREAT)
+        assert os.write(fd, b"abcdefgh") == 8
+        expect_errno(errno.EIO, os.close, fd)
+        assert open(os.path.join(m.orig, "closed"), "rb").read() == b"abc"
+
+
+def open_trunc_is_inspected_as_truncate():
+    with faults(["pre-truncate"], {"errno": "ENOSPC"}, flags=["-ops", "default"]) as m:
+        path = os.path.join(m.mnt, "f")
+        with open(path, "wb") as f:
+            f.write(b"kept")
+        expect_errno(errno.ENOSPC, os.open, path, os.O_WRONLY | os.O_TRUNC)
+        expect_errno(errno.ENOSPC, os.truncate, path, 0)
+        os.close(os.open(path, os.O_WRONLY))
+        assert open(os.path.join(m.orig, "f"), "rb").read() == b"kept"
 
 
 def lose_unsynced_rolls_back_to_last_sync():
@@ -166,6 +217,31 @@ def lose_unsynced_on_a_write_of_a_logged_file():
         os.close(fd)
         assert os.path.getsize(os.path.join(m.orig, "a")) == 0
         assert open(a, "rb").read() == b""
+
+
+def after_lose_unsynced_fsync_succeeds_and_preexisting_files_keep_mount_state():
+    """What docs/inspectors/fs.md promises after the "crash": only the faulted
+    operation fails; a file that existed before the mount and was never
+    synced goes back to its content at mount time, not to empty."""
+    m = faults(["pre-fsync"], {"kind": "lose-unsynced"}, paths=["crash"], flags=["-track-unsynced"])
+    with open(os.path.join(m.orig, "old"), "wb") as f:
+        f.write(b"there before the mount")
+    with m:
+        old = os.path.join(m.mnt, "old")
+        fd = os.open(old, os.O_RDWR)
+        os.pwrite(fd, b"CHANGED", 0)
+        os.pwrite(fd, b"grown", 100)
+        crash = os.open(os.path.join(m.mnt, "crash"), os.O_WRONLY | os.O_CREAT)
+        expect_errno(errno.EIO, os.fsync, crash)
+        os.close(crash)
+        assert open(os.path.join(m.orig, "old"), "rb").read() == b"there before the mount"
+        # The descriptor opened before the loss goes on working: its fsync
+        # succeeds, and what it writes now is kept.
+        os.fsync(fd)
+        os.pwrite(fd, b"after", 0)
+        os.fsync(fd)
+        os.close(fd)
+        assert open(old, "rb").read() == b"after before the mount"
 
 
 def slow_fsync_delays_fsync_only():
@@ -262,8 +338,13 @@ def random_policy_faults_with_inspector_kinds():
 if __name__ == "__main__":
     run_checks([errno_fault_named_in_action, errno_fault_default_is_eio, errno_numbers_from_action,
                 errno_picked_from_flag_list, post_read_fault_only_on_matching_paths,
-                post_opendir_and_pre_fsync_namazu_ops, filters_leave_other_operations_alone, short_write_from_action,
-                short_write_from_flag_kind, lose_unsynced_rolls_back_to_last_sync, lose_unsynced_undoes_truncate,
-                lose_unsynced_on_a_write_of_a_logged_file, slow_fsync_delays_fsync_only, policy_delay_is_applied,
+                post_opendir_and_pre_fsync_namazu_ops, event_paths_follow_renames,
+                filters_leave_other_operations_alone, short_write_from_action,
+                short_write_from_flag_kind, fault_kinds_that_fit_nothing_proceed,
+                short_write_with_writeback_surfaces_at_fsync_and_close, open_trunc_is_inspected_as_truncate,
+                lose_unsynced_rolls_back_to_last_sync, lose_unsynced_undoes_truncate,
+                lose_unsynced_on_a_write_of_a_logged_file,
+                after_lose_unsynced_fsync_succeeds_and_preexisting_files_keep_mount_state,
+                slow_fsync_delays_fsync_only, policy_delay_is_applied,
                 delayed_read_does_not_stall_other_writes, action_timeout_fails_open,
                 random_policy_faults_with_inspector_kinds])

@@ -38,6 +38,34 @@ def kernel_unmounts_after_sigkill():
         assert m.wait_unmounted(10), "the mount outlived a SIGKILLed nmz"
 
 
+def sigkill_with_target_unmounts_and_ends_target():
+    """The target must neither keep libfuse's auto_unmount socket open (the
+    mount would stay, stale, for as long as it lives) nor outlive nmz."""
+    root = tempfile.mkdtemp(prefix="nmz-fs-test-")
+    m = Mount(root=root)
+    m.argv += ["--", "sh", "-c", 'echo $$ > "$0/pid"; exec sleep 1000', m.mnt]
+    m.env = {"NMZ_RESTORE_DIR": os.path.join(root, "restore")}
+    with m:
+        pid_file = os.path.join(m.orig, "pid")
+        deadline = time.monotonic() + 10
+        while not os.path.exists(pid_file) or not open(pid_file).read():
+            assert time.monotonic() < deadline, m.read_log()
+            time.sleep(0.05)
+        pid = int(open(pid_file).read())
+        records = [f for f in os.listdir(m.env["NMZ_RESTORE_DIR"]) if f.endswith(".json")]
+        assert len(records) == 1 and "fusermount3" in open(os.path.join(m.env["NMZ_RESTORE_DIR"], records[0])).read()
+        m.stop(signal.SIGKILL)
+        assert m.wait_unmounted(10), "the mount outlived a SIGKILLed nmz while its target lived"
+        deadline = time.monotonic() + 10
+        while os.path.exists("/proc/%d" % pid) and open("/proc/%d/stat" % pid).read().split()[2] != "Z":
+            assert time.monotonic() < deadline, "the target outlived a SIGKILLed nmz"
+            time.sleep(0.05)
+        cleanup = subprocess.run([NMZ, "tools", "cleanup"], capture_output=True, text=True, timeout=30,
+                                 env=dict(os.environ, **m.env))
+        assert "fs inspector: FUSE mount on " + m.mnt in cleanup.stdout, cleanup.stdout + cleanup.stderr
+        assert not [f for f in os.listdir(m.env["NMZ_RESTORE_DIR"]) if f.endswith(".json")]
+
+
 def target_exit_unmounts_and_passes_status():
     root = tempfile.mkdtemp(prefix="nmz-fs-test-")
     m = Mount(root=root)
@@ -193,6 +221,7 @@ def missing_dev_fuse_is_explained():
 
 if __name__ == "__main__":
     run_checks([unmounts_on(signal.SIGTERM), unmounts_on(signal.SIGINT), kernel_unmounts_after_sigkill,
+                sigkill_with_target_unmounts_and_ends_target,
                 target_exit_unmounts_and_passes_status, stop_terminates_target, held_operation_fails_open_at_stop,
                 external_unmount_ends_nmz, bad_flags_are_explained, busy_mount_point_is_refused,
                 stale_mount_is_reported_with_fix, missing_dev_fuse_is_explained])

@@ -48,6 +48,67 @@ class Verbs(unittest.TestCase):
         self.assertIn('component "test-good-policy" is already registered by', result.stderr)
         self.assertRegex(result.stdout, r"(?m)^test-good-policy +policy +1\.2\.3 ")
 
+    def test_plugin_names_are_unique_regardless_of_case(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.symlink(TEST_PLUGINS / "test_good.so", pathlib.Path(tmp) / "a.so")
+            os.symlink(TEST_PLUGINS / "test_case_duplicate.so", pathlib.Path(tmp) / "b.so")
+            result = nmz("plugins", "list", env={"NMZ_PLUGIN_PATH": tmp})
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('component "Test-Good-Policy" is already registered as "test-good-policy" by', result.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0, "the ownership rules apply when nmz runs as root")
+    def test_root_refuses_plugins_others_could_have_written(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            open_dir = pathlib.Path(tmp) / "open"
+            open_dir.mkdir()
+            open_dir.chmod(0o777)
+            (open_dir / "a.so").write_bytes((TEST_PLUGINS / "test_good.so").read_bytes())
+            result = nmz("plugins", "list", env={"NMZ_PLUGIN_PATH": str(open_dir)})
+            self.assertIn("is writable by every user; nmz runs as root and will not load code from it", result.stderr)
+            self.assertNotIn("test-good-policy", result.stdout)
+            foreign = pathlib.Path(tmp) / "foreign"
+            foreign.mkdir()
+            plugin = foreign / "a.so"
+            plugin.write_bytes((TEST_PLUGINS / "test_good.so").read_bytes())
+            os.chown(plugin, 65534, 65534)
+            result = nmz("plugins", "list", env={"NMZ_PLUGIN_PATH": str(foreign)})
+            self.assertIn("belongs to uid 65534", result.stderr)
+            self.assertNotIn("test-good-policy", result.stdout)
+
+    def test_plugin_path_mistakes_warn(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = pathlib.Path(tmp) / "config.toml"
+            config.write_text('explorePolicy = "nosuch"\n')
+            result = nmz("orchestrator", str(config),
+                         env={"NMZ_PLUGIN_PATH": "%s/missing:%s" % (tmp, TEST_PLUGINS / "test_good.so")})
+        self.assertIn("plugin path entry %s/missing does not exist" % tmp, result.stderr)
+        self.assertIn("plugin path entry %s is a file: plugin paths list directories" % (TEST_PLUGINS / "test_good.so"),
+                      result.stderr)
+
+    def test_relative_plugin_path_is_relative_to_the_config_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            plugins = pathlib.Path(tmp) / "conf" / "plugins"
+            plugins.mkdir(parents=True)
+            os.symlink(TEST_PLUGINS / "test_good.so", plugins / "a.so")
+            config = pathlib.Path(tmp) / "conf" / "config.toml"
+            config.write_text('explorePolicy = "test-good-policy"\npluginPath = ["plugins"]\n')
+            proc = subprocess.Popen([NMZ, "orchestrator", str(config)], cwd="/", stderr=subprocess.PIPE, text=True)
+            seen = ""
+            deadline = time.time() + 10
+            while time.time() < deadline and "orchestrator running" not in seen and proc.poll() is None:
+                seen += proc.stderr.readline()
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+            seen += proc.communicate(timeout=30)[1]
+            self.assertIn("orchestrator running", seen)
+
+    def test_unknown_policy_names_the_directories_searched(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = pathlib.Path(tmp) / "config.toml"
+            config.write_text('explorePolicy = "nosuch"\npluginPath = ["%s"]\n' % tmp)
+            result = nmz("orchestrator", str(config))
+        self.assertIn("(plugins searched for in %s" % tmp, result.stderr)
+
     def test_plugins_inspect(self):
         good = nmz("plugins", "inspect", str(TEST_PLUGINS / "test_good.so"))
         self.assertEqual(good.returncode, 0, good.stderr)

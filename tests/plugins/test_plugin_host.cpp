@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The host's load-time checks against real, deliberately broken plugins.
+#include <stdlib.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -106,4 +109,26 @@ TEST_CASE("objects keep their library alive after the host's registry is gone") 
     CHECK(library.use_count() >= 3);  // host, registry record, object
   }
   CHECK(library.use_count() == 1);
+}
+
+TEST_CASE("load_components loads nmz-NAME.so alone, and everything when no such file registers NAME") {
+  char pattern[] = "/tmp/nmz-plugin-host-XXXXXX";
+  REQUIRE(mkdtemp(pattern) != nullptr);
+  std::filesystem::path dir = pattern;
+  std::filesystem::create_symlink(plugin("GOOD"), dir / "nmz-test-good-inspector.so");
+  std::filesystem::create_symlink(plugin("THROWS_IN_REGISTER"), dir / "other.so");
+  {
+    PluginHost host;
+    CHECK(host.load_components({dir}, {"test-good-inspector", "test-good-policy"}).empty());
+    CHECK(host.libraries().size() == 1);
+    CHECK(host.find("test-good-policy", ComponentKind::explore_policy) != nullptr);
+  }
+  {
+    PluginHost host;
+    auto errors = host.load_components({dir}, {"test-good-inspector", "no-such-component"});
+    REQUIRE(errors.size() == 1);  // other.so was tried: the fallback loads every plugin
+    CHECK(errors[0].message().find("other.so") != std::string::npos);
+    CHECK(host.find("test-good-inspector", ComponentKind::inspector) != nullptr);
+  }
+  std::filesystem::remove_all(dir);
 }

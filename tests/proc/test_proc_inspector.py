@@ -182,6 +182,29 @@ def case_exit_status(env):
         check(code == 0 and f.read() == "kept\n\n", f"-stdout must append (code {code}):\n{err}")
 
 
+def case_loop(env):
+    """-n: one nmz runs the command N times; counts, -until-failure and the exit status."""
+    config = env.config('explorePolicy = "dumb"\n')
+    counter = os.path.join(env.dir, "count")
+    # Each run appends a line; the third run fails.
+    script = f'echo x >> {counter}; test $(wc -l < {counter}) -ne 3'
+    code, out, err = env.nmz("-autopilot", config, "-n", "6", "-watch-interval", "10ms", "--", "sh", "-c", script)
+    check(code == 1 and "proc loop: 6 runs, 1/6 failed" in out and "first failure: run 3, exit status 1" in out,
+          f"6 runs, the third failing: exit {code}\n{out}\n{err}")
+    os.remove(counter)
+    code, out, err = env.nmz("-autopilot", config, "-n", "6", "-until-failure", "-watch-interval", "10ms", "--",
+                             "sh", "-c", script)
+    with open(counter) as f:
+        started = len(f.readlines())
+    check(code == 1 and "proc loop: 3 runs, 1/3 failed" in out and started == 3,
+          f"-until-failure: expected a stop after run 3 of 6 ({started} started), exit {code}\n{out}\n{err}")
+    code, out, err = env.nmz("-autopilot", config, "-n", "4", "-watch-interval", "10ms", "--", "true")
+    check(code == 0 and "proc loop: 4 runs, 0/4 failed" in out, f"4 passing runs: exit {code}\n{out}\n{err}")
+    for flags, needle in ((["-n", "0"], "-n"), (["-until-failure"], "-until-failure"), (["-n", "2", "-pid", "1"], "-pid")):
+        code, _, err = env.nmz("-autopilot", config, *flags, *([] if "-pid" in flags else ["--", "true"]))
+        check(code == 2 and needle in err, f"{flags}: expected exit 2 naming {needle}, got {code}: {err}")
+
+
 def case_sigterm_forwarded(env):
     """SIGTERM to nmz in -- CMD mode ends the command too; nmz returns its status."""
     config = env.config('explorePolicy = "dumb"\n')

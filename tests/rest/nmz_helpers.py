@@ -16,19 +16,20 @@ NMZ = os.environ["NMZ_BIN"]
 class Orchestrator:
     """`nmz orchestrator CONFIG` with restPort = 0; .port is the bound port."""
 
-    def __init__(self, config_text):
+    def __init__(self, config_text, env=None, address="127\\.0\\.0\\.1"):
         self.dir = tempfile.TemporaryDirectory(prefix="nmz-rest-")
         path = os.path.join(self.dir.name, "config.toml")
         with open(path, "w") as f:
             f.write("restPort = 0\n" + config_text)
         self.log_path = os.path.join(self.dir.name, "orchestrator.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([NMZ, "orchestrator", path], stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([NMZ, "orchestrator", path], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})))
         self.port = None
         deadline = time.time() + 10
         while time.time() < deadline and self.port is None:
             with open(self.log_path) as f:
-                m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/api/v3", f.read())
+                m = re.search(r"listening on http://" + address + r":(\d+)/api/v3", f.read())
             if m:
                 self.port = int(m.group(1))
             elif self.proc.poll() is not None:

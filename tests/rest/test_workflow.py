@@ -178,7 +178,8 @@ def test_summary_and_tools(storage, top):
     total = len(run_dirs(storage))
     p = nmz("summary", storage)
     check(p.returncode == 0, p.stderr)
-    check("runs:             %d (%d passed, 2 failed, 1 broken, 0 unreadable)" % (total, total - 3) in p.stdout, p.stdout)
+    check("runs:             %d (%d passed, 2 failed, 1 broken, 0 timeout, 0 interrupted, 0 unreadable)" % (total, total - 3)
+          in p.stdout, p.stdout)
     check("95% Wilson interval" in p.stdout and "distinct traces:  1" in p.stdout, p.stdout)
     check("00000001  failed" in p.stdout and "00000002  broken" in p.stdout, p.stdout)
     alias = nmz("tools", "summary", storage)
@@ -212,7 +213,8 @@ def test_damage(storage):
     p = nmz("summary", storage)
     check(p.returncode == 1, "summary over a truncated result.json must exit 1")
     check("00000000/result.json: not valid JSON (truncated?)" in p.stdout, p.stdout)
-    check("runs:             %d (%d passed, 2 failed, 1 broken, 1 unreadable)" % (total, total - 4) in p.stdout, p.stdout)
+    check("runs:             %d (%d passed, 2 failed, 1 broken, 0 timeout, 0 interrupted, 1 unreadable)" % (total, total - 4)
+          in p.stdout, p.stdout)
 
     trace = os.path.join(storage, "00000004", "trace.jsonl")
     with open(trace) as f:
@@ -243,6 +245,26 @@ def test_damage(storage):
     check(p.returncode == 3 and "config.toml" in p.stderr, p.stderr)
 
 
+def test_token_run(top):
+    """restToken: the run's scripts get NMZ_REST_TOKEN, so its remote inspectors reach the endpoint."""
+    materials = os.path.join(top, "materials")
+    config = os.path.join(top, "token.toml")
+    write(config, CONFIG + 'restToken = "wf-secret"\n')
+    storage = os.path.join(top, "token-storage")
+    p = nmz("init", config, materials, storage)
+    check(p.returncode == 0, p.stdout + p.stderr)
+    p = nmz("run", storage)
+    check(p.returncode == 0, "run with restToken: %d\n%s" % (p.returncode, p.stderr))
+    w = os.path.join(storage, "00000000")
+    with open(os.path.join(w, "trace.jsonl")) as f:
+        lines = f.read().splitlines()
+    # Refused events (401) would pass by fail open: the trace shows they reached the policy.
+    check(len(lines) == 5, "events did not reach the orchestrator with restToken: %s" % lines)
+    with open(os.path.join(w, "env.txt")) as f:
+        check("NMZ_REST_TOKEN=wf-secret" in f.read().splitlines(), "NMZ_REST_TOKEN not passed to run.sh")
+    print("restToken run: ok")
+
+
 def main():
     top = tempfile.mkdtemp(prefix="nmz-workflow-")
     try:
@@ -251,6 +273,7 @@ def main():
         test_concurrency(storage)
         test_summary_and_tools(storage, top)
         test_damage(storage)
+        test_token_run(top)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     print("ok")

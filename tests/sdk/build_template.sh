@@ -50,10 +50,11 @@ explorePolicy = "mypolicy"
 holdFor = "20ms"
 tag = "template-test"
 shellOnMatch = "LEADING"
+shellOnMatchEntity = "zk-log"
 shellCommand = "touch $marker"
 TOML
 NMZ_DEBUG=1 NMZ_PLUGIN_PATH="$work/template-build" \
-  "$NMZ_BIN" inspectors syslog -autopilot "$work/config.toml" -port "$port" -source zk1 2>"$work/inspector.log" &
+  "$NMZ_BIN" inspectors syslog -autopilot "$work/config.toml" -entity-id zk-log -port "$port" -source zk1 2>"$work/inspector.log" &
 inspector_pid=$!
 for _ in $(seq 50); do grep -q "listening on udp" "$work/inspector.log" && break; sleep 0.1; done
 python3 - "$port" <<'PY'

@@ -97,9 +97,44 @@ TEST_CASE("the policy view reports type and range errors with the full key") {
         "2.5");
 }
 
-TEST_CASE("unknown top-level keys are reported, not fatal") {
-  auto config = parse_config("explorPolicy = \"dumb\"\n", "c.toml").value();
-  CHECK(config.unknown_keys == std::vector<std::string>{"explorPolicy"});
+TEST_CASE("unknown keys are reported with their line and the closest known key, not fatal") {
+  auto config =
+      parse_config("explorPolicy = \"dumb\"\n[container]\nenableProcInspektor = true\nzzzzzzzz = 1\n", "c.toml").value();
+  CHECK(config.unknown_keys ==
+        std::vector<std::string>{"c.toml:1: unknown key \"explorPolicy\" ignored; did you mean explorePolicy?",
+                                 "c.toml:3: unknown key \"container.enableProcInspektor\" ignored; did you mean "
+                                 "container.enableProcInspector?",
+                                 "c.toml:4: unknown key \"container.zzzzzzzz\" ignored"});
+}
+
+TEST_CASE("keys differing only in case are an error naming both") {
+  auto config = parse_config("explorePolicy = \"dumb\"\nexplorepolicy = \"random\"\n", "c.toml");
+  CHECK(config.status().message() ==
+        "c.toml:2: keys explorePolicy (line 1) and explorepolicy differ only in case and name the same setting: keep one");
+  auto nested = parse_config("[explorePolicyParam]\nminInterval = 1\nMININTERVAL = 2\n", "c.toml");
+  CHECK(nested.status().message().find("explorePolicyParam.minInterval (line 2) and explorePolicyParam.MININTERVAL") !=
+        std::string::npos);
+}
+
+TEST_CASE("absurd nesting is refused before parsing, without a crash") {
+  std::string header = "[" + std::string(31000, 'a') + "]\n";
+  for (std::size_t i = 2; i < header.size() - 2; i += 2) header[i] = '.';
+  CHECK(parse_config(header, "deep.toml").status().message().find("deep.toml: nested ") == 0);
+  std::string dotted(40000, 'a');
+  for (std::size_t i = 1; i < dotted.size(); i += 2) dotted[i] = '.';
+  CHECK(!parse_config(dotted + " = 1\n", "deep.toml").has_value());
+  CHECK(!parse_config("x = " + std::string(5000, '[') + std::string(5000, ']') + "\n", "deep.toml").has_value());
+  // Dots and brackets inside strings and comments are not nesting.
+  CHECK(parse_config("run = \"" + std::string(5000, '.') + "[\" # " + std::string(500, '{') + "\n", "ok.toml").has_value());
+}
+
+TEST_CASE("integers beyond 2^53 for a number and floats for a duration are errors") {
+  auto config = parse_config("[explorePolicyParam]\np = 9007199254740993\nq = 9007199254740992\nd = 1.5\n", "n.toml");
+  auto view = nmz::core::TomlConfigView::for_policy(config.value());
+  CHECK(view->get_double("p").status().message() ==
+        "n.toml:2:5: key explorePolicyParam.p: expected a number from -2^53 to 2^53, got integer 9007199254740993");
+  CHECK(view->get_double("q").value() == 9007199254740992.0);
+  CHECK(view->get_duration("d").status().message().find("expected a duration") != std::string::npos);
 }
 
 TEST_CASE("a missing file is a clear error") {

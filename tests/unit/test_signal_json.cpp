@@ -187,3 +187,15 @@ TEST_CASE("strings in hand-written JSON are escaped as nlohmann escapes them; ba
   Event bad = make_filesystem_event("fs", "pre-write", std::string("bad\xff name"), "hint");
   CHECK(option_string(bad.option, "path") == "bad\xef\xbf\xbd name");
 }
+
+TEST_CASE("absurdly nested JSON is refused with a clear error, not a stack overflow") {
+  const std::string deep = R"({"type":"event","class":"NopEvent","entity":"e","uuid":"u","option":{"a":)" +
+                           std::string(100000, '[') + std::string(100000, ']') + "}}";
+  auto event = nmz::sdk::event_from_json(deep);
+  REQUIRE(!event.has_value());
+  CHECK(event.status().message() == "JSON nested 100002 levels deep; at most 128 are accepted");
+  // Brackets inside strings are not nesting.
+  auto flat = nmz::sdk::event_from_json(R"({"type":"event","class":"NopEvent","entity":"e","uuid":"u","option":{"a":")" +
+                                        std::string(1000, '[') + R"("}})");
+  CHECK(flat.has_value());
+}

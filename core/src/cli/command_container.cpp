@@ -50,7 +50,7 @@ int command_container(const std::vector<std::string>& args) {
   init_logging();
   auto config = options->autopilot.empty() ? parse_config("", "<defaults>") : load_config(options->autopilot);
   if (!config) return fail("--nmz-autopilot: " + config.status().message());
-  for (const auto& key : config->unknown_keys) named_logger("config")->warn("{}: unknown key \"{}\" ignored", config->source, key);
+  for (const auto& warning : config->unknown_keys) named_logger("config")->warn("{}", warning);
 
   auto socket = container::engine_socket_from_environment();
   if (!socket) return fail(socket.status().message());

@@ -14,6 +14,7 @@
 #include "log/logging.hpp"
 #include "orchestrator/local_inspector_host.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "rest/rest_endpoint.hpp"
 #include "rest/rest_inspector_host.hpp"
 
 namespace nmz::core::cli {
@@ -68,8 +69,12 @@ int command_inspectors(const std::vector<std::string>& args) {
 
   auto config = flags->autopilot.empty() ? parse_config("", "<defaults>") : load_config(flags->autopilot);
   if (!config) return fail("nmz inspectors " + name + ": " + config.status().message(), 2);
-  for (const auto& key : config->unknown_keys) named_logger("config")->warn("{}: unknown key \"{}\" ignored", config->source, key);
-  load_plugins(host, config->plugin_path);
+  for (const auto& warning : config->unknown_keys) named_logger("config")->warn("{}", warning);
+  // Only the inspector and the embedded orchestrator's policy: loading every
+  // plugin was most of a short run's start-up.
+  std::vector<std::string> needed{name};
+  if (flags->orchestrator_url.rfind("local://", 0) == 0) needed.push_back(config->explore_policy);
+  load_plugins_for(host, config->plugin_path, needed);
 
   auto inspector = host.create_inspector(name);
   if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
@@ -99,6 +104,14 @@ int command_inspectors(const std::vector<std::string>& args) {
   } else {
     auto session = start_orchestrator(host, *config, /*collect_trace=*/false);
     if (!session) return fail("nmz inspectors " + name + ": " + session.status().message(), exit_code_for(session.status()));
+    // The config's restPort also serves REST (docs/rest-api.md): remote
+    // inspectors of other entities can join this autopilot's orchestrator.
+    auto rest_endpoint = rest::start_rest_endpoint(*(*session)->orchestrator, *config);
+    if (!rest_endpoint) {
+      (*session)->orchestrator->stop();
+      return fail("nmz inspectors " + name + ": " + rest_endpoint.status().message(),
+                  exit_code_for(rest_endpoint.status()));
+    }
     LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id);
     outcome = target.run(endpoint);
     (*session)->orchestrator->stop();

@@ -19,6 +19,7 @@
 #include "experiment/experiment_run.hpp"
 #include "experiment/shard.hpp"
 #include "experiment/statistics.hpp"
+#include "experiment/summary.hpp"
 #include "log/logging.hpp"
 #include "util/spawn.hpp"
 
@@ -27,6 +28,7 @@ namespace {
 
 using experiment::kExitBroken;
 using experiment::kExitPassed;
+using experiment::kExitTimeout;
 using experiment::kExitUsage;
 using experiment::kExitValidationFailed;
 
@@ -57,8 +59,14 @@ class RunSeries {
     for (std::int64_t i = 0; i < parallel_; ++i) workers.emplace_back([this] { work(); });
     for (auto& worker : workers) worker.join();
     std::cerr << "\n";
+    // The summary here: `nmz run ... && nmz summary ...` would skip it
+    // exactly when a run failed.
+    if (auto storage = experiment::Storage::open(storage_)) {
+      std::cout << experiment::summary_text(experiment::summarize(*storage));
+    }
     std::cerr << "details: nmz summary " << storage_ << "\n";
     if (broken_ > 0) return kExitBroken;
+    if (timed_out_ > 0) return kExitTimeout;
     return failed_ > 0 ? kExitValidationFailed : kExitPassed;
   }
 
@@ -94,19 +102,22 @@ class RunSeries {
       ++passed_;
     } else if (rc == kExitValidationFailed) {
       ++failed_;
+    } else if (rc == kExitTimeout) {
+      ++timed_out_;
     } else {
       ++broken_;
     }
     if (until_failure_ && rc != kExitPassed) stop_ = true;
-    const auto done = passed_ + failed_ + broken_;
+    const auto done = passed_ + failed_ + broken_ + timed_out_;
     const auto decided = passed_ + failed_;
     const auto interval = experiment::wilson_interval(failed_, decided);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     char line[256];
     std::snprintf(line, sizeof line,
-                  "runs %llu/%lld  failed %llu  broken %llu  failure rate %.1f%% [95%% %.1f%%, %.1f%%]  %.2f runs/s",
+                  "runs %llu/%lld  failed %llu  broken %llu  timeout %llu  failure rate %.1f%% [95%% %.1f%%, %.1f%%]  %.2f runs/s",
                   static_cast<unsigned long long>(done), static_cast<long long>(count_),
                   static_cast<unsigned long long>(failed_), static_cast<unsigned long long>(broken_),
+                  static_cast<unsigned long long>(timed_out_),
                   decided == 0 ? 0.0 : 100.0 * static_cast<double>(failed_) / static_cast<double>(decided),
                   interval.low * 100, interval.high * 100, elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0);
     if (::isatty(STDERR_FILENO)) {
@@ -129,6 +140,7 @@ class RunSeries {
   std::uint64_t passed_ = 0;
   std::uint64_t failed_ = 0;
   std::uint64_t broken_ = 0;
+  std::uint64_t timed_out_ = 0;
 };
 
 int run_shard(const experiment::Storage& storage, const std::string& shard_text, std::int64_t count,
@@ -139,7 +151,6 @@ int run_shard(const experiment::Storage& storage, const std::string& shard_text,
     return kExitUsage;
   }
   if (run_number >= 0) {
-    SignalWatcher signals([](int) { named_logger("nmz")->warn("interrupted: waiting for the scripts to end"); });
     // Shards side by side on one node must not share restPort: any free port.
     return experiment::execute_shard_run(storage, *shard, static_cast<std::uint64_t>(run_number), {child, true, {}});
   }
@@ -177,7 +188,8 @@ int command_run(const std::vector<std::string>& args) {
   flags.add_int("run-number", &run_number, "(internal) the shard run number this child runs");
   if (!parse_verb_flags(flags, args, 1,
                         "nmz run [-n N] [--until-failure] [--parallel K] [--shard I/N] STORAGE_DIR\n"
-                        "exit status: 0 every run passed, 1 a run failed validation, 3 a run was broken, 2 bad usage")) {
+                        "exit status: 0 every run passed, 1 a run failed validation, 3 a run was broken, 4 a run timed out\n"
+                        "(runTimeout), 2 bad usage")) {
     return kExitUsage;
   }
   if (count < 1) {
@@ -195,11 +207,7 @@ int command_run(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (!shard_text.empty()) return run_shard(*storage, shard_text, count, parallel, until_failure, run_number, child);
-  if (count == 1 && parallel == 1 && !until_failure) {
-    // Ctrl-C reaches the scripts from the terminal; nmz stays to record the run.
-    SignalWatcher signals([](int) { named_logger("nmz")->warn("interrupted: waiting for the scripts to end"); });
-    return experiment::execute_run(*storage, {child, any_rest_port, {}});
-  }
+  if (count == 1 && parallel == 1 && !until_failure) return experiment::execute_run(*storage, {child, any_rest_port, {}});
   return RunSeries(storage->root().string(), count, std::min(parallel, count), until_failure).execute();
 }
 

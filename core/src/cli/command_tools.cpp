@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/verb_flags.hpp"
 #include "experiment/coverage_analysis.hpp"
+#include "experiment/leftovers.hpp"
 #include "experiment/summary.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/trace.hpp"
@@ -48,6 +50,15 @@ int dump_trace(const std::vector<std::string>& args) {
   if (path.empty()) {
     std::cerr << "usage: nmz tools dump-trace [-trace-path] STORAGE/RUN/trace.jsonl\n";
     return 2;
+  }
+  // A run directory (or a storage's run) holds its trace as trace.jsonl.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    if (!std::filesystem::exists(std::filesystem::path(path) / "trace.jsonl", error)) {
+      std::cerr << "nmz tools dump-trace: " << path << " is a directory without trace.jsonl (a run directory has one)\n";
+      return 1;
+    }
+    path = (std::filesystem::path(path) / "trace.jsonl").string();
   }
   auto trace = read_trace(path);
   if (!trace) {
@@ -116,6 +127,28 @@ int analyze(const std::vector<std::string>& args) {
   return errors ? 1 : 0;
 }
 
+// Lists and undoes what dead nmz processes left (restore records); never
+// touches what a live nmz holds.
+int cleanup(const std::vector<std::string>& args) {
+  bool dry_run = false;
+  sdk::FlagSet flags("nmz tools cleanup");
+  flags.add_bool("n", &dry_run, "only list what dead nmz processes left");
+  if (auto status = flags.parse(args); !status) {
+    std::cerr << status.message() << "\n";
+    return 2;
+  }
+  if (!flags.positionals().empty()) {
+    std::cerr << "usage: nmz tools cleanup [-n]\n";
+    return 2;
+  }
+  auto found = experiment::clean_leftovers(!dry_run, [](const std::string& line) { std::cout << line << "\n"; });
+  for (const auto& leftover : found) {
+    for (const auto& step : leftover.steps) std::cout << (dry_run ? "  would run: " : "  ran: ") << step << "\n";
+  }
+  if (found.empty()) std::cout << "nothing left by a dead nmz\n";
+  return 0;
+}
+
 }  // namespace
 
 int command_tools(const std::vector<std::string>& args) {
@@ -125,11 +158,13 @@ int command_tools(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "dump-trace") return dump_trace(rest);
   if (!args.empty() && args[0] == "visualize") return visualize(rest);
   if (!args.empty() && args[0] == "analyze") return analyze(rest);
-  std::cerr << "usage: nmz tools summary|dump-trace|visualize|analyze ...\n"
+  if (!args.empty() && args[0] == "cleanup") return cleanup(rest);
+  std::cerr << "usage: nmz tools summary|dump-trace|visualize|analyze|cleanup ...\n"
                "  summary STORAGE       the same as nmz summary\n"
                "  dump-trace FILE       print a run's trace.jsonl\n"
                "  visualize STORAGE     distinct traces as runs accumulate (gnuplot data)\n"
-               "  analyze STORAGE       execution patterns from each run's coverage (gcov, JaCoCo)\n";
+               "  analyze STORAGE       execution patterns from each run's coverage (gcov, JaCoCo)\n"
+               "  cleanup [-n]          undo what killed nmz processes left (runs, mounts, rules, threads)\n";
   return 2;
 }
 

@@ -13,4 +13,9 @@ namespace nmz::core::cli {
 // nmz; a refused plugin's components are simply not registered.
 void load_plugins(PluginHost& host, const std::vector<std::string>& config_plugin_path);
 
+// The same, but only the plugins that register `names` (see
+// PluginHost::load_components): for verbs that know what they will create.
+void load_plugins_for(PluginHost& host, const std::vector<std::string>& config_plugin_path,
+                      const std::vector<std::string>& names);
+
 }  // namespace nmz::core::cli

@@ -24,7 +24,7 @@ class SignalWatcher {
  private:
   std::function<void(int)> on_signal_;
   std::atomic<int> received_{0};
-  std::atomic<bool> closing_{false};
+  int wake_fd_;  // written by the destructor: the thread ends
   std::thread thread_;
 };
 

@@ -2,6 +2,7 @@
 #include "cli/verb_flags.hpp"
 
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 
 namespace nmz::core::cli {
@@ -9,6 +10,13 @@ namespace nmz::core::cli {
 namespace {
 bool parse_with_count(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t min_positionals,
                       std::size_t max_positionals, std::string_view synopsis) {
+  for (const auto& arg : args) {
+    if (arg == "--") break;
+    if (arg == "-h" || arg == "-help" || arg == "--help") {
+      std::cout << "usage: " << synopsis << "\n" << flags.usage();
+      std::exit(0);
+    }
+  }
   auto status = flags.parse(args);
   const auto count = flags.positionals().size();
   if (status && count >= min_positionals && count <= max_positionals) return true;

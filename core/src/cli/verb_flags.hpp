@@ -13,6 +13,7 @@ namespace nmz::core::cli {
 // Parses a verb's arguments. On a bad flag, or a number of positional
 // arguments other than `positionals`, prints the error, `synopsis` and the
 // flag list to stderr and returns false (the verb then exits with 2).
+// -h, -help or --help (before any "--") prints them to stdout and exits 0.
 bool parse_verb_flags(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t positionals,
                       std::string_view synopsis);
 // The same for verbs that take `min_positionals` or more.

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "config/config.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -22,17 +25,126 @@ Status read_into(const TomlLookup& lookup, std::string_view key, T* target, Gett
 
 constexpr std::string_view kKnownTopLevelKeys[] = {
     "init", "run", "validate", "clean", "notCleanIfValidationFail", "storageType", "pbPort", "restPort",
-    "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "pluginPath",
-    "seed", "orchestratorTimeout", "signature", "signatureTrace"};
+    "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "restToken",
+    "pluginPath", "seed", "orchestratorTimeout", "signature", "signatureTrace", "runTimeout"};
+
+// Keys that differ only in case name the same setting (keys are
+// case-insensitive): two of them in one table is a mistake to point at.
+Status check_case_duplicates(const toml::table& table, const std::string& file, const std::string& prefix) {
+  std::vector<std::pair<std::string, const toml::node*>> seen;
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    for (const auto& [other, other_node] : seen) {
+      if (iequals(other, name)) {
+        // toml++ keeps keys sorted: name them in the file's order.
+        const bool other_first = other_node->source().begin.line <= node.source().begin.line;
+        const auto& [first, first_node] = other_first ? std::pair{other, other_node} : std::pair{name, &node};
+        const auto& [second, second_node] = other_first ? std::pair{name, &node} : std::pair{other, other_node};
+        std::ostringstream out;
+        out << file << ":" << second_node->source().begin.line << ": keys " << prefix << first << " (line "
+            << first_node->source().begin.line << ") and " << prefix << second
+            << " differ only in case and name the same setting: keep one";
+        return Status::invalid(out.str());
+      }
+    }
+    seen.emplace_back(name, &node);
+    if (const toml::table* inner = node.as_table()) {
+      if (auto s = check_case_duplicates(*inner, file, prefix + name + "."); !s) return s;
+    }
+  }
+  return Status::ok();
+}
+
+// The deepest nesting a line of the text asks for (dots in a key or table
+// header, open brackets and braces), strings and comments aside. toml++
+// recurses once per level: an absurd file must be refused before it
+// exhausts the stack.
+std::size_t nesting_depth(std::string_view text) {
+  std::size_t deepest = 0;
+  std::size_t brackets = 0;
+  std::size_t dots = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"' || c == '\'') {
+      const bool triple = text.substr(i, 3) == std::string(3, c);
+      const std::string_view close = triple ? text.substr(i, 3) : text.substr(i, 1);
+      for (i += close.size(); i < text.size() && text.substr(i, close.size()) != close; ++i) {
+        if (c == '"' && text[i] == '\\') ++i;
+      }
+      i += close.size() - 1;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      dots = 0;
+    } else if (c == '\n') {
+      dots = 0;
+    } else if (c == '.') {
+      ++dots;
+    } else if (c == '[' || c == '{') {
+      ++brackets;
+    } else if ((c == ']' || c == '}') && brackets > 0) {
+      --brackets;
+    }
+    deepest = std::max({deepest, dots, brackets});
+  }
+  return deepest;
+}
+
+constexpr std::size_t kMaxNesting = 128;
+
+// Edits between two keys, ignoring case, for "did you mean" hints.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "<file>:<line>: unknown key "maxInteval" ignored; did you mean maxInterval?"
+template <std::size_t N>
+void note_unknown_keys(const toml::table* table, const std::string& file, const std::string& prefix,
+                       const std::string_view (&known)[N], std::vector<std::string>& out) {
+  if (table == nullptr) return;
+  for (const auto& [key, node] : *table) {
+    const std::string_view name = key.str();
+    std::string_view closest;
+    std::size_t best = name.size() / 3 + 2;  // further than that is another word
+    bool exact = false;
+    for (auto candidate : known) {
+      exact = exact || iequals(candidate, name);
+      if (auto d = edit_distance(name, candidate); d < best) {
+        best = d;
+        closest = candidate;
+      }
+    }
+    if (exact) continue;
+    std::ostringstream message;
+    message << file << ":" << node.source().begin.line << ": unknown key \"" << prefix << name << "\" ignored";
+    if (!closest.empty()) message << "; did you mean " << prefix << closest << "?";
+    out.push_back(message.str());
+  }
+}
 
 Status check_port(const TomlLookup& lookup, std::string_view key, std::int64_t port) {
   if (port < -1 || port > 65535) return lookup.invalid(key, "-1 (disabled), 0 (any free port) or a port up to 65535");
   return Status::ok();
 }
 
+constexpr std::string_view kKnownContainerKeys[] = {"enableEthernetInspector", "ethernetNFQNumber",
+                                                    "enableProcInspector", "procWatchInterval", "enableFSInspector"};
+
 Result<Config> build(std::shared_ptr<const toml::table> document, const std::string& file) {
   Config config;
   config.source = file;
+  if (auto s = check_case_duplicates(*document, file, ""); !s) return s;
   TomlLookup top(document.get(), file, "");
   Status status;
   auto all = [&](std::initializer_list<Status> statuses) {
@@ -55,10 +167,19 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(top, "explorePolicy", &config.explore_policy, &TomlLookup::get_string),
       read_into(top, "skipInitOrchestrator", &config.skip_init_orchestrator, &TomlLookup::get_bool),
       read_into(top, "restAddress", &config.rest_address, &TomlLookup::get_string),
+      read_into(top, "restToken", &config.rest_token, &TomlLookup::get_string),
       read_into(top, "pluginPath", &config.plugin_path, &TomlLookup::get_string_list),
       read_into(top, "orchestratorTimeout", &config.orchestrator_timeout, &TomlLookup::get_duration),
+      read_into(top, "runTimeout", &config.run_timeout, &TomlLookup::get_duration),
   });
   if (!status) return status;
+  // Relative to the config file, wherever nmz is started from (the current
+  // directory may be anyone's).
+  for (auto& dir : config.plugin_path) {
+    if (!dir.empty() && dir.front() != '/' && !file.empty()) {
+      dir = (std::filesystem::absolute(file).parent_path() / dir).lexically_normal().string();
+    }
+  }
   if (config.storage_type != "naive") return top.invalid("storageType", "\"naive\" (the only storage nmz has)");
   if (config.explore_policy.empty()) return top.invalid("explorePolicy", "a policy name");
   if (auto s = check_port(top, "restPort", config.rest_port); !s) return s;
@@ -67,6 +188,7 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
     return top.invalid("signatureTrace", "true unless a `signature` script gives the signature");
   }
   if (config.orchestrator_timeout.count() <= 0) return top.invalid("orchestratorTimeout", "a positive duration");
+  if (config.run_timeout.count() < 0) return top.invalid("runTimeout", "a duration, 0 for no limit");
 
   auto param = top.get_table("explorePolicyParam");
   if (!param) return param.status();
@@ -101,11 +223,8 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
   if (c.enable_proc_inspector && c.proc_watch_interval.count() <= 0) {
     return container.invalid("procWatchInterval", "a positive duration");
   }
-  for (const auto& key : top.keys()) {
-    bool known = false;
-    for (auto k : kKnownTopLevelKeys) known = known || iequals(k, key);
-    if (!known) config.unknown_keys.push_back(key);
-  }
+  note_unknown_keys(document.get(), file, "", kKnownTopLevelKeys, config.unknown_keys);
+  note_unknown_keys(*container_table, file, "container.", kKnownContainerKeys, config.unknown_keys);
   config.document = std::move(document);
   return config;
 }
@@ -119,6 +238,10 @@ const toml::table* Config::explore_policy_param() const {
 }
 
 Result<Config> parse_config(std::string_view text, const std::string& source_name) {
+  if (auto depth = nesting_depth(text); depth > kMaxNesting) {
+    return Status::invalid(source_name + ": nested " + std::to_string(depth) + " levels deep (keys, tables or " +
+                           "arrays); nmz reads at most " + std::to_string(kMaxNesting));
+  }
   try {
     auto document = std::make_shared<const toml::table>(toml::parse(text, source_name));
     return build(std::move(document), source_name);

@@ -49,6 +49,9 @@ struct Config {
   ContainerConfig container;
   // nmz: where REST binds (Namazu bound every interface).
   std::string rest_address = "127.0.0.1";
+  // nmz: a shared secret REST clients must send (Authorization: Bearer);
+  // NMZ_REST_TOKEN overrides it. "" for none.
+  std::string rest_token;
   // nmz: directories searched for plugins before the built-in ones.
   std::vector<std::string> plugin_path;
   // nmz: the run's seed as written (top-level `seed`, else Namazu's
@@ -56,8 +59,13 @@ struct Config {
   std::string seed;
   // nmz: fail open when a remote orchestrator is gone this long.
   std::chrono::nanoseconds orchestrator_timeout = std::chrono::seconds(10);
+  // nmz: run.sh and validate.sh together may take this long, clean.sh as
+  // long again; then their process group is killed and the run ends as
+  // `timeout`. Zero: no limit.
+  std::chrono::nanoseconds run_timeout{0};
 
-  // Top-level keys nmz does not know (Namazu ignored them; nmz warns).
+  // Warnings about keys nmz does not know, top level and [container]
+  // (Namazu ignored them; nmz warns): file, line, key, closest known key.
   std::vector<std::string> unknown_keys;
 
   // Keeps the parsed document alive for the policy's ConfigView.

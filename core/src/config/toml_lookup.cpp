@@ -109,7 +109,14 @@ Result<std::optional<std::int64_t>> TomlLookup::get_int(std::string_view key) co
 Result<std::optional<double>> TomlLookup::get_double(std::string_view key) const {
   const toml::node* node = find(key);
   if (node == nullptr) return std::optional<double>();
-  if (node->is_floating_point() || node->is_integer()) return std::optional<double>(*node->value<double>());
+  if (node->is_floating_point()) return std::optional<double>(*node->value<double>());
+  if (node->is_integer()) {
+    // Beyond 2^53 an integer has no exact double (and toml++ gives none).
+    constexpr std::int64_t kExact = std::int64_t{1} << 53;
+    const std::int64_t value = *node->value<std::int64_t>();
+    if (value >= -kExact && value <= kExact) return std::optional<double>(static_cast<double>(value));
+    return type_error(key, *node, "a number from -2^53 to 2^53");
+  }
   return type_error(key, *node, "a number");
 }
 
@@ -131,8 +138,8 @@ Result<std::optional<std::chrono::nanoseconds>> TomlLookup::get_duration(std::st
   using Opt = std::optional<std::chrono::nanoseconds>;
   const toml::node* node = find(key);
   if (node == nullptr) return Opt();
+  // A float is not truncated into nanoseconds: 1.5 more likely meant "1.5s".
   if (node->is_integer()) return Opt(std::chrono::nanoseconds(*node->value<std::int64_t>()));
-  if (node->is_floating_point()) return Opt(std::chrono::nanoseconds(static_cast<std::int64_t>(*node->value<double>())));
   if (node->is_string()) {
     auto parsed = sdk::parse_duration(*node->value<std::string>());
     if (parsed) return Opt(*parsed);

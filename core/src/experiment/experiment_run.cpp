@@ -11,17 +11,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include <nmz/sdk/duration.hpp>
 #include <nmz/sdk/signal_json.hpp>
 
 #include "cli/plugin_loading.hpp"
+#include "cli/signal_watcher.hpp"
+#include "experiment/leftovers.hpp"
 #include "experiment/run_result.hpp"
 #include "experiment/run_signature.hpp"
+#include "experiment/run_scripts.hpp"
 #include "experiment/run_slot.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
 #include "rest/rest_endpoint.hpp"
 #include "util/atomic_file.hpp"
-#include "util/spawn.hpp"
 
 namespace nmz::core::experiment {
 
@@ -76,6 +79,10 @@ class Run {
     if (!slot) return broken("cannot allocate a run slot: " + slot.status().message());
     result_.nfq_number = slot->nfq_number();
     result_.netns = slot->netns();
+    auto scripts = RunScripts::create(run_.dir.string(), result_.netns);
+    if (!scripts) return broken("cannot leave a restore record for the run: " + scripts.status().message());
+    scripts_ = std::move(scripts).value();
+    cli::SignalWatcher signals([this, count = 0](int signal_number) mutable { scripts_->on_signal(signal_number, ++count); });
     // Set before any thread starts: ShellActions inherit nmz's environment.
     ::setenv("NMZ_WORKING_DIR", run_.dir.c_str(), 1);
     ::setenv("NMZ_MATERIALS_DIR", storage_.materials_dir().c_str(), 1);
@@ -98,16 +105,31 @@ class Run {
       return broken("the REST endpoint did not start: " + endpoint.status().message());
     }
     std::vector<std::string> env;
+    // Inspectors that run.sh starts (`$NMZ_BIN inspectors ...`) find the
+    // config's plugins too.
+    if (!config_.plugin_path.empty()) {
+      std::string path;
+      for (const auto& dir : config_.plugin_path) path += (path.empty() ? "" : ":") + dir;
+      if (const char* inherited = std::getenv("NMZ_PLUGIN_PATH"); inherited != nullptr && *inherited != '\0') {
+        path = std::string(inherited) + ":" + path;
+      }
+      env.push_back("NMZ_PLUGIN_PATH=" + path);
+    }
     if (*endpoint) {
       result_.rest_port = (*endpoint)->port();
       env.push_back("NMZ_REST_PORT=" + std::to_string(result_.rest_port));
       env.push_back("NMZ_REST_URL=http://" + (*endpoint)->address() + ":" + std::to_string(result_.rest_port) + "/api/v3");
+      // The run's inspectors must present the endpoint's token (restToken).
+      if (!(*endpoint)->token().empty()) env.push_back("NMZ_REST_TOKEN=" + (*endpoint)->token());
     }
     log_->info("run {} in {} (NMZ_REST_PORT={} NMZ_NFQ_NUMBER={} NMZ_NETNS={})", run_.id(), run_.dir.string(),
                result_.rest_port, result_.nfq_number, result_.netns);
 
     const auto started = std::chrono::steady_clock::now();
-    auto run_rc = run_shell(script_command(storage_, config_.run_script), env);
+    if (config_.run_timeout.count() > 0) {
+      deadline_ = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(config_.run_timeout);
+    }
+    auto run_rc = scripts_->run(script_command(storage_, config_.run_script), env, deadline_);
     orchestrator.stop();
     if (*endpoint) (*endpoint)->stop();
     result_.required_time = std::chrono::steady_clock::now() - started;
@@ -117,14 +139,18 @@ class Run {
     if (!run_rc) {
       result_.status = RunStatus::broken;
       result_.reason = "run script: " + run_rc.status().message();
-    } else if (result_.run_exit_code = *run_rc; *run_rc != 0) {
+    } else if (run_rc->timed_out) {
+      timed_out(config_.run_script);
+    } else if (result_.run_exit_code = run_rc->status; run_rc->status != 0) {
       result_.status = RunStatus::broken;
-      result_.reason = "run script " + config_.run_script + " exited with status " + std::to_string(*run_rc);
+      result_.reason = "run script " + config_.run_script + " exited with status " + std::to_string(run_rc->status);
     } else {
       validate(env);
     }
     sign(trace, env);
-    if (result_.status == RunStatus::broken) log_->error("run {} is broken: {}", run_.id(), result_.reason);
+    if (result_.status == RunStatus::broken || result_.status == RunStatus::timeout) {
+      log_->error("run {} is {}: {}", run_.id(), to_string(result_.status), result_.reason);
+    }
     if (auto s = write_trace(run_.dir / "trace.jsonl", trace); !s) log_->error("{}", s.message());
     if (auto s = write_actions_dir(run_.dir / "actions", trace); !s) log_->error("{}", s.message());
     if (auto s = write_run_result(run_.dir / "result.json", result_); !s) {
@@ -149,20 +175,22 @@ class Run {
       result_.status = RunStatus::passed;
       return;
     }
-    auto rc = run_shell(script_command(storage_, config_.validate_script), env);
-    if (!rc) {
+    auto outcome = scripts_->run(script_command(storage_, config_.validate_script), env, deadline_);
+    if (!outcome) {
       result_.status = RunStatus::broken;
-      result_.reason = "validate script: " + rc.status().message();
+      result_.reason = "validate script: " + outcome.status().message();
       return;
     }
-    result_.validate_exit_code = *rc;
-    if (*rc == 0) {
+    if (outcome->timed_out) return timed_out(config_.validate_script);
+    const int rc = result_.validate_exit_code = outcome->status;
+    if (rc == 0) {
       result_.status = RunStatus::passed;
       log_->info("run {} passed", run_.id());
     } else {
       result_.status = RunStatus::failed;
-      result_.reason = "validate script " + config_.validate_script + " exited with status " + std::to_string(*rc);
-      log_->warn("run {} failed validation: {}", run_.id(), result_.reason);
+      result_.reason = "validate script " + config_.validate_script + " exited with status " + std::to_string(rc);
+      log_->warn("run {} failed validation: {}; seed {}; replay: NMZ_SEED={} nmz run {}", run_.id(), result_.reason,
+                 result_.seed, result_.seed, storage_.root().string());
     }
   }
 
@@ -172,8 +200,9 @@ class Run {
     std::string script_part;
     if (!config_.signature_script.empty() && result_.status != RunStatus::broken) {
       const fs::path out = run_.dir / "signature.out";
-      auto rc = run_shell(script_command(storage_, config_.signature_script) + " > " + shell_quoted(out.string()), env);
-      result_.signature_exit_code = rc ? *rc : 127;
+      auto rc = scripts_->run(script_command(storage_, config_.signature_script) + " > " + shell_quoted(out.string()),
+                              env, deadline_);
+      result_.signature_exit_code = rc ? rc->status : 127;
       std::ifstream in(out);
       std::stringstream text;
       text << in.rdbuf();
@@ -181,7 +210,9 @@ class Run {
       if (result_.signature_exit_code != 0) {
         // Visible in the signature, so that such runs are not mistaken for a behaviour.
         script_part = "signature script failed (" +
-                      (rc ? "exit status " + std::to_string(*rc) : rc.status().message()) + ")";
+                      (!rc ? rc.status().message()
+                           : rc->timed_out ? std::string("timed out")
+                                           : "exit status " + std::to_string(rc->status)) + ")";
         log_->error("run {}: {}", run_.id(), script_part);
       }
     }
@@ -192,26 +223,42 @@ class Run {
   }
 
   int clean(const std::vector<std::string>& env) {
-    const int outcome = result_.status == RunStatus::passed   ? kExitPassed
-                        : result_.status == RunStatus::failed ? kExitValidationFailed
-                                                              : kExitBroken;
+    const int outcome = result_.status == RunStatus::passed    ? kExitPassed
+                        : result_.status == RunStatus::failed  ? kExitValidationFailed
+                        : result_.status == RunStatus::timeout ? kExitTimeout
+                                                               : kExitBroken;
     if (config_.clean_script.empty()) return outcome;
     if (result_.status != RunStatus::passed && config_.not_clean_if_validation_fail) {
       log_->info("not cleaning run {} (notCleanIfValidationFail)", run_.id());
       return outcome;
     }
-    auto rc = run_shell(script_command(storage_, config_.clean_script), env);
-    result_.clean_exit_code = rc ? *rc : 127;
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (config_.run_timeout.count() > 0) {
+      deadline = std::chrono::steady_clock::now() +
+                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(config_.run_timeout);
+    }
+    auto rc = scripts_->run(script_command(storage_, config_.clean_script), env, deadline);
+    result_.clean_exit_code = rc ? rc->status : 127;
     if (auto s = write_run_result(run_.dir / "result.json", result_); !s) log_->error("{}", s.message());
-    if (rc && *rc == 0) return outcome;
+    if (rc && rc->status == 0 && !rc->timed_out) return outcome;
     // The experiment's outcome stands; the next run may not, so say so.
     log_->error("clean script {} failed ({}): the next run may find leftovers", config_.clean_script,
-                rc ? "exit status " + std::to_string(*rc) : rc.status().message());
+                !rc            ? rc.status().message()
+                : rc->timed_out ? "killed after runTimeout"
+                                : "exit status " + std::to_string(rc->status));
     return kExitBroken;
+  }
+
+  void timed_out(const std::string& script) {
+    result_.status = RunStatus::timeout;
+    result_.reason = script + " was still running after runTimeout (" + sdk::format_duration(config_.run_timeout) +
+                     "): its process group was killed";
   }
 
   const Storage& storage_;
   const Config& config_;
+  std::unique_ptr<RunScripts> scripts_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   Storage::Run run_;
   std::shared_ptr<spdlog::logger> log_;
   RunResult result_;
@@ -229,6 +276,9 @@ int execute_run(const Storage& storage, const RunOptions& options) {
     std::cerr << "nmz run: " << storage.config_path().string() << ": \"run\" is not set\n";
     return kExitBroken;
   }
+  // What an nmz killed earlier left behind (its run's processes, network
+  // namespace, rules, mounts) would break this run.
+  clean_leftovers(/*apply=*/true, [](const std::string& line) { named_logger("nmz")->warn("{}", line); });
   auto run = options.claimed_run ? sdk::Result<Storage::Run>(*options.claimed_run) : storage.allocate_run();
   if (!run) {
     std::cerr << "nmz run: " << run.status().message() << "\n";

@@ -12,6 +12,7 @@ inline constexpr int kExitPassed = 0;
 inline constexpr int kExitValidationFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitBroken = 3;
+inline constexpr int kExitTimeout = 4;  // a script outlived runTimeout
 
 struct RunOptions {
   // Sends this process's stdout and stderr (and so the scripts') to
@@ -30,7 +31,9 @@ struct RunOptions {
 // endpoint, runs run.sh, validate.sh and clean.sh with NMZ_WORKING_DIR,
 // NMZ_MATERIALS_DIR, NMZ_RUN_ID, NMZ_REST_PORT, NMZ_REST_URL,
 // NMZ_NFQ_NUMBER, NMZ_NETNS and NMZ_BIN, and records trace.jsonl, actions/ and
-// result.json. Returns kExitPassed, kExitValidationFailed or kExitBroken;
+// result.json. The scripts run in a process group of their own (RunScripts):
+// the first SIGINT/SIGTERM/SIGHUP is passed on to it, the second kills it.
+// Returns kExitPassed, kExitValidationFailed, kExitTimeout or kExitBroken;
 // once the run directory exists a result.json always says what happened.
 int execute_run(const Storage& storage, const RunOptions& options);
 

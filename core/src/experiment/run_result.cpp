@@ -17,6 +17,8 @@ std::string to_string(RunStatus status) {
     case RunStatus::passed: return "passed";
     case RunStatus::failed: return "failed";
     case RunStatus::broken: return "broken";
+    case RunStatus::timeout: return "timeout";
+    case RunStatus::interrupted: return "interrupted";
   }
   return "broken";
 }
@@ -60,6 +62,10 @@ sdk::Result<RunResult> run_result_from_json(std::string_view text) {
       r.status = RunStatus::failed;
     } else if (status == "broken") {
       r.status = RunStatus::broken;
+    } else if (status == "timeout") {
+      r.status = RunStatus::timeout;
+    } else if (status == "interrupted") {
+      r.status = RunStatus::interrupted;
     } else {
       return sdk::Status::invalid("unknown \"status\" \"" + status + "\"");
     }

@@ -12,8 +12,10 @@ namespace nmz::core::experiment {
 
 // passed: validate succeeded (or there is none); failed: validate failed,
 // the outcome the experiment looks for; broken: the experiment itself did
-// not work (run.sh failed, a script is missing, the policy did not start).
-enum class RunStatus { passed, failed, broken };
+// not work (run.sh failed, a script is missing, the policy did not start);
+// timeout: a script outlived runTimeout and was killed; interrupted: nmz
+// itself died during the run (its leftovers were cleaned up afterwards).
+enum class RunStatus { passed, failed, broken, timeout, interrupted };
 
 std::string to_string(RunStatus status);
 

@@ -96,8 +96,10 @@ StorageSummary summarize(const Storage& storage, bool po_reduction) {
         case RunStatus::passed: ++summary.passed; break;
         case RunStatus::failed: ++summary.failed; break;
         case RunStatus::broken: ++summary.broken; break;
+        case RunStatus::timeout: ++summary.timed_out; break;
+        case RunStatus::interrupted: ++summary.interrupted; break;
       }
-      if (row.result->status != RunStatus::broken) {
+      if (row.result->status == RunStatus::passed || row.result->status == RunStatus::failed) {
         times.push_back(std::chrono::duration<double>(row.result->required_time).count());
         auto trace = read_trace(run.dir / "trace.jsonl");
         if (trace) {
@@ -137,7 +139,8 @@ std::string summary_text(const StorageSummary& s) {
   std::ostringstream out;
   out << "storage:          " << s.storage << "\n"
       << "runs:             " << s.rows.size() << " (" << s.passed << " passed, " << s.failed << " failed, " << s.broken
-      << " broken, " << s.unreadable << " unreadable)\n"
+      << " broken, " << s.timed_out << " timeout, " << s.interrupted << " interrupted, " << s.unreadable
+      << " unreadable)\n"
       << "reproducibility:  " << s.failed << "/" << s.decided() << " = " << percent(s.failure_rate)
       << "  (95% Wilson interval " << percent(s.interval.low) << " to " << percent(s.interval.high) << ")\n"
       << "time per run:     mean " << seconds(s.mean_seconds) << ", p50 " << seconds(s.p50_seconds) << ", p95 "
@@ -162,6 +165,10 @@ std::string summary_text(const StorageSummary& s) {
     if (!header) out << "failing runs:\n";
     header = true;
     out << "  " << row.id << "  " << to_string(row.result->status) << ": " << row.result->reason << "\n";
+    if (row.result->status == RunStatus::failed && !row.result->seed.empty()) {
+      out << "    seed " << row.result->seed << "; replay: NMZ_SEED=" << row.result->seed << " nmz run " << s.storage
+          << "\n";
+    }
   }
   header = false;
   for (const auto& row : s.rows) {
@@ -212,6 +219,8 @@ nlohmann::json summary_json(const StorageSummary& s) {
               {"passed", s.passed},
               {"failed", s.failed},
               {"broken", s.broken},
+              {"timeout", s.timed_out},
+              {"interrupted", s.interrupted},
               {"unreadable", s.unreadable},
               {"failure_rate", s.failure_rate},
               {"failure_rate_interval95", {s.interval.low, s.interval.high}},

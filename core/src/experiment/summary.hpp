@@ -45,6 +45,8 @@ struct StorageSummary {
   std::uint64_t passed = 0;
   std::uint64_t failed = 0;
   std::uint64_t broken = 0;
+  std::uint64_t timed_out = 0;  // a script outlived runTimeout
+  std::uint64_t interrupted = 0;  // nmz died during the run
   std::uint64_t unreadable = 0;
   double failure_rate = 0;  // failed / (passed + failed): broken runs say nothing about the bug
   Interval interval;        // Wilson 95%

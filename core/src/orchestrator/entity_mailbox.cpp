@@ -6,7 +6,9 @@
 namespace nmz::core {
 
 EntityMailbox::EntityMailbox(ActionDestination* destination)
-    : destination_(destination), inline_delivery_(destination->accepts_inline_delivery()), worker_([this] { run(); }) {}
+    : destination_(destination), inline_delivery_(destination->accepts_inline_delivery()) {
+  if (!inline_delivery_) worker_ = std::thread([this] { run(); });
+}
 
 EntityMailbox::~EntityMailbox() {
   {
@@ -14,7 +16,7 @@ EntityMailbox::~EntityMailbox() {
     closing_ = true;
   }
   wake_.notify_one();
-  worker_.join();
+  if (worker_.joinable()) worker_.join();
 }
 
 void EntityMailbox::post(sdk::Action action) {
@@ -34,6 +36,10 @@ void EntityMailbox::post(sdk::Action action) {
     return;
   }
   queue_.push_back(std::move(action));
+  // An entity whose actions are delivered inline needs its thread only when
+  // actions meet (a REST endpoint with a thousand entities has a thousand
+  // queues, not a thousand threads).
+  if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
   // Only a sleeping worker needs a notify (a busy one finds the action when
   // it takes its next batch), and not while an inline delivery runs (that
   // one notifies when it is done). This keeps the hot path to one lock.

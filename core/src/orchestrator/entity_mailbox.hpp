@@ -47,7 +47,10 @@ class EntityMailbox {
   bool delivering_ = false;
   bool closing_ = false;
   bool worker_idle_ = false;
-  std::thread worker_;  // last: starts after the members it uses exist
+  // Started by the constructor, or for a destination that accepts inline
+  // delivery by the first action that has to wait. Last: starts after the
+  // members it uses exist.
+  std::thread worker_;
 };
 
 }  // namespace nmz::core

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "plugin/plugin_host.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -84,11 +86,50 @@ class StagingRegistrar final : public sdk::Registrar {
   }
 };
 
+// A plugin runs with nmz's privileges: when that is root, a file that
+// anyone else could have written (or replaced, through its directory) must
+// not be loaded. Checked on the file and the directory as named and as
+// resolved (symbolic links), before dlopen runs any of its code.
+Status check_ownership(const std::filesystem::path& path) {
+  if (::geteuid() != 0) return Status::ok();
+  std::vector<uid_t> trusted{0, ::getuid()};
+  if (const char* sudo_uid = std::getenv("SUDO_UID"); sudo_uid != nullptr) {
+    trusted.push_back(static_cast<uid_t>(std::strtoul(sudo_uid, nullptr, 10)));
+  }
+  std::error_code ec;
+  const auto resolved = std::filesystem::canonical(path, ec);
+  std::vector<std::filesystem::path> checked{path, std::filesystem::absolute(path).parent_path()};
+  if (!ec) checked.insert(checked.end(), {resolved, resolved.parent_path()});
+  for (const auto& item : checked) {
+    struct stat st {};
+    if (::stat(item.c_str(), &st) != 0) continue;
+    // A sticky directory (/tmp) lets others add files but not replace ours;
+    // a file they added fails the owner check.
+    const bool sticky_directory = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
+    if ((st.st_mode & S_IWOTH) != 0 && !sticky_directory) {
+      return refuse(path, item.string() + " is writable by every user; nmz runs as root and will not load code from "
+                          "it (chmod o-w)");
+    }
+    if (std::find(trusted.begin(), trusted.end(), st.st_uid) == trusted.end()) {
+      return refuse(path, item.string() + " belongs to uid " + std::to_string(st.st_uid) +
+                              "; nmz runs as root and loads plugins owned by root or by the user who started it only");
+    }
+  }
+  return Status::ok();
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
 }  // namespace
 
 Status PluginHost::load_file(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return refuse(path, "no such plugin file");
+  if (auto status = check_ownership(path); !status) return status;
 
   // Read the exported symbols from the ELF file first: a file that is not a
   // plugin of this ABI is refused before any of its code (even static
@@ -159,11 +200,17 @@ Status PluginHost::load_file(const std::filesystem::path& path) {
   if (registrar.records.empty()) return refuse(path, "plugin \"" + plugin_name + "\" registered no component");
   for (std::size_t i = 0; i < registrar.records.size(); ++i) {
     const auto& name = registrar.records[i].name;
-    if (auto it = registry_.find(name); it != registry_.end()) {
-      return refuse(path, "component \"" + name + "\" is already registered by " + it->second.library->path.string());
+    // Names are compared without case: "Random" beside "random" is a trap.
+    for (const auto& [known, record] : registry_) {
+      if (lowercase(known) == lowercase(name)) {
+        return refuse(path, "component \"" + name + "\" is already registered" +
+                                (known == name ? "" : " as \"" + known + "\"") + " by " + record.library->path.string());
+      }
     }
     for (std::size_t j = 0; j < i; ++j) {
-      if (registrar.records[j].name == name) return refuse(path, "component \"" + name + "\" is registered twice");
+      if (lowercase(registrar.records[j].name) == lowercase(name)) {
+        return refuse(path, "component \"" + name + "\" is registered twice");
+      }
     }
   }
   std::shared_ptr<const LoadedLibrary> shared = loaded;
@@ -178,6 +225,7 @@ Status PluginHost::load_file(const std::filesystem::path& path) {
 
 std::vector<Status> PluginHost::load_directories(const std::vector<std::filesystem::path>& directories) {
   std::vector<Status> errors;
+  searched_.insert(searched_.end(), directories.begin(), directories.end());
   for (const auto& directory : directories) {
     std::error_code ec;
     if (!std::filesystem::is_directory(directory, ec)) continue;
@@ -188,12 +236,37 @@ std::vector<Status> PluginHost::load_directories(const std::vector<std::filesyst
     // Sorted, so that which of two duplicates wins does not depend on readdir order.
     std::sort(files.begin(), files.end());
     for (const auto& file : files) {
-      auto canonical = std::filesystem::weakly_canonical(file, ec);
-      bool already = std::any_of(libraries_.begin(), libraries_.end(), [&](const auto& lib) {
-        return std::filesystem::weakly_canonical(lib->path, ec) == canonical;
-      });
-      if (already) continue;
+      if (loaded(file)) continue;
       if (Status status = load_file(file); !status) errors.push_back(std::move(status));
+    }
+  }
+  return errors;
+}
+
+bool PluginHost::loaded(const std::filesystem::path& file) const {
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(file, ec);
+  return std::any_of(libraries_.begin(), libraries_.end(), [&](const auto& lib) {
+    return std::filesystem::weakly_canonical(lib->path, ec) == canonical;
+  });
+}
+
+std::vector<Status> PluginHost::load_components(const std::vector<std::filesystem::path>& directories,
+                                                const std::vector<std::string>& names) {
+  std::vector<Status> errors;
+  for (const auto& name : names) {
+    if (registry_.count(name) != 0) continue;
+    for (const auto& directory : directories) {
+      std::filesystem::path file = directory / ("nmz-" + name + ".so");
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(file, ec) || loaded(file)) continue;
+      if (Status status = load_file(file); !status) errors.push_back(std::move(status));
+      if (registry_.count(name) != 0) break;
+    }
+    if (registry_.count(name) == 0) {
+      auto more = load_directories(directories);
+      errors.insert(errors.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+      return errors;
     }
   }
   return errors;
@@ -220,12 +293,18 @@ std::string PluginHost::names(ComponentKind kind) const {
   return out.empty() ? "(none)" : out;
 }
 
+std::string PluginHost::searched() const {
+  std::string out;
+  for (const auto& dir : searched_) out += (out.empty() ? "" : ", ") + dir.string();
+  return out.empty() ? "" : " (plugins searched for in " + out + ")";
+}
+
 Result<PluginObject<sdk::ExplorePolicy>> PluginHost::create_policy(std::string_view name) const {
   const ComponentRecord* record = find(name, ComponentKind::explore_policy);
   if (record == nullptr) {
     return Status::error(sdk::StatusCode::not_found, "unknown explore policy \"" + std::string(name) +
                                                          "\"; registered policies: " +
-                                                         names(ComponentKind::explore_policy));
+                                                         names(ComponentKind::explore_policy) + searched());
   }
   PluginObject<sdk::ExplorePolicy> object{record->library, record->policy_factory()};
   if (!object) return Status::error(sdk::StatusCode::internal, "policy \"" + record->name + "\" could not be created");
@@ -237,7 +316,7 @@ Result<PluginObject<sdk::Inspector>> PluginHost::create_inspector(std::string_vi
   if (record == nullptr) {
     return Status::error(sdk::StatusCode::not_found, "unknown inspector \"" + std::string(name) +
                                                          "\"; registered inspectors: " +
-                                                         names(ComponentKind::inspector));
+                                                         names(ComponentKind::inspector) + searched());
   }
   PluginObject<sdk::Inspector> object{record->library, record->inspector_factory()};
   if (!object) return Status::error(sdk::StatusCode::internal, "inspector \"" + record->name + "\" could not be created");

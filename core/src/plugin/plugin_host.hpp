@@ -39,9 +39,12 @@ class PluginHost {
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 
-  // Full load of one file: symbol check without running plugin code, then
+  // Full load of one file: when nmz runs as root, a file or directory
+  // writable by every user, or owned by someone but root and the user who
+  // started nmz (SUDO_UID), is refused; then a symbol check without running plugin code, then
   // dlopen (RTLD_NOW | RTLD_LOCAL), ABI, SDK version and build fingerprint
-  // checks, then registration. On any error nothing of the plugin is
+  // checks, then registration; component names are unique regardless of
+  // case. On any error nothing of the plugin is
   // registered and the message names the file and both versions.
   sdk::Status load_file(const std::filesystem::path& path);
 
@@ -49,6 +52,15 @@ class PluginHost {
   // skipped). Broken plugins do not stop the others; their errors are
   // returned, one per file.
   std::vector<sdk::Status> load_directories(const std::vector<std::filesystem::path>& directories);
+
+  // Loads only what registers `names`: for each name not registered yet,
+  // the first file nmz-NAME.so on `directories` (the naming of every bundled
+  // plugin). Loading every plugin costs a dlopen of each one and of its
+  // libraries (libzmq, libfuse, ...) per nmz start: most of the start-up of
+  // a short `nmz inspectors` run. A name that no such file registers falls
+  // back to load_directories, so a plugin named otherwise is still found.
+  std::vector<sdk::Status> load_components(const std::vector<std::filesystem::path>& directories,
+                                           const std::vector<std::string>& names);
 
   [[nodiscard]] const ComponentRecord* find(std::string_view name, ComponentKind kind) const;
   [[nodiscard]] std::vector<const ComponentRecord*> components() const;
@@ -60,7 +72,12 @@ class PluginHost {
   sdk::Result<PluginObject<sdk::Inspector>> create_inspector(std::string_view name) const;
 
  private:
+  [[nodiscard]] std::string searched() const;  // for "unknown ..." messages
+
+  std::vector<std::filesystem::path> searched_;
   // Declared before the registry: records hold libraries, never the reverse.
+  [[nodiscard]] bool loaded(const std::filesystem::path& file) const;
+
   std::vector<std::shared_ptr<const LoadedLibrary>> libraries_;
   std::map<std::string, ComponentRecord, std::less<>> registry_;
 };

@@ -1,271 +1,503 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "rest/rest_endpoint.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
-#include <string_view>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
-
-#include <nmz/sdk/signal_json.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
 
 #include "log/logging.hpp"
-#include "rest/growing_task_queue.hpp"
+#include "rest/http_request_parser.hpp"
+#include "rest/http_response.hpp"
 
 namespace nmz::core::rest {
+
+using Clock = std::chrono::steady_clock;
+
 namespace {
 
-constexpr const char* kJson = "application/json; charset=UTF-8";
-constexpr const char* kText = "text/plain; charset=UTF-8";
-// Far above what the inspectors of one experiment open; a bound only so a
-// runaway client cannot exhaust the process.
-constexpr std::size_t kMaxServerThreads = 1024;
-// Most actions one batched GET returns.
-constexpr std::size_t kMaxBatch = 1024;
+constexpr std::string_view kJson = "application/json; charset=UTF-8";
+constexpr std::string_view kText = "text/plain; charset=UTF-8";
+constexpr std::string_view kBatchHeader = "X-Nmz-Batch: 1\r\n";
+// Pipelined requests are not read ahead past this much unsent output, and a
+// parked long-poll's connection not past this much unread input.
+constexpr std::size_t kMaxBufferedOutput = std::size_t{1} << 20;
+constexpr std::size_t kMaxParkedInput = 64 * 1024;
+// Descriptors left to the rest of the process (plugins, inspectors'
+// scripts, log files) when the connection limit comes from RLIMIT_NOFILE.
+constexpr std::size_t kReservedDescriptors = 128;
+constexpr int kSweepMilliseconds = 500;
 
-void reply_ok(httplib::Response& res, const std::string& body = "{}\n") { res.set_content(body, kJson); }
-
-void reply_error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_content(message + "\n", kText);
+bool is_loopback(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address == "::1" || address == "localhost";
 }
 
-int http_status_for(const sdk::Status& status) {
-  switch (status.code()) {
-    case sdk::StatusCode::invalid_argument: return 400;
-    case sdk::StatusCode::unavailable: return 503;
-    default: return 500;
+std::string peer_name(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (address.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text, sizeof text);
+  } else if (address.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text, sizeof text);
   }
+  return text;
+}
+
+std::size_t default_max_connections() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 4096;
+  const auto available = static_cast<std::size_t>(limit.rlim_cur);
+  return std::clamp<std::size_t>(available > kReservedDescriptors ? available - kReservedDescriptors : 0, 16, 65536);
 }
 
 }  // namespace
 
+// One client connection. The loop thread reads, parses and answers it; while
+// it is parked on a long-poll, the thread that takes it out of its entity's
+// queue (a delivering policy thread, or the loop) writes the answer.
+class RestConnection final : public RestEntityQueue::LongPollWaiter,
+                             public std::enable_shared_from_this<RestConnection> {
+ public:
+  enum class Flush { done, blocked, failed };
+
+  RestConnection(RestEndpoint& endpoint, int fd, std::string peer, HttpRequestParser::Limits limits)
+      : endpoint_(endpoint), fd(fd), peer(std::move(peer)), parser(limits), last_activity(Clock::now()) {}
+
+  void answer(RestEntityQueue::Poll poll) noexcept override {
+    bool resume = false;
+    {
+      std::lock_guard lock(mutex);
+      if (closed || !parked) return;
+      parked = false;
+      try {
+        append_reply(RestApi::reply_for(*long_poll, poll), parked_keep_alive);
+      } catch (...) {
+        broken = true;  // out of memory: the loop closes it; the action stays queued
+      }
+      long_poll.reset();
+      // The usual case ends here: the answer is sent and nothing else is
+      // waiting, so the loop thread is not woken (its next epoll event is the
+      // client's DELETE).
+      resume = broken || flush() != Flush::done || parser.buffered() > 0 || close_after_write;
+    }
+    if (resume) endpoint_.wake(shared_from_this());
+  }
+
+  // Lock held.
+  void append_reply(const RestReply& reply, bool keep_alive) {
+    append_http_response(out, reply.status, reply.json ? kJson : kText, reply.body,
+                         reply.batch ? kBatchHeader : std::string_view(), keep_alive);
+    if (!keep_alive) close_after_write = true;
+  }
+
+  // Lock held. Sends what is buffered without blocking.
+  Flush flush() {
+    while (out_offset < out.size()) {
+      ssize_t sent = ::send(fd, out.data() + out_offset, out.size() - out_offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent > 0) {
+        out_offset += static_cast<std::size_t>(sent);
+        continue;
+      }
+      if (sent < 0 && errno == EINTR) continue;
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!write_blocked_since) write_blocked_since = Clock::now();
+        return Flush::blocked;
+      }
+      return Flush::failed;
+    }
+    out.clear();
+    out_offset = 0;
+    write_blocked_since.reset();
+    return Flush::done;
+  }
+
+  RestEndpoint& endpoint_;
+  std::mutex mutex;
+  const int fd;
+  const std::string peer;
+  HttpRequestParser parser;
+  std::string out;
+  std::size_t out_offset = 0;
+  bool closed = false;
+  bool broken = false;
+  bool parked = false;
+  bool parked_keep_alive = true;
+  bool close_after_write = false;
+  bool watching_output = false;
+  std::optional<RestApi::LongPoll> long_poll;
+  Clock::time_point last_activity;
+  Clock::time_point request_started;
+  std::optional<Clock::time_point> write_blocked_since;
+};
+
 RestEndpoint::RestEndpoint(Orchestrator& orchestrator, Options options)
-    : orchestrator_(orchestrator),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       log_(named_logger("rest")),
-      server_(std::make_unique<httplib::Server>()) {}
+      api_(orchestrator, RestApi::Options{options_.token, options_.max_entities}) {
+  if (options_.max_connections == 0) options_.max_connections = default_max_connections();
+}
 
 sdk::Result<std::unique_ptr<RestEndpoint>> RestEndpoint::start(Orchestrator& orchestrator, Options options) {
   if (options.port < 0 || options.port > 65535) {
     return sdk::Status::invalid("REST port " + std::to_string(options.port) + " is out of range (0 to 65535)");
   }
   std::unique_ptr<RestEndpoint> endpoint(new RestEndpoint(orchestrator, std::move(options)));
-  httplib::Server& server = *endpoint->server_;
-  server.new_task_queue = [] { return new GrowingTaskQueue(kMaxServerThreads); };
-  // Inspectors keep one connection for events and one for polling; the
-  // library's default of 5 requests per connection would reconnect all the time.
-  server.set_keep_alive_max_count(std::numeric_limits<std::size_t>::max());
-  // Bounds how long stop() waits for idle keep-alive connections.
-  server.set_keep_alive_timeout(2);
-  server.set_tcp_nodelay(true);
-  server.set_payload_max_length(endpoint->options_.max_body_bytes);
-  endpoint->install_routes();
-  // The library listens with a backlog of 5 (compiled into Debian's
-  // libcpp-httplib); bursts of new connections from many inspectors then
-  // overflow it and get reset under load. Keep the socket to listen again
-  // with the system's limit (on Linux a second listen() sets the backlog).
-  int listening_socket = -1;
-  server.set_socket_options([&listening_socket](socket_t sock) {
-    httplib::default_socket_options(sock);
-    listening_socket = sock;
-  });
-  const auto& address = endpoint->options_.address;
-  if (endpoint->options_.port == 0) {
-    endpoint->port_ = server.bind_to_any_port(address);
-  } else if (server.bind_to_port(address, endpoint->options_.port)) {
-    endpoint->port_ = endpoint->options_.port;
-  }
-  if (endpoint->port_ <= 0) {
+  const std::string& address = endpoint->options_.address;
+  const auto cannot_listen = [&](const std::string& why) {
     return sdk::Status::error(sdk::StatusCode::unavailable,
                               "cannot listen for REST on " + address + ":" + std::to_string(endpoint->options_.port) +
-                                  " (address not local, or port in use; restAddress/restPort in the config)");
+                                  ": " + why + " (restAddress/restPort in the config)");
+  };
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(endpoint->options_.port);
+  if (int error = ::getaddrinfo(address.c_str(), service.c_str(), &hints, &found); error != 0) {
+    return cannot_listen(::gai_strerror(error));
   }
-  // The lambda refers to a local: the server must not keep it.
-  server.set_socket_options(httplib::default_socket_options);
-  if (listening_socket >= 0) ::listen(listening_socket, SOMAXCONN);
-  endpoint->listener_ = std::thread([&server] { server.listen_after_bind(); });
-  // Server::stop() does nothing until the listener runs; wait for it so that
-  // an early stop() cannot leave the listener behind.
-  for (int i = 0; i < 5000 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::string why = "no address";
+  for (addrinfo* candidate = found; candidate != nullptr && endpoint->listen_fd_ < 0; candidate = candidate->ai_next) {
+    int fd = ::socket(candidate->ai_family, candidate->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                      candidate->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
+      endpoint->listen_fd_ = fd;
+    } else {
+      why = std::strerror(errno);
+      ::close(fd);
+    }
+  }
+  ::freeaddrinfo(found);
+  if (endpoint->listen_fd_ < 0) return cannot_listen(why);
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  ::getsockname(endpoint->listen_fd_, reinterpret_cast<sockaddr*>(&bound), &length);
+  endpoint->port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
+                                                       : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+
+  endpoint->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  endpoint->wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (endpoint->epoll_fd_ < 0 || endpoint->wake_fd_ < 0) return cannot_listen(std::strerror(errno));
+  for (int fd : {endpoint->listen_fd_, endpoint->wake_fd_}) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    ::epoll_ctl(endpoint->epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+  }
+  endpoint->loop_thread_ = std::thread([raw = endpoint.get()] { raw->loop(); });
   endpoint->log_->info("REST API v3 listening on http://{}:{}/api/v3", address, endpoint->port_);
+  if (!is_loopback(address) && endpoint->options_.token.empty()) {
+    endpoint->log_->warn(
+        "restAddress {} reaches beyond loopback and no restToken (or NMZ_REST_TOKEN) is set: anyone who can reach "
+        "port {} can submit events, read and acknowledge actions, and so trigger the policy's shell actions",
+        address, endpoint->port_);
+  }
   return endpoint;
 }
 
-RestEndpoint::~RestEndpoint() { stop(); }
+RestEndpoint::~RestEndpoint() {
+  stop();
+  for (int fd : {listen_fd_, epoll_fd_, wake_fd_}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
 
 void RestEndpoint::stop() {
+  std::lock_guard lock(stop_mutex_);
+  if (stopping_.exchange(true)) return;
+  if (!loop_thread_.joinable()) return;
+  std::uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+  loop_thread_.join();
+}
+
+void RestEndpoint::wake(std::shared_ptr<RestConnection> connection) {
+  bool first = false;
   {
-    std::lock_guard lock(queues_mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-    for (auto& [entity, queue] : queues_) queue->close();
+    std::lock_guard lock(woken_mutex_);
+    first = woken_.empty();
+    woken_.push_back(std::move(connection));
   }
-  server_->stop();
-  if (listener_.joinable()) listener_.join();
+  if (first) {
+    std::uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
 }
 
-RestEntityQueue& RestEndpoint::queue_for(const std::string& entity) {
-  std::lock_guard lock(queues_mutex_);
-  auto [it, inserted] = queues_.try_emplace(entity);
-  if (inserted) {
-    it->second = std::make_unique<RestEntityQueue>();
-    if (stopping_) it->second->close();
-    orchestrator_.attach(entity, it->second.get());
-    log_->debug("entity \"{}\" registered", entity);
+void RestEndpoint::loop() {
+  epoll_event events[256];
+  auto next_sweep = Clock::now() + std::chrono::milliseconds(kSweepMilliseconds);
+  while (!stopping_) {
+    int ready = ::epoll_wait(epoll_fd_, events, 256, kSweepMilliseconds);
+    for (int i = 0; i < ready; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == listen_fd_) {
+        accept_all();
+      } else if (fd == wake_fd_) {
+        std::uint64_t count = 0;
+        (void)!::read(wake_fd_, &count, sizeof count);
+        resume_woken();
+      } else {
+        on_ready(fd, events[i].events);
+      }
+    }
+    const auto now = Clock::now();
+    if (now >= next_sweep) {
+      sweep(now);
+      next_sweep = now + std::chrono::milliseconds(kSweepMilliseconds);
+    }
   }
-  return *it->second;
+  // Parked long-polls end with 503 (written by close() through answer()),
+  // then every connection gets what it is owed, as far as the socket takes
+  // it without waiting.
+  api_.close();
+  resume_woken();
+  auto connections = std::move(connections_);
+  for (auto& [fd, connection] : connections) {
+    {
+      std::lock_guard lock(connection->mutex);
+      (void)connection->flush();
+    }
+    close_connection(connection);
+  }
 }
 
-void RestEndpoint::install_routes() {
-  httplib::Server& server = *server_;
-
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("Hello Namazu! -- nmz REST endpoint (pid=" + std::to_string(::getpid()) + ")\n", kText);
-  });
-
-  server.Post(R"(/api/v3/events/([^/]+)/([^/]+)/?)", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string& entity = req.matches[1];
-    const std::string& uuid = req.matches[2];
-    auto event = sdk::event_from_json(req.body);
-    if (!event) return reply_error(res, 400, "bad event: " + event.status().message());
-    if (event->uuid != uuid) {
-      return reply_error(res, 400, "uuid mismatch: the URL says \"" + uuid + "\", the body says \"" + event->uuid + "\"");
-    }
-    if (event->entity != entity) {
-      // Namazu routed actions by the body's entity and silently lost them here.
-      return reply_error(res, 400,
-                         "entity mismatch: the URL says \"" + entity + "\", the body says \"" + event->entity + "\"");
-    }
-    RestEntityQueue& queue = queue_for(entity);
-    if (auto status = orchestrator_.submit(std::move(event).value(), &queue); !status) {
-      return reply_error(res, http_status_for(status), status.message());
-    }
-    reply_ok(res);
-  });
-
-  // nmz extension (docs/rest-api.md): a JSON array of events for one
-  // entity in one request. All are checked before any is submitted.
-  server.Post(R"(/api/v3/events/([^/]+)/?)", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string& entity = req.matches[1];
-    auto array = nlohmann::json::parse(req.body, nullptr, false);
-    if (!array.is_array()) return reply_error(res, 400, "bad event batch: expected a JSON array of events");
-    std::vector<sdk::Event> events;
-    for (const auto& element : array) {
-      auto event = sdk::event_from_json(element.dump());
-      const std::string where = "event " + std::to_string(events.size()) + " of the batch: ";
-      if (!event) return reply_error(res, 400, where + event.status().message());
-      if (event->entity != entity) {
-        return reply_error(res, 400, where + "entity mismatch: the URL says \"" + entity + "\", the body says \"" +
-                                         event->entity + "\"");
+void RestEndpoint::accept_all() {
+  for (;;) {
+    if (connections_.size() >= options_.max_connections && !evict_one()) break;
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE) {
+        // The process is out of descriptors: make room, or stop listening
+        // until the next sweep rather than spin on a ready socket.
+        log_->warn("out of file descriptors with {} REST connections: closing the most idle", connections_.size());
+        if (evict_one()) continue;
+        epoll_event event{};
+        event.data.fd = listen_fd_;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &event);
+        listen_paused_ = true;
       }
-      events.push_back(std::move(event).value());
+      return;
     }
-    RestEntityQueue& queue = queue_for(entity);
-    nlohmann::json refused = nlohmann::json::array();
-    for (auto& event : events) {
-      std::string uuid = event.uuid;
-      if (auto status = orchestrator_.submit(std::move(event), &queue); !status) {
-        refused.push_back({{"uuid", uuid}, {"error", status.message()}});
-      }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto connection = std::make_shared<RestConnection>(
+        *this, fd, peer_name(address), HttpRequestParser::Limits{16 * 1024, options_.max_body_bytes});
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLRDHUP;
+    event.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+      ::close(fd);
+      continue;
     }
-    res.set_header("X-Nmz-Batch", "1");
-    reply_ok(res, nlohmann::json{{"refused", refused}}.dump() + "\n");
-  });
+    connections_.emplace(fd, std::move(connection));
+  }
+}
 
-  server.Get(R"(/api/v3/actions/([^/]+)/?)", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string& entity = req.matches[1];
-    RestEntityQueue& queue = queue_for(entity);
-    // nmz extension (docs/rest-api.md): `ack` deletes actions before
-    // polling, `max` returns up to that many as an array; Namazu's clients
-    // send neither and see Namazu's exchange.
-    const bool batch = req.has_param("max") || req.has_param("ack");
-    std::size_t max = 1;
-    if (req.has_param("max")) {
-      const std::string text = req.get_param_value("max");
-      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), max);
-      if (error != std::errc() || end != text.data() + text.size() || max < 1 || max > kMaxBatch) {
-        return reply_error(res, 400, "max=\"" + text + "\": expected 1 to " + std::to_string(kMaxBatch));
-      }
-    }
-    if (req.has_param("ack")) {
-      const std::string ack_text = req.get_param_value("ack");
-      std::string_view acks = ack_text;
-      while (!acks.empty()) {
-        std::size_t comma = acks.find(',');
-        queue.remove(std::string(acks.substr(0, comma)));
-        acks.remove_prefix(comma == std::string_view::npos ? acks.size() : comma + 1);
-      }
-    }
-    auto poll = queue.poll(max);
-    switch (poll.outcome) {
-      case RestEntityQueue::Outcome::action:
-        if (!batch) return reply_ok(res, poll.actions_json.front());
-        {
-          std::string body = "[";
-          for (const auto& json : poll.actions_json) body += (body.size() > 1 ? "," : "") + json;
-          res.set_header("X-Nmz-Batch", "1");
-          return reply_ok(res, body + "]");
+void RestEndpoint::on_ready(int fd, std::uint32_t events) {
+  auto it = connections_.find(fd);
+  if (it == connections_.end()) return;
+  std::shared_ptr<RestConnection> connection = it->second;
+  bool close = false;
+  {
+    std::lock_guard lock(connection->mutex);
+    RestConnection& c = *connection;
+    if ((events & EPOLLOUT) != 0 && !c.parked) serve(c);
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+      char buffer[64 * 1024];
+      for (;;) {
+        ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+        if (got > 0) {
+          const auto now = Clock::now();
+          if (!c.parser.mid_request()) c.request_started = now;
+          c.last_activity = now;
+          c.parser.append(std::string_view(buffer, static_cast<std::size_t>(got)));
+          if (c.parked) {
+            if (c.parser.buffered() > kMaxParkedInput) close = true;
+          } else {
+            serve(c);
+          }
+          if (close || c.broken || static_cast<std::size_t>(got) < sizeof buffer) break;
+          // A client that keeps writing while its output backs up waits.
+          if (c.out.size() > kMaxBufferedOutput) break;
+          continue;
         }
-      case RestEntityQueue::Outcome::superseded:
-        return reply_error(res, 409, "superseded by a newer GET for entity \"" + entity +
-                                         "\" (one long-poll per entity; is the entity id used twice?)");
-      case RestEntityQueue::Outcome::closed: return reply_error(res, 503, "the orchestrator is shutting down");
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        close = true;  // the client closed or reset: a parked poll ends here too
+        break;
+      }
     }
-  });
+    close = close || c.broken;
+  }
+  if (close) close_connection(connection);
+}
 
-  server.Delete(R"(/api/v3/actions/([^/]+)/([^/]+)/?)", [this](const httplib::Request& req, httplib::Response& res) {
-    queue_for(req.matches[1]).remove(req.matches[2]);
-    reply_ok(res);
-  });
-
-  server.Post(R"(/api/v3/control/?)", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string op = req.get_param_value("op");
-    if (op == "enableOrchestration" || op == "disableOrchestration") {
-      orchestrator_.set_enabled(op == "enableOrchestration");
-      return res.set_content("", kText);
+void RestEndpoint::resume_woken() {
+  std::vector<std::shared_ptr<RestConnection>> woken;
+  {
+    std::lock_guard lock(woken_mutex_);
+    woken.swap(woken_);
+  }
+  for (auto& connection : woken) {
+    bool close = false;
+    {
+      std::lock_guard lock(connection->mutex);
+      if (connection->closed) continue;
+      if (!connection->parked) serve(*connection);
+      close = connection->broken;
     }
-    reply_error(res, 400, "unknown control op \"" + op + "\" (expected enableOrchestration or disableOrchestration)");
-  });
+    if (close) close_connection(connection);
+  }
+}
 
-  // Fills in a message for what the library rejected itself (no route 404,
-  // oversized body 413, unparsable request 400); handlers' own errors
-  // already carry one.
-  server.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    std::string message;
-    if (res.status == 404) {
-      message = "no such route: " + req.method + " " + req.path + " (see docs/rest-api.md)";
-    } else if (res.status == 413) {
-      message = "request body larger than " + std::to_string(options_.max_body_bytes) + " bytes";
-    } else {
-      message = "bad request: " + req.method + " " + req.path;
+// Lock held. Answers every complete request that is buffered, until one
+// parks or the output backs up; then sends. Marks the connection broken when
+// it must be closed.
+void RestEndpoint::serve(RestConnection& c) {
+  while (!c.parked && !c.close_after_write && !c.broken && c.out.size() <= kMaxBufferedOutput) {
+    const auto state = c.parser.parse();
+    if (state == HttpRequestParser::State::need_more) break;
+    if (state == HttpRequestParser::State::head_complete) {
+      c.out.append("HTTP/1.1 100 Continue\r\n\r\n");
+      continue;
     }
-    res.set_content(message + "\n", kText);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-
-  server.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-    std::string what = "unknown error";
+    if (state == HttpRequestParser::State::error) {
+      c.append_reply(RestApi::error(c.parser.error_status(), c.parser.error_message()), false);
+      break;
+    }
+    HttpRequest& request = c.parser.request();
+    c.last_activity = Clock::now();
+    std::variant<RestReply, RestApi::LongPoll> result = RestApi::error(500, "internal error");
     try {
-      std::rethrow_exception(error);
+      result = api_.handle(request, c.peer);
     } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
+      log_->error("REST request {} {} failed: {}", request.method, request.path, e.what());
+      result = RestApi::error(500, std::string("internal error: ") + e.what());
     }
-    log_->error("REST handler failed: {}", what);
-    reply_error(res, 500, "internal error: " + what);
-  });
+    if (auto* reply = std::get_if<RestReply>(&result)) {
+      c.append_reply(*reply, request.keep_alive);
+      continue;
+    }
+    auto& long_poll = std::get<RestApi::LongPoll>(result);
+    c.parked = true;
+    c.parked_keep_alive = request.keep_alive;
+    c.long_poll = long_poll;
+    // The lock of this connection is held: a delivery that takes it out
+    // right away waits for serve() to return, then writes its answer.
+    auto answer = long_poll.queue->poll_or_park(long_poll.max, c.shared_from_this());
+    if (answer) {
+      c.parked = false;
+      c.long_poll.reset();
+      c.append_reply(RestApi::reply_for(long_poll, *answer), request.keep_alive);
+    }
+  }
+  const auto flushed = c.flush();
+  if (flushed == RestConnection::Flush::failed) {
+    c.broken = true;
+    return;
+  }
+  const bool want_output = flushed == RestConnection::Flush::blocked;
+  if (want_output != c.watching_output) {
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLRDHUP | (want_output ? EPOLLOUT : 0u);
+    event.data.fd = c.fd;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &event);
+    c.watching_output = want_output;
+  }
+  if (flushed == RestConnection::Flush::done && c.close_after_write) c.broken = true;
+}
+
+void RestEndpoint::close_connection(const std::shared_ptr<RestConnection>& connection) {
+  {
+    std::lock_guard lock(connection->mutex);
+    if (connection->closed) return;
+    connection->closed = true;
+    // A vanished long-poller loses nothing: GET only peeks.
+    if (connection->parked) connection->long_poll->queue->unpark(connection.get());
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd, nullptr);
+    ::close(connection->fd);
+  }
+  connections_.erase(connection->fd);
+}
+
+void RestEndpoint::sweep(Clock::time_point now) {
+  if (listen_paused_ && connections_.size() < options_.max_connections) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = listen_fd_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &event);
+    listen_paused_ = false;
+  }
+  std::vector<std::shared_ptr<RestConnection>> expired;
+  for (auto& [fd, connection] : connections_) {
+    std::lock_guard lock(connection->mutex);
+    const RestConnection& c = *connection;
+    if (c.parked) continue;  // a long-poll waits as long as its entity has nothing
+    const bool slow_request = c.parser.mid_request() && now - c.request_started > options_.request_timeout;
+    const bool slow_reader = c.write_blocked_since && now - *c.write_blocked_since > options_.write_timeout;
+    const bool idle = !c.parser.mid_request() && c.out.empty() && now - c.last_activity > options_.idle_timeout;
+    if (slow_request || slow_reader || idle) expired.push_back(connection);
+  }
+  for (auto& connection : expired) {
+    log_->debug("closing REST connection from {}: idle or too slow", connection->peer);
+    close_connection(connection);
+  }
+}
+
+// Makes room for a new connection: the oldest unfinished request goes first
+// (a slow or stalled client), then the longest idle connection, then the
+// oldest parked long-poll (its client reconnects and polls again).
+bool RestEndpoint::evict_one() {
+  std::shared_ptr<RestConnection> victim;
+  int victim_rank = 3;
+  Clock::time_point victim_since = Clock::time_point::max();
+  for (auto& [fd, connection] : connections_) {
+    std::lock_guard lock(connection->mutex);
+    const RestConnection& c = *connection;
+    int rank = c.parked ? 2 : c.parser.mid_request() ? 0 : 1;
+    Clock::time_point since = rank == 0 ? c.request_started : c.last_activity;
+    if (rank < victim_rank || (rank == victim_rank && since < victim_since)) {
+      victim = connection;
+      victim_rank = rank;
+      victim_since = since;
+    }
+  }
+  if (!victim) return false;
+  log_->warn("{} REST connections, the limit: closing one from {} to accept another", connections_.size(),
+             victim->peer);
+  close_connection(victim);
+  return true;
 }
 
 sdk::Result<std::unique_ptr<RestEndpoint>> start_rest_endpoint(Orchestrator& orchestrator, const Config& config,
                                                                int port_override) {
   int port = port_override >= 0 ? port_override : static_cast<int>(config.rest_port);
   if (port < 0) return std::unique_ptr<RestEndpoint>();
-  auto endpoint = RestEndpoint::start(orchestrator, {config.rest_address, port});
+  RestEndpoint::Options options;
+  options.address = config.rest_address;
+  options.port = port;
+  options.token = config.rest_token;
+  if (const char* token = std::getenv("NMZ_REST_TOKEN"); token != nullptr && *token != '\0') options.token = token;
+  auto endpoint = RestEndpoint::start(orchestrator, std::move(options));
   if (!endpoint) {
     std::string where = config.source.empty() ? "" : config.source + ": ";
     return sdk::Status::error(endpoint.status().code(), where + endpoint.status().message());

@@ -7,49 +7,77 @@
 
 namespace nmz::core::rest {
 
-void RestEntityQueue::deliver(sdk::Action action) noexcept {
-  try {
-    // Serialised once here rather than by every GET that peeks at it.
-    Queued queued{action.uuid, sdk::to_json(action)};
-    {
-      std::lock_guard lock(mutex_);
-      actions_.push_back(std::move(queued));
-    }
-    changed_.notify_all();
-  } catch (...) {
-    // Out of memory while queueing: the inspector's own timeout fails open.
-  }
-}
-
-RestEntityQueue::Poll RestEntityQueue::poll(std::size_t max) {
-  std::unique_lock lock(mutex_);
-  const std::uint64_t mine = ++newest_poll_;
-  changed_.notify_all();  // tells an older poller that it is superseded
-  changed_.wait(lock, [&] { return closed_ || newest_poll_ != mine || !actions_.empty(); });
-  if (closed_) return {Outcome::closed, {}};
-  if (newest_poll_ != mine) return {Outcome::superseded, {}};
+RestEntityQueue::Poll RestEntityQueue::head_locked(std::size_t max) const {
   Poll result{Outcome::action, {}};
   for (std::size_t i = 0; i < actions_.size() && i < max; ++i) result.actions_json.push_back(actions_[i].json);
   return result;
 }
 
-void RestEntityQueue::remove(const std::string& uuid) {
+void RestEntityQueue::deliver(sdk::Action action) noexcept {
+  try {
+    // Serialised once here rather than by every GET that peeks at it.
+    Queued queued{action.uuid, sdk::to_json(action)};
+    std::shared_ptr<LongPollWaiter> waiter;
+    Poll poll{Outcome::action, {}};
+    {
+      std::lock_guard lock(mutex_);
+      actions_.push_back(std::move(queued));
+      if (parked_) {
+        waiter = std::move(parked_);
+        poll = head_locked(parked_max_);
+      }
+    }
+    if (waiter) waiter->answer(std::move(poll));
+  } catch (...) {
+    // Out of memory while queueing: the inspector's own timeout fails open.
+  }
+}
+
+std::optional<RestEntityQueue::Poll> RestEntityQueue::poll_or_park(std::size_t max,
+                                                                   std::shared_ptr<LongPollWaiter> waiter) {
+  std::shared_ptr<LongPollWaiter> older;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return Poll{Outcome::closed, {}};
+    if (!actions_.empty()) return head_locked(max);
+    older = std::exchange(parked_, std::move(waiter));
+    parked_max_ = max;
+  }
+  if (older) older->answer(Poll{Outcome::superseded, {}});
+  return std::nullopt;
+}
+
+bool RestEntityQueue::unpark(const LongPollWaiter* waiter) {
+  std::lock_guard lock(mutex_);
+  if (parked_.get() != waiter) return false;
+  parked_.reset();
+  return true;
+}
+
+void RestEntityQueue::remove(std::string_view uuid) {
   std::lock_guard lock(mutex_);
   auto it = std::find_if(actions_.begin(), actions_.end(), [&](const Queued& q) { return q.uuid == uuid; });
   if (it != actions_.end()) actions_.erase(it);
 }
 
 void RestEntityQueue::close() {
+  std::shared_ptr<LongPollWaiter> waiter;
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
+    waiter = std::move(parked_);
   }
-  changed_.notify_all();
+  if (waiter) waiter->answer(Poll{Outcome::closed, {}});
 }
 
 std::size_t RestEntityQueue::size() const {
   std::lock_guard lock(mutex_);
   return actions_.size();
+}
+
+bool RestEntityQueue::idle() const {
+  std::lock_guard lock(mutex_);
+  return actions_.empty() && !parked_;
 }
 
 }  // namespace nmz::core::rest

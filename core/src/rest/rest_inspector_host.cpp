@@ -19,8 +19,24 @@ constexpr std::size_t kBatch = 64;
 // Action uuids remembered against double delivery; far more than one batch.
 constexpr std::size_t kRecentActions = 4096;
 
-std::unique_ptr<httplib::Client> make_client(const OrchestratorUrl& url, std::chrono::nanoseconds read_timeout) {
+// How often an outage that lets events through unperturbed is logged again.
+constexpr auto kOutageReminder = std::chrono::seconds(10);
+
+// Every request names this transceiver (X-Nmz-Client: the orchestrator binds
+// the entity to it, so no other client can take its actions) and carries the
+// endpoint's shared token when NMZ_REST_TOKEN is set.
+httplib::Headers client_headers(const std::string& client_id) {
+  httplib::Headers headers{{"X-Nmz-Client", client_id}};
+  if (const char* token = std::getenv("NMZ_REST_TOKEN"); token != nullptr && *token != '\0') {
+    headers.emplace("Authorization", std::string("Bearer ") + token);
+  }
+  return headers;
+}
+
+std::unique_ptr<httplib::Client> make_client(const OrchestratorUrl& url, std::chrono::nanoseconds read_timeout,
+                                             const std::string& client_id) {
   auto client = std::make_unique<httplib::Client>(url.origin());
+  client->set_default_headers(client_headers(client_id));
   client->set_keep_alive(true);
   client->set_tcp_nodelay(true);
   client->set_connection_timeout(std::chrono::seconds(1));
@@ -42,12 +58,14 @@ RestInspectorHost::RestInspectorHost(sdk::Inspector& inspector, Options options)
     : inspector_(inspector),
       options_(std::move(options)),
       logger_("inspector." + options_.entity_id),
-      send_client_(make_client(options_.url, std::min<std::chrono::nanoseconds>(options_.orchestrator_timeout,
-                                                                                std::chrono::seconds(5)))),
+      send_client_(make_client(options_.url,
+                               std::min<std::chrono::nanoseconds>(options_.orchestrator_timeout, std::chrono::seconds(5)),
+                               client_id_)),
       // A long-poll may wait as long as the policy holds nothing; a read
       // timeout only makes the poller check that the orchestrator is alive.
-      poll_client_(make_client(options_.url, std::max<std::chrono::nanoseconds>(options_.orchestrator_timeout,
-                                                                                std::chrono::seconds(1)))) {
+      poll_client_(make_client(options_.url,
+                               std::max<std::chrono::nanoseconds>(options_.orchestrator_timeout, std::chrono::seconds(1)),
+                               client_id_)) {
   sender_ = std::thread([this] { send_loop(); });
   poller_ = std::thread([this] { poll_loop(); });
 }
@@ -313,10 +331,12 @@ void RestInspectorHost::deliver(sdk::Action action) {
 void RestInspectorHost::note_success() {
   std::lock_guard lock(mutex_);
   if (unreachable_since_ && warned_unreachable_) {
-    logger_.info("the orchestrator at " + options_.url.origin() + " answers again");
+    logger_.warn("the orchestrator at " + options_.url.origin() + " answers again, after " +
+                 std::to_string(let_through_) + " event(s) were let through unperturbed");
   }
   unreachable_since_.reset();
   warned_unreachable_ = false;
+  let_through_ = 0;
 }
 
 void RestInspectorHost::note_failure(const std::string& what) {
@@ -326,11 +346,20 @@ void RestInspectorHost::note_failure(const std::string& what) {
     auto now = std::chrono::steady_clock::now();
     if (!unreachable_since_) unreachable_since_ = now;
     expired = now - *unreachable_since_ > options_.orchestrator_timeout;
+    // Failing open keeps the target running, but the experiment then runs
+    // unperturbed: said as an error, and again while it lasts, so that a
+    // run's results are not trusted by mistake.
     if (expired && !warned_unreachable_) {
       warned_unreachable_ = true;
-      logger_.warn("the orchestrator at " + options_.url.origin() + " has been unreachable for more than " +
-                   sdk::format_duration(options_.orchestrator_timeout) +
-                   " (orchestratorTimeout): letting held events through (fail open); last error: " + what);
+      last_outage_log_ = now;
+      logger_.error("FAILING OPEN: the orchestrator at " + options_.url.origin() +
+                    " has been unreachable for more than " + sdk::format_duration(options_.orchestrator_timeout) +
+                    " (orchestratorTimeout); held and new events pass unperturbed until it answers; last error: " +
+                    what);
+    } else if (expired && now - last_outage_log_ >= kOutageReminder) {
+      last_outage_log_ = now;
+      logger_.error("FAILING OPEN: the orchestrator at " + options_.url.origin() + " is still unreachable; " +
+                    std::to_string(let_through_) + " event(s) let through unperturbed so far; last error: " + what);
     } else if (!expired) {
       logger_.debug(what);
     }
@@ -345,6 +374,7 @@ void RestInspectorHost::fail_open_waiting(const std::string& why) {
     std::lock_guard state(mutex_);
     waiting.swap(waiting_);
     for (const auto& [uuid, event] : waiting) failed_open_.insert(uuid);
+    let_through_ += waiting.size();
   }
   if (waiting.empty()) return;
   logger_.warn("answering " + std::to_string(waiting.size()) + " held event(s) with their default action: " + why);

@@ -86,6 +86,8 @@ class RestInspectorHost final : public sdk::InspectorHost {
   sdk::Inspector& inspector_;
   Options options_;
   ComponentLogger logger_;
+  // Sent by both connections: the orchestrator binds the entity to it.
+  const std::string client_id_ = sdk::new_uuid();
   std::unique_ptr<httplib::Client> send_client_;
   std::unique_ptr<httplib::Client> poll_client_;
 
@@ -96,6 +98,8 @@ class RestInspectorHost final : public sdk::InspectorHost {
   std::unordered_set<std::string> failed_open_;          // answered here: their late action is dropped
   std::optional<std::chrono::steady_clock::time_point> unreachable_since_;
   bool warned_unreachable_ = false;
+  std::chrono::steady_clock::time_point last_outage_log_;
+  std::size_t let_through_ = 0;  // events failed open in this outage
   bool stopping_ = false;
   bool stopped_ = false;
   std::atomic<bool> poller_done_{false};

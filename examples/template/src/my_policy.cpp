@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // "mypolicy": every event is held for `holdFor` (explorePolicyParam), then
-// answered with its default action. When a LogEvent's message contains
-// `shellOnMatch`, the policy also asks the orchestrator to run
-// `shellCommand` (say, kill a node when it logs that it became leader).
+// answered with its default action. When a LogEvent of the entity
+// `shellOnMatchEntity` has a message containing `shellOnMatch`, the policy
+// also asks the orchestrator to run `shellCommand` (say, kill a node when it
+// logs that it became leader).
+//
+// A shell action runs `sh -c` as the orchestrator's user, often root. Events
+// come from whoever can submit them (docs/rest-api.md, "Who can trigger shell
+// actions"): trigger on one entity your own inspector owns, keep REST on
+// loopback or behind restToken, and never build the command from event text.
 // `tag` is logged so users can see their parameters arrive. Start your own
 // policy from here.
 #include <chrono>
@@ -31,10 +37,17 @@ class MyPolicy final : public nmz::sdk::ExplorePolicy {
     if (!match) return match.status();
     auto command = context.options().get_string("shellCommand");
     if (!command) return command.status();
+    auto entity = context.options().get_string("shellOnMatchEntity");
+    if (!entity) return entity.status();
     shell_on_match_ = match->value_or("");
     shell_command_ = command->value_or("");
+    shell_entity_ = entity->value_or("");
     if (!shell_on_match_.empty() && shell_command_.empty()) {
       return context.options().invalid("shellCommand", "a command, since shellOnMatch is set");
+    }
+    if (!shell_on_match_.empty() && shell_entity_.empty()) {
+      return context.options().invalid("shellOnMatchEntity",
+                                       "the entity whose LogEvents may trigger shellCommand, since shellOnMatch is set");
     }
     context.logger().info("mypolicy configured: holdFor=" + std::to_string(hold_for_.count()) +
                           "ns tag=" + tag->value_or("(none)"));
@@ -54,7 +67,7 @@ class MyPolicy final : public nmz::sdk::ExplorePolicy {
   void queue_event(nmz::sdk::Event event) noexcept override {
     try {
       std::lock_guard lock(mutex_);
-      if (!shell_on_match_.empty() && event.class_name == nmz::sdk::event_class::log &&
+      if (!shell_on_match_.empty() && event.entity == shell_entity_ && event.class_name == nmz::sdk::event_class::log &&
           nmz::sdk::option_string(event.option, "message").value_or("").find(shell_on_match_) != std::string::npos) {
         held_.push_back({Clock::now() + hold_for_, nmz::sdk::make_shell_action(shell_command_)});
       }
@@ -103,6 +116,7 @@ class MyPolicy final : public nmz::sdk::ExplorePolicy {
   std::chrono::nanoseconds hold_for_{0};
   std::string shell_on_match_;
   std::string shell_command_;
+  std::string shell_entity_;
   nmz::sdk::ActionSink* sink_ = nullptr;
   std::mutex mutex_;
   std::condition_variable wake_;

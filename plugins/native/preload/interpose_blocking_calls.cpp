@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "race_detector.hpp"
 #include "real_calls.hpp"
 #include "scheduler.hpp"
 #include "timeouts.hpp"
@@ -39,6 +40,7 @@ int sem_wait_controlled(sem_t* s, std::int64_t deadline_ns) {
     }
   }
   errno = saved;
+  happens_before::acquired(s);
   return 0;
 }
 
@@ -72,10 +74,13 @@ NMZ_EXPORT int sem_timedwait(sem_t* s, const timespec* abstime) {
 
 NMZ_EXPORT int sem_trywait(sem_t* s) {
   if (controlled()) point(Op::sem_wait, s);
-  return real().sem_trywait(s);
+  int rc = real().sem_trywait(s);
+  if (rc == 0) happens_before::acquired(s);
+  return rc;
 }
 
 NMZ_EXPORT int sem_post(sem_t* s) {
+  happens_before::released(s);
   int rc = real().sem_post(s);
   after_release(Op::sem_post, s, Wait::sem, true);
   return rc;

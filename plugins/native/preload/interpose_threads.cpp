@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "race_detector.hpp"
 #include "real_calls.hpp"
 #include "scheduler.hpp"
 #include "timeouts.hpp"
@@ -65,7 +66,7 @@ int real_spin_try(pthread_spinlock_t* s) { return real().spin_trylock(s); }
 // Acquires with `Try` only, giving up the turn while the object is taken.
 // `Blocking` is the real blocking call, used once control has ended.
 template <class Object, int (*Try)(Object*)>
-int acquire(Op op, Object* object, std::int64_t deadline_ns, int (*blocking)(Object*)) {
+int acquire_loop(Op op, Object* object, std::int64_t deadline_ns, int (*blocking)(Object*)) {
   for (;;) {
     int rc = Try(object);
     if (rc != EBUSY) return rc;
@@ -76,6 +77,19 @@ int acquire(Op op, Object* object, std::int64_t deadline_ns, int (*blocking)(Obj
       case Woken::released: break;
     }
   }
+}
+
+template <class Object, int (*Try)(Object*)>
+int acquire(Op op, Object* object, std::int64_t deadline_ns, int (*blocking)(Object*)) {
+  int rc = acquire_loop<Object, Try>(op, object, deadline_ns, blocking);
+  if (rc == 0) happens_before::acquired(address(object));
+  return rc;
+}
+
+// A try call's result, with the acquisition it may be.
+int tried(const void* object, int rc) {
+  if (rc == 0) happens_before::acquired(object);
+  return rc;
 }
 
 int mutex_acquire(pthread_mutex_t* m, std::int64_t deadline_ns) {
@@ -92,6 +106,7 @@ int cond_wait_controlled(pthread_cond_t* c, pthread_mutex_t* m, std::int64_t dea
   bool signalled = finish_cond_wait(m);
   int rc = mutex_acquire(m, kNoDeadline);
   if (rc != 0) return rc;
+  happens_before::acquired(c);
   return signalled ? 0 : ETIMEDOUT;
 }
 
@@ -137,6 +152,7 @@ NMZ_EXPORT int pthread_join(pthread_t handle, void** result) {
   while (controlled() && !join_target_exited(target)) {
     if (block(Op::join, Wait::join, target, kNoDeadline, &join_target_exited) == Woken::acquired) break;
   }
+  happens_before::acquired(target);
   // The start routine has returned; what is left (TLS destructors) is short.
   return real().pthread_join(handle, result);
 }
@@ -156,10 +172,11 @@ NMZ_EXPORT int pthread_mutex_timedlock(pthread_mutex_t* m, const timespec* absti
 
 NMZ_EXPORT int pthread_mutex_trylock(pthread_mutex_t* m) {
   if (controlled()) point(Op::mutex_lock, m);
-  return real().mutex_trylock(m);
+  return tried(m, real().mutex_trylock(m));
 }
 
 NMZ_EXPORT int pthread_mutex_unlock(pthread_mutex_t* m) {
+  happens_before::released(m);
   int rc = real().mutex_unlock(m);
   after_release(Op::mutex_unlock, m, Wait::lock, true);
   return rc;
@@ -183,12 +200,14 @@ NMZ_EXPORT int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m, clo
 }
 
 NMZ_EXPORT int pthread_cond_signal(pthread_cond_t* c) {
+  happens_before::released(c);
   int rc = real().cond_signal(c);
   after_release(Op::cond_signal, c, Wait::cond, false);
   return rc;
 }
 
 NMZ_EXPORT int pthread_cond_broadcast(pthread_cond_t* c) {
+  happens_before::released(c);
   int rc = real().cond_broadcast(c);
   after_release(Op::cond_broadcast, c, Wait::cond, true);
   return rc;
@@ -208,15 +227,16 @@ NMZ_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t* rw) {
 
 NMZ_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t* rw) {
   if (controlled()) point(Op::rwlock_rdlock, rw);
-  return real().rw_tryrdlock(rw);
+  return tried(rw, real().rw_tryrdlock(rw));
 }
 
 NMZ_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t* rw) {
   if (controlled()) point(Op::rwlock_wrlock, rw);
-  return real().rw_trywrlock(rw);
+  return tried(rw, real().rw_trywrlock(rw));
 }
 
 NMZ_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t* rw) {
+  happens_before::released(rw);
   int rc = real().rw_unlock(rw);
   after_release(Op::rwlock_unlock, rw, Wait::lock, true);
   return rc;
@@ -229,6 +249,7 @@ NMZ_EXPORT int pthread_spin_lock(pthread_spinlock_t* s) {
 }
 
 NMZ_EXPORT int pthread_spin_unlock(pthread_spinlock_t* s) {
+  happens_before::released(address(s));
   int rc = real().spin_unlock(s);
   after_release(Op::spin_unlock, address(s), Wait::lock, true);
   return rc;
@@ -237,8 +258,10 @@ NMZ_EXPORT int pthread_spin_unlock(pthread_spinlock_t* s) {
 NMZ_EXPORT int pthread_barrier_wait(pthread_barrier_t* b) {
   if (!controlled()) return real().barrier_wait(b);
   // The barrier's own futex is not modelled: the thread waits outside control.
+  happens_before::released(b);
   detach(Op::barrier_wait, b);
   int rc = real().barrier_wait(b);
   rejoin(b);
+  happens_before::acquired(b);
   return rc;
 }

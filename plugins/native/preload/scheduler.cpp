@@ -15,6 +15,8 @@
 
 #include "choice_policy.hpp"
 #include "futex_lock.hpp"
+#include "race_detector.hpp"
+#include "race_sites.hpp"
 #include "region.hpp"
 
 namespace nmz::native::preload {
@@ -87,6 +89,11 @@ constexpr std::int64_t kWatchSliceNs = 1000000;
 // looking thread holds.
 constexpr std::int64_t kKernelBlockNs = 2000000;
 int g_asleep_looks = 0;
+// Process exit: when control ended at exit, the threads still parked stay
+// parked until this time (CLOCK_MONOTONIC), so that exit_group ends them
+// where the schedule left them (see freeze_at_exit).
+constexpr std::int64_t kExitFreezeNs = 1000000000;
+std::int64_t g_thaw_ns = INT64_MAX;
 
 thread_local Thread* tls_self __attribute__((tls_model("initial-exec"))) = nullptr;
 
@@ -156,9 +163,6 @@ __attribute__((constructor)) void attach_region() {
   g_region = header;
 }
 
-// At exit (static destructors and atexit handlers may join threads that are
-// parked at a point) every thread runs free.
-__attribute__((destructor)) void release_at_exit() { end_control(); }
 
 void fork_child() {
   // Only the forking thread exists in the child; the scheduler's state
@@ -169,6 +173,13 @@ void fork_child() {
   g_ended.store(true, std::memory_order_relaxed);
   g_claim_tried = true;
   tls_self = nullptr;
+}
+
+void release_all_locked() {
+  for (std::uint32_t i = 0; i < g_thread_count; ++i) {
+    Thread& t = g_threads[i];
+    if (t.go.exchange(1, std::memory_order_release) == 0) futex_wake(t.go, 1);
+  }
 }
 
 Thread* allocate_locked() {
@@ -390,6 +401,7 @@ bool asleep_in_kernel(pid_t tid) {
 void check_stall() {
   g_lock.lock();
   if (g_ended.load(std::memory_order_relaxed)) {
+    if (monotonic_ns() >= g_thaw_ns) release_all_locked();
     g_lock.unlock();
     return;
   }
@@ -495,6 +507,35 @@ void set_wait_locked(Thread* self, Wait reason, const void* object, std::int64_t
   wait_bucket(object).fetch_add(1, std::memory_order_relaxed);
 }
 
+// Process exit, when main returns (or any thread calls exit()) while other
+// threads are parked at a point. Two scheduling points let them run during
+// exit, as they could in a real run: one at the start of exit() (an atexit
+// handler registered when control starts, after the program's static
+// constructors, so it runs before their destructors) and one after the
+// program's destructors (this library's destructor: the program is
+// finalised first). A worker that uses a global after its destructor ran
+// is reached this way. Then control ends, but the parked threads are not
+// released: exit_group ends them where the schedule left them. Releasing
+// them made them race with the rest of exit in real time, and a replay of
+// the seed could end differently. A thread still parked after
+// kExitFreezeNs is released after all: something in exit (a later
+// library's destructor) waits for it.
+void exit_point() {
+  if (controlled()) point(Op::process_exit, nullptr);
+}
+
+__attribute__((destructor)) void freeze_at_exit() {
+  if (!g_active.load(std::memory_order_relaxed)) return;
+  exit_point();
+  lock_state();
+  if (!g_ended.load(std::memory_order_relaxed)) {
+    g_ended.store(true, std::memory_order_relaxed);
+    detail::g_control_on.store(false, std::memory_order_relaxed);
+    g_thaw_ns = monotonic_ns() + kExitFreezeNs;
+  }
+  g_lock.unlock();
+}
+
 }  // namespace
 
 namespace detail {
@@ -514,6 +555,8 @@ void claim() {
     return;
   }
   pthread_atfork(nullptr, nullptr, &fork_child);
+  std::atexit(&exit_point);
+  if (memory_points_enabled() && load_race_sites()) happens_before::enable();
   g_policy.configure(g_region->policy, g_region->depth, g_region->seed, g_region->steps);
   g_fast_path = g_region->policy == PolicyKind::pct && g_region->replay_count == 0 && g_region->events_capacity == 0;
   lock_state();
@@ -657,6 +700,7 @@ Thread* new_thread() {
   lock_state();
   Thread* t = g_ended.load(std::memory_order_relaxed) ? nullptr : allocate_locked();
   g_lock.unlock();
+  if (t != nullptr && happens_before::enabled()) happens_before::thread_created(tls_self->index, t->index);
   if (t == nullptr && !g_ended.load(std::memory_order_relaxed)) {
     write_stderr("nmz-native: more than 1024 threads; the new one runs uncontrolled\n");
   }
@@ -688,6 +732,7 @@ void thread_finished() {
   ErrnoGuard keep_errno;
   Thread* self = tls_self;
   if (self == nullptr || !g_active.load(std::memory_order_relaxed)) return;
+  happens_before::released(self);
   lock_state();
   if (self->state == State::exited) {
     g_lock.unlock();
@@ -724,16 +769,6 @@ void release(Wait reason, const void* object, bool all) {
 
 bool join_target_exited(const void* thread) { return static_cast<const Thread*>(thread)->state == State::exited; }
 
-void end_control() {
-  if (!g_active.load(std::memory_order_relaxed)) return;
-  lock_state();
-  g_ended.store(true, std::memory_order_relaxed);
-  detail::g_control_on.store(false, std::memory_order_relaxed);
-  for (std::uint32_t i = 0; i < g_thread_count; ++i) {
-    Thread& t = g_threads[i];
-    if (t.go.exchange(1, std::memory_order_release) == 0) futex_wake(t.go, 1);
-  }
-  g_lock.unlock();
-}
+std::int32_t current_thread_index() { return tls_self != nullptr ? static_cast<std::int32_t>(tls_self->index) : -1; }
 
 }  // namespace nmz::native::preload

@@ -111,7 +111,8 @@ bool join_target_exited(const void* thread);  // RetryFn for Wait::join
 bool io_points_enabled();
 bool memory_points_enabled();
 
-// Ends control (process exit, fork child): every waiting thread runs free.
-void end_control();
+// The calling thread's index (creation order), or -1 when it is not known
+// to the scheduler.
+std::int32_t current_thread_index();
 
 }  // namespace nmz::native::preload

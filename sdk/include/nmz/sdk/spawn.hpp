@@ -21,10 +21,11 @@ struct SpawnOptions {
   std::vector<int> inherit_fds;
 };
 
-// Starts `argv` (argv[0] looked up in PATH) with an empty signal mask and
-// every signal at its default disposition: the host blocks SIGINT, SIGTERM
-// and SIGHUP in its threads, and a child would inherit that. Thread: any.
-// Does not wait for the command. Errors name the command: not_found when it
+// Starts `argv` (argv[0] looked up in PATH) like nmz::sdk::ChildProcess
+// (child_process.hpp, which says more): an empty signal mask and every
+// signal at its default disposition, none of nmz's descriptors but
+// `inherit_fds`, killed when nmz dies unless NMZ_KEEP_TARGETS=1. The
+// calling thread must outlive the command. Does not wait for it. Errors name the command: not_found when it
 // does not exist, unavailable for other failures.
 NMZ_SDK_API Result<pid_t> spawn_process(const std::vector<std::string>& argv, const SpawnOptions& options = {});
 
