@@ -23,4 +23,6 @@ mapfile -t suites < <(meson introspect --tests "$build" | python3 -c '
 import json, sys
 names = {s.split(":", 1)[-1] for t in json.load(sys.stdin) for s in t["suite"]}
 print("\n".join(sorted(names - {"native", "proc", "container"})))')
-meson test -C "$build" "${suites[@]/#/--suite=}" --print-errorlogs --num-processes 2
+# The slow suite is out too: it runs whole experiments and clusters, which
+# the normal build already covers, and would take most of CI's time here.
+meson test -C "$build" "${suites[@]/#/--suite=}" --no-suite=slow --print-errorlogs --num-processes 2

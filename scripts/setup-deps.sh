@@ -11,6 +11,7 @@ packages=(
   podman runc conmon busybox-static tmux
   gcovr libjacoco-java default-jdk-headless
   clang libfuzzer-14-dev
+  etcd-server etcd-client
   slurmctld slurmd slurm-client munge
 )
 apt-get update -q

@@ -3,23 +3,10 @@
 
 #include <algorithm>
 
+#include "endpoint_node.hpp"
+
 namespace nmz::plugins::netfault {
 namespace {
-
-constexpr std::string_view kEntityPrefix = "entity-";
-constexpr std::string_view kUnknownEntity = "_namazu_unknown_entity";
-
-// "entity-10.0.0.1:2181" -> "10.0.0.1", "entity-[::1]:80" -> "::1", a node
-// name stays itself.
-std::optional<std::string> endpoint_node(const std::string& entity) {
-  if (entity.empty() || entity == kUnknownEntity) return std::nullopt;
-  if (entity.rfind(kEntityPrefix, 0) != 0) return entity;
-  std::string rest = entity.substr(kEntityPrefix.size());
-  auto colon = rest.rfind(':');
-  if (colon != std::string::npos) rest.resize(colon);
-  if (rest.size() >= 2 && rest.front() == '[' && rest.back() == ']') rest = rest.substr(1, rest.size() - 2);
-  return rest;
-}
 
 sdk::Status check_range(const sdk::ConfigView& config, const char* low_key, nanoseconds low, const char* high_key,
                         nanoseconds high) {

@@ -59,7 +59,7 @@ core::PluginHost& plugin_host() {
   static const bool loaded = [] {
     const char* root = std::getenv("NMZ_BUILD_ROOT");
     if (root == nullptr) throw std::runtime_error("NMZ_BUILD_ROOT is not set (run through meson test)");
-    for (const char* name : {"dumb", "random", "replayable"}) {
+    for (const char* name : {"dumb", "random", "replayable", "explore"}) {
       auto path = std::string(root) + "/plugins/" + name + "/nmz-" + name + ".so";
       if (auto status = host.load_file(path); !status) throw std::runtime_error(status.message());
     }

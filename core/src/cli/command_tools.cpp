@@ -159,11 +159,13 @@ int command_tools(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "visualize") return visualize(rest);
   if (!args.empty() && args[0] == "analyze") return analyze(rest);
   if (!args.empty() && args[0] == "cleanup") return cleanup(rest);
-  std::cerr << "usage: nmz tools summary|dump-trace|visualize|analyze|cleanup ...\n"
+  if (!args.empty() && args[0] == "shrink") return command_shrink(rest);
+  std::cerr << "usage: nmz tools summary|dump-trace|visualize|analyze|shrink|cleanup ...\n"
                "  summary STORAGE       the same as nmz summary\n"
                "  dump-trace FILE       print a run's trace.jsonl\n"
                "  visualize STORAGE     distinct traces as runs accumulate (gnuplot data)\n"
                "  analyze STORAGE       execution patterns from each run's coverage (gcov, JaCoCo)\n"
+               "  shrink STORAGE RUN    the smallest part of a failing run's explore plan that still fails\n"
                "  cleanup [-n]          undo what killed nmz processes left (runs, mounts, rules, threads)\n";
   return 2;
 }

@@ -18,6 +18,7 @@ int command_init(const std::vector<std::string>& args);
 int command_run(const std::vector<std::string>& args);
 int command_summary(const std::vector<std::string>& args);
 int command_tools(const std::vector<std::string>& args);
+int command_shrink(const std::vector<std::string>& args);  // `nmz tools shrink`
 int command_container(const std::vector<std::string>& args);
 int command_collect(const std::vector<std::string>& args);
 int command_status(const std::vector<std::string>& args);

@@ -135,6 +135,7 @@ class Run {
     result_.required_time = std::chrono::steady_clock::now() - started;
     Trace trace = orchestrator.take_trace();
     result_.trace_length = trace.size();
+    record_policy_plan();
 
     if (!run_rc) {
       result_.status = RunStatus::broken;
@@ -169,6 +170,21 @@ class Run {
   }
 
  private:
+  // A policy may leave RUN/plan.json (the explore policy does): it goes
+  // into result.json as "plan", so that one file says what the run was.
+  void record_policy_plan() {
+    std::ifstream in(run_.dir / "plan.json");
+    if (!in) return;
+    std::stringstream text;
+    text << in.rdbuf();
+    auto plan = nlohmann::json::parse(text.str(), nullptr, false);
+    if (plan.is_object()) {
+      result_.plan = plan.dump();
+    } else {
+      log_->warn("{}: not a JSON object; not recorded in result.json", (run_.dir / "plan.json").string());
+    }
+  }
+
   void validate(const std::vector<std::string>& env) {
     if (config_.validate_script.empty()) {
       log_->warn("no validate script in the config: run {} counts as passed", run_.id());

@@ -41,6 +41,10 @@ struct RunResult {
   std::string signature;
   std::string signature_text;
   int signature_exit_code = -1;  // of the config's `signature` script; -1: not run
+  // The policy's own record of what it planned for the run (RUN/plan.json,
+  // a JSON object, e.g. the explore policy's faults), as JSON text; empty
+  // when the policy wrote none.
+  std::string plan;
 
   [[nodiscard]] bool successful() const noexcept { return status == RunStatus::passed; }
 };

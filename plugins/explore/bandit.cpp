@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "bandit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace nmz::plugins::explore {
+namespace {
+
+double standard_normal(SeededRandom& random) {
+  // Box-Muller; 1 - unit() is in (0, 1], so the logarithm is finite.
+  const double u = 1.0 - random.unit();
+  const double v = random.unit();
+  return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * std::numbers::pi * v);
+}
+
+}  // namespace
+
+double run_reward(bool failed, bool new_signature) {
+  if (new_signature) return kRewardNewSignature;
+  return failed ? kRewardKnownFailure : kRewardNothingNew;
+}
+
+void credit(std::map<std::string, ArmStats>& arms, const std::vector<std::string>& pulled, double reward) {
+  for (const auto& name : pulled) {
+    ArmStats& arm = arms[name];
+    arm.pulls += 1;
+    arm.reward += std::clamp(reward, 0.0, 1.0);
+  }
+}
+
+double gamma_draw(double shape, SeededRandom& random) {
+  const double d = shape - 1.0 / 3.0;
+  const double c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    double x = 0;
+    double v = 0;
+    do {
+      x = standard_normal(random);
+      v = 1.0 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = 1.0 - random.unit();
+    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
+  }
+}
+
+double thompson_draw(const ArmStats& arm, SeededRandom& random) {
+  const double alpha = 1.0 + arm.reward;
+  const double beta = 1.0 + std::max(0.0, arm.pulls - arm.reward);
+  const double a = gamma_draw(alpha, random);
+  const double b = gamma_draw(beta, random);
+  return a / (a + b);
+}
+
+}  // namespace nmz::plugins::explore

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "explore_state.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nmz/sdk/hash.hpp>
+
+#include "atomic_file.hpp"
+
+namespace nmz::plugins::explore {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr const char* kFormat = "nmz-explore-state";
+constexpr int kVersion = 1;
+
+std::string hex64(std::uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+json body_of(const ExploreState& state) {
+  json arms = json::object();
+  for (const auto& [name, arm] : state.arms) arms[name] = {{"pulls", arm.pulls}, {"reward", arm.reward}};
+  return json{{"format", kFormat},
+              {"version", kVersion},
+              {"arms", std::move(arms)},
+              {"signatures", state.signatures},
+              {"learned_runs", state.learned_runs},
+              {"catalogue",
+               {{"nodes", state.catalogue.nodes},
+                {"processes", state.catalogue.processes},
+                {"fs_ops", state.catalogue.fs_ops}}}};
+}
+
+std::optional<std::string> read_text(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool is_run_dir_name(const std::string& name) {
+  return name.size() == 8 && std::all_of(name.begin(), name.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+Catalogue catalogue_from(const json& object) {
+  Catalogue c;
+  if (!object.is_object()) return c;
+  c.nodes = object.value("nodes", 0u);
+  c.processes = object.value("processes", 0u);
+  c.fs_ops = object.value("fs_ops", 0u);
+  return c;
+}
+
+// What result.json and plan.json of one finished run say; nothing when the
+// run has not finished.
+sdk::Result<std::optional<RunRecord>> read_run(const fs::path& dir) {
+  auto result_text = read_text(dir / "result.json");
+  if (!result_text) return std::optional<RunRecord>{};
+  json result = json::parse(*result_text, nullptr, false);
+  if (!result.is_object()) return sdk::Status::invalid((dir / "result.json").string() + ": not valid JSON");
+  RunRecord record;
+  record.id = dir.filename().string();
+  const std::string status = result.value("status", result.value("successful", false) ? "passed" : "failed");
+  record.failed = status == "failed";
+  record.broken = status == "broken";
+  if (result.contains("signature") && result["signature"].is_string()) record.signature = result["signature"].get<std::string>();
+  if (auto plan_text = read_text(dir / kPlanRecordFile)) {
+    json plan = json::parse(*plan_text, nullptr, false);
+    if (!plan.is_object()) return sdk::Status::invalid((dir / kPlanRecordFile).string() + ": not valid JSON");
+    if (!plan.value("forced", false) && plan.contains("arms") && plan["arms"].is_array()) {
+      for (const auto& arm : plan["arms"]) {
+        if (arm.is_string()) record.arms.push_back(arm.get<std::string>());
+      }
+    }
+    const json observed = plan.value("observed", json::object());
+    record.observed = catalogue_from(observed);
+    if (!record.signature && observed.contains("digest") && observed["digest"].is_string()) {
+      record.signature = "observed:" + observed["digest"].get<std::string>();
+    }
+  }
+  return std::optional<RunRecord>(std::move(record));
+}
+
+// flock on the storage's lock file, released when it goes.
+class StateLock {
+ public:
+  explicit StateLock(const fs::path& file) : fd_(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+    if (fd_ >= 0) {
+      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+  ~StateLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  [[nodiscard]] bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+void learn(ExploreState& state, const RunRecord& record) {
+  if (!state.learned_runs.insert(record.id).second) return;
+  state.catalogue.nodes = std::max(state.catalogue.nodes, record.observed.nodes);
+  state.catalogue.processes = std::max(state.catalogue.processes, record.observed.processes);
+  state.catalogue.fs_ops = std::max(state.catalogue.fs_ops, record.observed.fs_ops);
+  // A broken run says nothing about the target's behaviour; its plan is
+  // still counted as tried, so that plans that break runs fade.
+  bool new_signature = false;
+  if (record.signature && !record.broken) new_signature = state.signatures[*record.signature]++ == 0;
+  const double reward = record.broken ? kRewardNothingNew : run_reward(record.failed, new_signature);
+  credit(state.arms, record.arms, reward);
+}
+
+json to_json(const ExploreState& state) {
+  json body = body_of(state);
+  body["checksum"] = hex64(sdk::fnv1a64(body_of(state).dump()));
+  return body;
+}
+
+std::string state_digest(const ExploreState& state) { return hex64(sdk::fnv1a64(body_of(state).dump())); }
+
+sdk::Result<ExploreState> state_from_json(std::string_view text) {
+  json object = json::parse(text, nullptr, false);
+  if (object.is_discarded()) return sdk::Status::invalid("not valid JSON (torn or truncated?)");
+  if (!object.is_object() || object.value("format", "") != kFormat) {
+    return sdk::Status::invalid(std::string("not an explore state (no \"format\": \"") + kFormat + "\")");
+  }
+  if (object.value("version", 0) != kVersion) {
+    return sdk::Status::invalid("unknown version " + object.value("version", json()).dump() + " (expected " +
+                                std::to_string(kVersion) + ")");
+  }
+  try {
+    ExploreState state;
+    for (const auto& [name, arm] : object.at("arms").items()) {
+      state.arms[name] = ArmStats{arm.at("pulls").get<double>(), arm.at("reward").get<double>()};
+    }
+    state.signatures = object.at("signatures").get<std::map<std::string, std::uint64_t>>();
+    state.learned_runs = object.at("learned_runs").get<std::set<std::string>>();
+    state.catalogue = catalogue_from(object.at("catalogue"));
+    const std::string checksum = object.value("checksum", "");
+    if (checksum != state_digest(state)) {
+      return sdk::Status::invalid("checksum mismatch (the file was changed or damaged after nmz wrote it)");
+    }
+    return state;
+  } catch (const json::exception& e) {
+    return sdk::Status::invalid(std::string("a member is missing or has the wrong type: ") + e.what());
+  }
+}
+
+std::vector<RunRecord> unlearned_runs(const fs::path& storage, const ExploreState& state, sdk::Logger& logger) {
+  std::vector<fs::path> dirs;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(storage, error)) {
+    const std::string name = entry.path().filename().string();
+    if (is_run_dir_name(name) && !state.learned_runs.contains(name) && entry.is_directory(error)) dirs.push_back(entry.path());
+  }
+  std::sort(dirs.begin(), dirs.end());
+  std::vector<RunRecord> records;
+  for (const auto& dir : dirs) {
+    auto record = read_run(dir);
+    if (!record) {
+      logger.warn("explore: not learning from run " + dir.filename().string() + " yet: " + record.status().message());
+    } else if (*record) {
+      records.push_back(std::move(**record));
+    }
+  }
+  return records;
+}
+
+ExploreState refresh_state(const fs::path& storage, sdk::Logger& logger) {
+  const fs::path file = storage / kStateFile;
+  StateLock lock(storage / kStateLockFile);
+  if (!lock.held()) logger.warn("explore: cannot lock " + (storage / kStateLockFile).string() + ": learning unlocked");
+  ExploreState state;
+  if (auto text = read_text(file)) {
+    auto loaded = state_from_json(*text);
+    if (loaded) {
+      state = std::move(*loaded);
+    } else {
+      logger.warn("explore: ignoring " + file.string() + ": " + loaded.status().message() +
+                  "; rebuilding what it held from the runs' records");
+    }
+  }
+  for (const auto& record : unlearned_runs(storage, state, logger)) learn(state, record);
+  if (auto status = replace_file_atomically(file, to_json(state).dump(1, '\t') + "\n"); !status) {
+    logger.warn("explore: cannot save the learned state: " + status.message());
+  }
+  return state;
+}
+
+}  // namespace nmz::plugins::explore

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <nmz/sdk/context.hpp>
+
+#include "bandit.hpp"
+
+// What the explore policy learned from the finished runs of one experiment,
+// kept in STORAGE/explore-state.json. It is a cache: every fact in it comes
+// from the runs' own records (result.json and the policy's plan.json), so a
+// damaged state file is set aside and rebuilt from them.
+namespace nmz::plugins::explore {
+
+// How many targets of each role space runs have shown (the largest count of
+// one run): which arms exist.
+struct Catalogue {
+  std::uint32_t nodes = 0;
+  std::uint32_t processes = 0;
+  std::uint32_t fs_ops = 0;
+  bool operator==(const Catalogue&) const = default;
+};
+
+struct ExploreState {
+  std::map<std::string, ArmStats> arms;
+  std::map<std::string, std::uint64_t> signatures;  // signature -> runs that showed it
+  std::set<std::string> learned_runs;               // run directory names already counted
+  Catalogue catalogue;
+  bool operator==(const ExploreState&) const = default;
+};
+
+// What one finished run tells the learner.
+struct RunRecord {
+  std::string id;  // run directory name
+  bool failed = false;
+  bool broken = false;
+  std::optional<std::string> signature;  // unknown when neither result.json nor plan.json has one
+  std::vector<std::string> arms;         // empty: not an explore run, or a forced plan
+  Catalogue observed;
+};
+
+void learn(ExploreState& state, const RunRecord& record);
+
+nlohmann::json to_json(const ExploreState& state);
+// Checks the embedded checksum: a torn or edited file is an error saying so.
+sdk::Result<ExploreState> state_from_json(std::string_view text);
+// A stable digest of the state, recorded with each plan.
+std::string state_digest(const ExploreState& state);
+
+// The runs of STORAGE not yet in `state`, in run order, that have finished
+// (their result.json exists). A run whose records are unreadable is logged
+// and skipped; it is retried next time.
+std::vector<RunRecord> unlearned_runs(const std::filesystem::path& storage, const ExploreState& state,
+                                      sdk::Logger& logger);
+
+// Loads STORAGE/explore-state.json (absent: empty; damaged: a warning and an
+// empty state, which the runs then rebuild), learns the unlearned runs and
+// writes it back. Returns the state a new plan is drawn from. Callers hold
+// the storage's state lock.
+ExploreState refresh_state(const std::filesystem::path& storage, sdk::Logger& logger);
+
+inline constexpr const char* kStateFile = "explore-state.json";
+inline constexpr const char* kStateLockFile = ".explore-state.lock";
+inline constexpr const char* kPlanRecordFile = "plan.json";
+
+}  // namespace nmz::plugins::explore

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <nmz/sdk/status.hpp>
+
+// A run's plan for the explore policy: one to three faults, each aimed at a
+// *role* (the k-th distinct node, process or filesystem operation kind the
+// run shows), bound to a concrete target when the run first shows it. Roles
+// rather than addresses or ports, so that a plan means the same thing in
+// every run of an experiment even when ports and pids change.
+namespace nmz::plugins::explore {
+
+using std::chrono::nanoseconds;
+
+enum class FaultKind {
+  slow_node,      // packets sent by node A wait `delay`
+  delay_flow,     // packets from node A to node B wait `delay`
+  partition,      // packets between node A and any other node are dropped
+  pause_process,  // process A is stopped (SIGSTOP) for the window
+  fail_fs,        // filesystem operations of kind A fail with `errno_name`
+};
+
+const char* fault_kind_name(FaultKind kind);
+sdk::Result<FaultKind> fault_kind_from_name(std::string_view name);
+
+// What a role counts: distinct packet endpoints (node names, or addresses),
+// distinct process ids of ProcSetEvents, distinct filesystem op kinds.
+enum class RoleSpace { node, process, fs_op };
+
+RoleSpace role_space(FaultKind kind);
+const char* role_prefix(RoleSpace space);  // "node", "process", "fsop"
+
+struct Fault {
+  FaultKind kind = FaultKind::slow_node;
+  std::uint32_t role = 0;     // the k-th distinct node / process / op kind of the run, from 0
+  std::uint32_t peer = 0;     // delay_flow: the destination node's rank
+  nanoseconds delay{0};       // slow_node, delay_flow
+  nanoseconds start{0};       // window, from the run's first event
+  nanoseconds end{0};
+  std::string errno_name;     // fail_fs
+
+  // The bandit's arm: kind, roles and, for delays, the magnitude class
+  // ("slow-node node#1 long"). Parameters inside a class are drawn anew.
+  [[nodiscard]] std::string arm() const;
+  bool operator==(const Fault&) const = default;
+};
+
+// Delays from this value up are the "long" class of an arm.
+inline constexpr nanoseconds kLongDelay = std::chrono::milliseconds(200);
+
+struct Plan {
+  std::vector<Fault> faults;
+  bool operator==(const Plan&) const = default;
+};
+
+// `bound` names the concrete targets roles were bound to in a run
+// ("node#1" -> "10.0.0.2"); unbound roles are written as roles.
+std::string describe(const Fault& fault, const std::map<std::string, std::string>& bound = {});
+std::string describe(const Plan& plan, const std::map<std::string, std::string>& bound = {});
+
+nlohmann::json to_json(const Plan& plan);
+// Errors say which fault and member is wrong.
+sdk::Result<Plan> plan_from_json(const nlohmann::json& json);
+
+}  // namespace nmz::plugins::explore

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <nmz/sdk/signal.hpp>
+
+#include "explore_state.hpp"
+#include "fault_plan.hpp"
+
+namespace nmz::plugins::explore {
+
+// What to do with one event.
+struct Verdict {
+  bool drop = false;                   // a deferred packet: PacketFaultAction
+  nanoseconds delay{0};                // release after this long
+  std::optional<std::string> fs_errno; // a deferred fs operation: FilesystemFaultAction with it
+  std::map<int, nanoseconds> pauses;   // a ProcSetEvent: stop these processes this long
+};
+
+// Applies a plan to a run's events: discovers the run's targets in order of
+// appearance (nodes from packet endpoints, sender first; processes from
+// ProcSetEvents' pids; filesystem op kinds), binds each role of the plan to
+// the target that first fills it, and decides every event against the
+// faults whose window is open. Not thread-safe: the policy serialises.
+//
+// Delays of several open faults do not add up: the largest applies, so a
+// composed plan never holds a packet longer than its longest fault says.
+// A process is paused once per fault, at the first ProcSetEvent inside the
+// window, until the window ends (the proc inspector reports every watch
+// interval, so the pause starts up to that late).
+class PlanExecutor {
+ public:
+  explicit PlanExecutor(Plan plan);
+
+  Verdict decide(const sdk::Event& event, nanoseconds since_first);
+
+  // role ("node#1") -> concrete target ("10.0.0.2", "pid 4242", "pre-write").
+  [[nodiscard]] std::map<std::string, std::string> bound() const;
+  // How many targets the run showed, and a coarse digest of its traffic
+  // (which node pairs talked, in which order of first contact, and roughly
+  // how much; which op kinds ran): the learner's stand-in for a signature
+  // when result.json has none.
+  [[nodiscard]] Catalogue observed() const;
+  [[nodiscard]] std::string traffic_digest() const;
+  // Events each fault acted on, in plan order.
+  [[nodiscard]] const std::vector<std::uint64_t>& applied() const { return applied_; }
+
+ private:
+  std::optional<std::uint32_t> node_rank(const std::string& entity);
+  static std::uint32_t rank_of(std::vector<std::string>& seen, const std::string& target);
+  [[nodiscard]] bool bound_to(RoleSpace space, std::uint32_t role, std::uint32_t rank) const;
+  static bool open(const Fault& fault, nanoseconds since_first) {
+    return since_first >= fault.start && since_first < fault.end;
+  }
+
+  Plan plan_;
+  std::vector<std::string> nodes_;
+  std::vector<std::string> processes_;
+  std::vector<std::string> fs_ops_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pair_order_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> pair_packets_;
+  std::vector<bool> paused_;
+  std::vector<std::uint64_t> applied_;
+};
+
+}  // namespace nmz::plugins::explore

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "plan_generator.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "errno_names.hpp"
+#include "policy_options.hpp"
+#include "seeded_random.hpp"
+
+namespace nmz::plugins::explore {
+namespace {
+
+struct DelayClass {
+  nanoseconds low;
+  nanoseconds high;
+};
+
+// The short class is [delayMin, 200 ms), the long one [200 ms, delayMax];
+// either is empty when the configured range lies on one side.
+std::vector<DelayClass> delay_classes(const ExploreSettings& s) {
+  std::vector<DelayClass> classes;
+  if (s.delay_min < kLongDelay) classes.push_back({s.delay_min, std::min(s.delay_max, kLongDelay - nanoseconds(1))});
+  if (s.delay_max >= kLongDelay) classes.push_back({std::max(s.delay_min, kLongDelay), s.delay_max});
+  return classes;
+}
+
+nanoseconds log_uniform(SeededRandom& random, nanoseconds low, nanoseconds high) {
+  if (high <= low || low.count() <= 0) return random.duration_in(low, high);
+  const double a = std::log(static_cast<double>(low.count()));
+  const double b = std::log(static_cast<double>(high.count()));
+  auto drawn = nanoseconds(static_cast<std::int64_t>(std::exp(a + random.unit() * (b - a))));
+  return std::clamp(drawn, low, high);
+}
+
+std::size_t fault_count(const ExploreSettings& s, SeededRandom& random) {
+  // Weights 4, 2, 1: mostly single faults, whose effect is easiest to read.
+  const std::size_t most = static_cast<std::size_t>(std::clamp<std::int64_t>(s.max_faults, 1, 3));
+  std::uint64_t total = 0;
+  for (std::size_t k = 1; k <= most; ++k) total += 1u << (3 - k);
+  std::uint64_t pick = random.below(total);
+  for (std::size_t k = 1; k <= most; ++k) {
+    const std::uint64_t weight = 1u << (3 - k);
+    if (pick < weight) return k;
+    pick -= weight;
+  }
+  return 1;
+}
+
+sdk::Result<std::int64_t> positive_int(const sdk::ConfigView& options, std::string_view key, std::int64_t fallback,
+                                       std::int64_t most) {
+  auto value = options.get_int(key);
+  if (!value) return value.status();
+  std::int64_t n = value->value_or(fallback);
+  if (n < 1 || n > most) return options.invalid(key, "an integer from 1 to " + std::to_string(most));
+  return n;
+}
+
+}  // namespace
+
+sdk::Result<ExploreSettings> read_explore_settings(const sdk::ConfigView& options) {
+  ExploreSettings s;
+  auto faults = options.get_string_list("faults");
+  if (!faults) return faults.status();
+  if (*faults) {
+    s.kinds.clear();
+    for (const auto& name : **faults) {
+      auto kind = fault_kind_from_name(name);
+      if (!kind) return options.invalid("faults", "a list of \"slow-node\", \"delay-flow\", \"partition\", \"pause-process\", \"fail-fs\" (got \"" + name + "\")");
+      if (std::find(s.kinds.begin(), s.kinds.end(), *kind) == s.kinds.end()) s.kinds.push_back(*kind);
+    }
+    if (s.kinds.empty()) return options.invalid("faults", "at least one fault kind");
+  }
+  auto max_faults = positive_int(options, "maxFaults", s.max_faults, 3);
+  if (!max_faults) return max_faults.status();
+  s.max_faults = *max_faults;
+  auto assumed = positive_int(options, "assumedNodes", s.assumed_nodes, 64);
+  if (!assumed) return assumed.status();
+  s.assumed_nodes = *assumed;
+  struct Range {
+    const char* low_key;
+    nanoseconds* low;
+    const char* high_key;
+    nanoseconds* high;
+  };
+  for (const Range& r : {Range{"delayMin", &s.delay_min, "delayMax", &s.delay_max},
+                         Range{"windowMin", &s.window_min, "windowMax", &s.window_max}}) {
+    auto low = non_negative_duration(options, r.low_key, *r.low);
+    if (!low) return low.status();
+    auto high = non_negative_duration(options, r.high_key, *r.high);
+    if (!high) return high.status();
+    if (*high < *low) {
+      // Blame the key the user wrote: the other one may be a default.
+      auto written = options.get_duration(r.high_key);
+      if (written && *written) return options.invalid(r.high_key, std::string("a duration not below ") + r.low_key);
+      return options.invalid(r.low_key, std::string("a duration not above ") + r.high_key + " (default " +
+                                            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(*high).count()) + "ms)");
+    }
+    *r.low = *low;
+    *r.high = *high;
+  }
+  if (s.delay_max.count() == 0) return options.invalid("delayMax", "a duration above 0");
+  if (s.window_max.count() == 0) return options.invalid("windowMax", "a duration above 0");
+  auto start_max = non_negative_duration(options, "startMax", s.start_max);
+  if (!start_max) return start_max.status();
+  s.start_max = *start_max;
+  auto errnos = options.get_string_list("faultErrno");
+  if (!errnos) return errnos.status();
+  if (*errnos) {
+    if ((*errnos)->empty()) return options.invalid("faultErrno", "at least one errno name");
+    for (const auto& name : **errnos) {
+      if (!errno_from_name(name)) return options.invalid("faultErrno", "errno names such as \"EIO\" (got \"" + name + "\")");
+    }
+    s.errnos = **errnos;
+  }
+  return s;
+}
+
+std::vector<Fault> candidate_arms(const ExploreSettings& s, const Catalogue& catalogue) {
+  const std::uint32_t nodes = catalogue.nodes > 0 ? catalogue.nodes : static_cast<std::uint32_t>(s.assumed_nodes);
+  const auto classes = delay_classes(s);
+  std::vector<Fault> arms;
+  for (FaultKind kind : s.kinds) {
+    Fault f;
+    f.kind = kind;
+    switch (kind) {
+      case FaultKind::slow_node:
+        for (f.role = 0; f.role < nodes; ++f.role) {
+          for (const auto& c : classes) {
+            f.delay = c.low;
+            arms.push_back(f);
+          }
+        }
+        break;
+      case FaultKind::delay_flow:
+        for (f.role = 0; f.role < nodes; ++f.role) {
+          for (f.peer = 0; f.peer < nodes; ++f.peer) {
+            if (f.peer == f.role) continue;
+            for (const auto& c : classes) {
+              f.delay = c.low;
+              arms.push_back(f);
+            }
+          }
+        }
+        break;
+      case FaultKind::partition:
+        if (nodes < 2) break;
+        for (f.role = 0; f.role < nodes; ++f.role) arms.push_back(f);
+        break;
+      case FaultKind::pause_process:
+        for (f.role = 0; f.role < catalogue.processes; ++f.role) arms.push_back(f);
+        break;
+      case FaultKind::fail_fs:
+        for (f.role = 0; f.role < catalogue.fs_ops; ++f.role) arms.push_back(f);
+        break;
+    }
+  }
+  return arms;
+}
+
+Plan draw_plan(const ExploreSettings& s, const ExploreState& state, std::uint64_t seed) {
+  SeededRandom random(seed);
+  Plan plan;
+  const std::vector<Fault> arms = candidate_arms(s, state.catalogue);
+  if (arms.empty()) return plan;
+  const std::size_t count = std::min(fault_count(s, random), arms.size());
+  std::vector<std::pair<double, std::size_t>> draws;
+  draws.reserve(arms.size());
+  for (std::size_t i = 0; i < arms.size(); ++i) {
+    auto known = state.arms.find(arms[i].arm());
+    draws.emplace_back(thompson_draw(known == state.arms.end() ? ArmStats{} : known->second, random), i);
+  }
+  // Highest draw first; equal draws keep the arms' order, so that the plan
+  // does not depend on the sort's implementation.
+  std::stable_sort(draws.begin(), draws.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  const auto classes = delay_classes(s);
+  for (std::size_t k = 0; k < count; ++k) {
+    Fault fault = arms[draws[k].second];
+    if (fault.kind == FaultKind::slow_node || fault.kind == FaultKind::delay_flow) {
+      const auto& c = fault.delay >= kLongDelay ? classes.back() : classes.front();
+      fault.delay = log_uniform(random, c.low, c.high);
+    }
+    fault.start = random.duration_in(nanoseconds(0), s.start_max);
+    fault.end = fault.start + random.duration_in(s.window_min, s.window_max);
+    if (fault.kind == FaultKind::fail_fs) fault.errno_name = s.errnos[random.below(s.errnos.size())];
+    plan.faults.push_back(std::move(fault));
+  }
+  return plan;
+}
+
+}  // namespace nmz::plugins::explore

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pure logic of the explore policy: plans (generation, words, JSON), the
+// bandit, the learned state and its file, and applying a plan to events.
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <doctest/doctest.h>
+
+#include <nmz/sdk/proc_sched.hpp>
+
+#include "bandit.hpp"
+#include "explore_state.hpp"
+#include "fault_plan.hpp"
+#include "plan_executor.hpp"
+#include "plan_generator.hpp"
+
+using namespace nmz::plugins::explore;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using nmz::plugins::SeededRandom;
+
+namespace {
+
+class NullLogger final : public nmz::sdk::Logger {
+ public:
+  void write(nmz::sdk::LogLevel level, std::string_view message) noexcept override {
+    if (level == nmz::sdk::LogLevel::warn) warnings.emplace_back(message);
+  }
+  [[nodiscard]] bool enabled(nmz::sdk::LogLevel) const noexcept override { return true; }
+  std::vector<std::string> warnings;
+};
+
+// A temporary directory removed at the end of the test case.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "nmz-explore-test-XXXXXX").string();
+    path = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+void write(const fs::path& file, const std::string& text) {
+  fs::create_directories(file.parent_path());
+  std::ofstream(file) << text;
+}
+
+std::string read(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+nmz::sdk::Event packet(const std::string& src, const std::string& dst) {
+  return nmz::sdk::make_packet_event("_namazu_ethernet_inspector", src, dst, "x", "hint");
+}
+
+Fault slow(std::uint32_t role, nanoseconds delay, nanoseconds start, nanoseconds end) {
+  Fault f;
+  f.kind = FaultKind::slow_node;
+  f.role = role;
+  f.delay = delay;
+  f.start = start;
+  f.end = end;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("plan generation: the seed and the state reproduce the plan") {
+  ExploreSettings settings;
+  ExploreState state;
+  state.catalogue = {3, 2, 1};
+  std::set<std::string> distinct;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    Plan a = draw_plan(settings, state, seed);
+    Plan b = draw_plan(settings, state, seed);
+    CHECK(a == b);
+    REQUIRE(!a.faults.empty());
+    CHECK(a.faults.size() <= 3);
+    distinct.insert(describe(a));
+    for (const Fault& f : a.faults) {
+      CHECK(f.start >= 0ns);
+      CHECK(f.start < settings.start_max);
+      CHECK(f.end - f.start >= settings.window_min);
+      CHECK(f.end - f.start < settings.window_max);
+      if (f.kind == FaultKind::slow_node || f.kind == FaultKind::delay_flow) {
+        CHECK(f.delay >= settings.delay_min);
+        CHECK(f.delay <= settings.delay_max);
+      }
+      if (f.kind == FaultKind::pause_process) CHECK(f.role < 2);
+      if (f.kind == FaultKind::fail_fs) {
+        CHECK(f.role == 0);
+        CHECK((f.errno_name == "EIO" || f.errno_name == "ENOSPC"));
+      }
+    }
+    // A plan never pulls one arm twice.
+    std::set<std::string> arms;
+    for (const Fault& f : a.faults) CHECK(arms.insert(f.arm()).second);
+  }
+  CHECK(distinct.size() >= 35);
+  // The same seed with another learned state may give another plan.
+  ExploreState learned = state;
+  credit(learned.arms, {"partition node#2"}, 1.0);
+  for (int i = 0; i < 30; ++i) credit(learned.arms, {"partition node#2"}, 1.0);
+  int changed = 0;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) changed += draw_plan(settings, state, seed) == draw_plan(settings, learned, seed) ? 0 : 1;
+  CHECK(changed > 0);
+}
+
+TEST_CASE("plan generation: arms follow the catalogue and the settings") {
+  ExploreSettings settings;
+  Catalogue none;
+  // Before any run: the assumed 3 nodes, no process or fs arms.
+  auto arms = candidate_arms(settings, none);
+  std::set<std::string> names;
+  for (const auto& f : arms) names.insert(f.arm());
+  CHECK(names.contains("slow-node node#2 long"));
+  CHECK(names.contains("slow-node node#0 short"));
+  CHECK(names.contains("delay-flow node#1->node#0 long"));
+  CHECK(names.contains("partition node#1"));
+  CHECK(names.size() == 3 * 2 + 6 * 2 + 3);
+  settings.kinds = {FaultKind::pause_process, FaultKind::fail_fs};
+  CHECK(candidate_arms(settings, none).empty());
+  CHECK(draw_plan(settings, ExploreState{}, 7).faults.empty());
+  arms = candidate_arms(settings, Catalogue{0, 2, 3});
+  CHECK(arms.size() == 5);
+  // A delay range entirely below 200 ms has only short arms.
+  settings = ExploreSettings{};
+  settings.kinds = {FaultKind::slow_node};
+  settings.delay_max = 100ms;
+  for (const auto& f : candidate_arms(settings, Catalogue{2, 0, 0})) CHECK(f.arm().ends_with(" short"));
+}
+
+TEST_CASE("plan words and JSON") {
+  Plan plan;
+  plan.faults.push_back(slow(2, 420ms, 800ms, 3100ms));
+  Fault flow;
+  flow.kind = FaultKind::delay_flow;
+  flow.role = 0;
+  flow.peer = 1;
+  flow.delay = 50ms;
+  flow.start = 0ns;
+  flow.end = 2s;
+  plan.faults.push_back(flow);
+  Fault fs_fault;
+  fs_fault.kind = FaultKind::fail_fs;
+  fs_fault.role = 0;
+  fs_fault.errno_name = "ENOSPC";
+  fs_fault.start = 1s;
+  fs_fault.end = 2s;
+  plan.faults.push_back(fs_fault);
+  CHECK(describe(plan, {{"node#2", "zk3"}, {"fsop#0", "pre-write"}}) ==
+        "delayed node#2 (zk3) -> * by 420 ms from t=0.8 s to t=3.1 s; delayed node#0 -> node#1 by 50 ms from t=0.0 s "
+        "to t=2.0 s; failed fsop#0 (pre-write) with ENOSPC from t=1.0 s to t=2.0 s");
+  CHECK(plan.faults[0].arm() == "slow-node node#2 long");
+  CHECK(plan.faults[1].arm() == "delay-flow node#0->node#1 short");
+  CHECK(plan.faults[2].arm() == "fail-fs fsop#0");
+  auto back = plan_from_json(to_json(plan));
+  REQUIRE(back);
+  CHECK(*back == plan);
+  auto bad = [](const char* text) { return plan_from_json(nlohmann::json::parse(text)).status().message(); };
+  CHECK(bad(R"({"faults":[{"kind":"melt","role":0,"start_ns":0,"end_ns":1}]})").starts_with("faults[0]: unknown fault kind \"melt\""));
+  CHECK(bad(R"({"faults":[{"kind":"partition","role":0,"start_ns":5,"end_ns":1}]})") == "faults[0]: \"end_ns\" is before \"start_ns\"");
+  CHECK(bad(R"({"faults":[{"kind":"slow-node","role":0,"start_ns":0,"end_ns":1}]})") == "faults[0]: no \"delay_ns\"");
+  CHECK(bad(R"({"faults":[{"kind":"partition","role":-1,"start_ns":0,"end_ns":1}]})") ==
+        "faults[0]: \"role\" must be an integer of 0 or more");
+  CHECK(bad(R"({"fault":[]})") == "a plan is an object with an array \"faults\"");
+}
+
+TEST_CASE("bandit: rewards, credit and Thompson draws") {
+  CHECK(run_reward(false, true) == kRewardNewSignature);
+  CHECK(run_reward(true, true) == kRewardNewSignature);
+  CHECK(run_reward(true, false) == kRewardKnownFailure);
+  CHECK(run_reward(false, false) == kRewardNothingNew);
+  std::map<std::string, ArmStats> arms;
+  credit(arms, {"a", "b"}, 1.0);
+  credit(arms, {"a"}, 0.5);
+  CHECK(arms["a"] == ArmStats{2, 1.5});
+  CHECK(arms["b"] == ArmStats{1, 1});
+  // Gamma(k) has mean k.
+  SeededRandom random(3);
+  for (double shape : {1.0, 2.5, 10.0}) {
+    double sum = 0;
+    for (int i = 0; i < 4000; ++i) sum += gamma_draw(shape, random);
+    CHECK(std::abs(sum / 4000 - shape) < 0.1 * shape);
+  }
+  // A rewarding arm wins most draws against a barren one; an untried arm
+  // still wins some (exploration).
+  ArmStats good{20, 15};
+  ArmStats barren{20, 0};
+  ArmStats untried{};
+  int good_wins = 0;
+  int untried_wins = 0;
+  for (int i = 0; i < 1000; ++i) {
+    good_wins += thompson_draw(good, random) > thompson_draw(barren, random) ? 1 : 0;
+    untried_wins += thompson_draw(untried, random) > thompson_draw(barren, random) ? 1 : 0;
+  }
+  CHECK(good_wins > 980);
+  CHECK(untried_wins > 800);
+  CHECK(untried_wins < 1000);
+}
+
+TEST_CASE("bandit: a plan arm that keeps failing is drawn far more often") {
+  ExploreSettings settings;
+  settings.max_faults = 1;
+  ExploreState state;
+  state.catalogue = {3, 0, 0};
+  // Five runs each: one arm failed every time, the others showed nothing new.
+  for (const auto& f : candidate_arms(settings, state.catalogue)) {
+    const double reward = f.arm() == "slow-node node#1 long" ? kRewardKnownFailure : kRewardNothingNew;
+    for (int i = 0; i < 5; ++i) credit(state.arms, {f.arm()}, reward);
+  }
+  int chosen = 0;
+  for (std::uint64_t seed = 0; seed < 200; ++seed) chosen += draw_plan(settings, state, seed).faults[0].arm() == "slow-node node#1 long";
+  CHECK(chosen > 80);  // of 21 arms: uniform would be ~10
+}
+
+TEST_CASE("learning: new signatures reward, repeats do not, broken runs count as tried") {
+  ExploreState state;
+  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0}};
+  learn(state, r);
+  CHECK(state.arms["partition node#0"] == ArmStats{1, 1});
+  CHECK(state.catalogue == Catalogue{3, 0, 0});
+  learn(state, r);  // the same run again: ignored
+  CHECK(state.arms["partition node#0"] == ArmStats{1, 1});
+  r.id = "00000001";
+  learn(state, r);  // same signature: nothing new
+  CHECK(state.arms["partition node#0"] == ArmStats{2, 1});
+  r.id = "00000002";
+  r.failed = true;
+  learn(state, r);  // a known failure
+  CHECK(state.arms["partition node#0"] == ArmStats{3, 1.5});
+  r.id = "00000003";
+  r.failed = false;
+  r.broken = true;
+  r.signature = "never seen";
+  learn(state, r);
+  CHECK(state.arms["partition node#0"] == ArmStats{4, 1.5});
+  CHECK(!state.signatures.contains("never seen"));
+  r.id = "00000004";
+  r.broken = false;
+  r.signature.reset();  // unknown: only a failure would reward
+  learn(state, r);
+  CHECK(state.arms["partition node#0"] == ArmStats{5, 1.5});
+  CHECK(state.signatures.at("leader=1") == 3);
+}
+
+TEST_CASE("state file: round trip; torn or edited files are detected") {
+  ExploreState state;
+  state.arms["slow-node node#0 long"] = {3, 1.5};
+  state.signatures["s1"] = 2;
+  state.learned_runs = {"00000000", "00000001"};
+  state.catalogue = {3, 1, 2};
+  const std::string text = to_json(state).dump(1, '\t');
+  auto back = state_from_json(text);
+  REQUIRE(back);
+  CHECK(*back == state);
+  CHECK(state_from_json(text.substr(0, text.size() / 2)).status().message() == "not valid JSON (torn or truncated?)");
+  std::string edited = text;
+  edited.replace(edited.find("\"s1\": 2"), 7, "\"s1\": 9");
+  CHECK(state_from_json(edited).status().message() ==
+        "checksum mismatch (the file was changed or damaged after nmz wrote it)");
+  CHECK(state_from_json("{\"format\":\"other\"}").status().message().starts_with("not an explore state"));
+}
+
+TEST_CASE("state file: refreshed from the runs' records, rebuilt when damaged") {
+  TempDir storage;
+  NullLogger logger;
+  auto run = [&](const std::string& id, const std::string& status, const std::string& signature, const std::string& arm) {
+    write(storage.path / id / "result.json", R"({"successful":false,"status":")" + status + R"(","signature":")" + signature + "\"}");
+    write(storage.path / id / "plan.json", R"({"forced":false,"arms":[")" + arm + R"("],"observed":{"nodes":3,"processes":0,"fs_ops":1,"digest":"d"}})");
+  };
+  run("00000000", "passed", "a", "partition node#0");
+  run("00000001", "failed", "b", "slow-node node#1 long");
+  fs::create_directories(storage.path / "00000002");  // still running: no result.json
+  ExploreState state = refresh_state(storage.path, logger);
+  CHECK(logger.warnings.empty());
+  CHECK(state.learned_runs == std::set<std::string>{"00000000", "00000001"});
+  CHECK(state.arms["slow-node node#1 long"] == ArmStats{1, 1});
+  CHECK(state.catalogue == Catalogue{3, 0, 1});
+  const std::string saved = read(storage.path / kStateFile);
+  // Refreshing again learns nothing twice.
+  CHECK(refresh_state(storage.path, logger) == state);
+  // A run that finishes later is learned then.
+  run("00000002", "passed", "a", "partition node#0");
+  state = refresh_state(storage.path, logger);
+  CHECK(state.arms["partition node#0"] == ArmStats{2, 1});
+  // A torn state file: a warning, and the same state rebuilt from the runs.
+  write(storage.path / kStateFile, saved.substr(0, saved.size() - 40));
+  ExploreState rebuilt = refresh_state(storage.path, logger);
+  REQUIRE(logger.warnings.size() == 1);
+  CHECK(logger.warnings[0].find("explore-state.json: not valid JSON (torn or truncated?); rebuilding") != std::string::npos);
+  CHECK(rebuilt == state);
+  CHECK(state_from_json(read(storage.path / kStateFile)));
+  // A forced plan's run teaches nothing about arms; a run without a
+  // signature in result.json falls back to the policy's traffic digest.
+  write(storage.path / "00000003" / "result.json", R"({"successful":true,"status":"passed"})");
+  write(storage.path / "00000003" / "plan.json", R"({"forced":true,"arms":["partition node#0"],"observed":{"digest":"xyz"}})");
+  state = refresh_state(storage.path, logger);
+  CHECK(state.arms["partition node#0"] == ArmStats{2, 1});
+  CHECK(state.signatures.contains("observed:xyz"));
+}
+
+TEST_CASE("executor: roles bind to targets in order of appearance, faults act inside their window") {
+  Plan plan;
+  plan.faults.push_back(slow(1, 300ms, 1s, 2s));
+  Fault part;
+  part.kind = FaultKind::partition;
+  part.role = 2;
+  part.start = 3s;
+  part.end = 4s;
+  plan.faults.push_back(part);
+  PlanExecutor executor(plan);
+  // node#0 = a (sent first), node#1 = b, node#2 = c.
+  CHECK(executor.decide(packet("a", "entity-10.0.0.2:2380"), 0s).delay == 0ns);
+  CHECK(executor.decide(packet("entity-10.0.0.2:41234", "c"), 500ms).delay == 0ns);  // b, before the window
+  CHECK(executor.decide(packet("entity-10.0.0.2:41234", "c"), 1500ms).delay == 300ms);
+  CHECK(executor.decide(packet("a", "entity-10.0.0.2:2380"), 1500ms).delay == 0ns);  // to b, not from it
+  CHECK(executor.decide(packet("entity-10.0.0.2:41234", "a"), 2s).delay == 0ns);     // window closed
+  CHECK(!executor.decide(packet("a", "entity-10.0.0.2:2380"), 3500ms).drop);
+  CHECK(executor.decide(packet("a", "c"), 3500ms).drop);
+  CHECK(executor.decide(packet("c", "entity-10.0.0.2:2380"), 3500ms).drop);
+  CHECK(!executor.decide(packet("c", "entity-10.0.0.2:2380"), 4s).drop);
+  CHECK(!executor.decide(packet("_namazu_unknown_entity", "_namazu_unknown_entity"), 3500ms).drop);
+  CHECK(executor.bound() == std::map<std::string, std::string>{{"node#0", "a"}, {"node#1", "10.0.0.2"}, {"node#2", "c"}});
+  CHECK(executor.applied() == std::vector<std::uint64_t>{1, 2});
+  CHECK(executor.observed() == Catalogue{3, 0, 0});
+  // The digest depends on who talked to whom first, not on exact counts.
+  PlanExecutor same(Plan{});
+  same.decide(packet("a", "entity-10.0.0.2:2380"), 0s);
+  for (int i = 0; i < 3; ++i) same.decide(packet("entity-10.0.0.2:41234", "c"), 0s);
+  same.decide(packet("entity-10.0.0.2:41234", "a"), 0s);
+  same.decide(packet("a", "entity-10.0.0.2:2380"), 0s);
+  same.decide(packet("a", "c"), 0s);
+  same.decide(packet("c", "entity-10.0.0.2:2380"), 0s);
+  for (int i = 0; i < 2; ++i) same.decide(packet("c", "entity-10.0.0.2:2380"), 0s);  // 1 + 2 = 3: same log2 class as 2 + 1
+  CHECK(same.traffic_digest() == executor.traffic_digest());
+  PlanExecutor other(Plan{});
+  other.decide(packet("b", "a"), 0s);
+  CHECK(other.traffic_digest() != executor.traffic_digest());
+}
+
+TEST_CASE("executor: flows, filesystem ops and processes") {
+  Plan plan;
+  Fault flow;
+  flow.kind = FaultKind::delay_flow;
+  flow.role = 0;
+  flow.peer = 2;
+  flow.delay = 1s;
+  flow.end = 10s;
+  Fault fail;
+  fail.kind = FaultKind::fail_fs;
+  fail.role = 1;
+  fail.errno_name = "ENOSPC";
+  fail.end = 10s;
+  Fault pause;
+  pause.kind = FaultKind::pause_process;
+  pause.role = 1;
+  pause.start = 2s;
+  pause.end = 5s;
+  plan.faults = {flow, fail, pause};
+  PlanExecutor executor(plan);
+  executor.decide(packet("a", "b"), 0s);
+  CHECK(executor.decide(packet("a", "b"), 0s).delay == 0ns);
+  CHECK(executor.decide(packet("a", "c"), 0s).delay == 1s);
+  CHECK(executor.decide(packet("c", "a"), 0s).delay == 0ns);
+  auto fs_event = [](const char* op) {
+    return nmz::sdk::make_filesystem_event("_namazu_fs_inspector", op, "data/x", std::string(op) + " data/x");
+  };
+  CHECK(!executor.decide(fs_event("pre-write"), 1s).fs_errno);
+  CHECK(executor.decide(fs_event("pre-fsync"), 1s).fs_errno == "ENOSPC");
+  CHECK(!executor.decide(fs_event("pre-write"), 1s).fs_errno);
+  auto procs = nmz::sdk::make_proc_set_event("_namazu_proc_inspector", {10, 11, 20}, {10, 20});
+  CHECK(executor.decide(procs, 1s).pauses.empty());  // before the window
+  auto verdict = executor.decide(procs, 3s);
+  CHECK(verdict.pauses == std::map<int, nanoseconds>{{20, 2s}});
+  CHECK(executor.decide(procs, 4s).pauses.empty());  // once per fault
+  CHECK(executor.bound().at("process#1") == "pid 20");
+  CHECK(executor.bound().at("fsop#1") == "pre-fsync");
+}
