@@ -25,6 +25,7 @@
 #include "orchestrator/orchestrator_session.hpp"
 #include "rest/rest_endpoint.hpp"
 #include "util/atomic_file.hpp"
+#include "util/spawn.hpp"
 
 namespace nmz::core::experiment {
 
