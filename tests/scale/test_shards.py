@@ -91,6 +91,15 @@ def test_killed_shard(top):
     try:
         wait_for(lambda: os.path.exists(os.path.join(storage, "80000000", "started")), "the shard's first run")
         check(status(storage)["total"]["running"] == 1, status(storage))
+        # The node dies: the nmz that runs the run goes without a word (it has a process group of its own).
+        for pid in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if pid.isdigit() and b"-run-number" in argv and storage.encode() in argv:
+                os.kill(int(pid), signal.SIGKILL)
         os.killpg(shard.pid, signal.SIGKILL)
         shard.wait(timeout=30)
     finally:

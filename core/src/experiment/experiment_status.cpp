@@ -50,12 +50,17 @@ ExperimentStatus experiment_status(const Storage& storage) {
       case RunState::interrupted: one.interrupted = 1; break;
       case RunState::finished: {
         auto result = read_run_result(run.dir / "result.json");
-        if (!result || result->status == RunStatus::broken) {
+        if (!result) {
           one.broken = 1;
-        } else if (result->status == RunStatus::failed) {
-          one.failed = 1;
-        } else {
-          one.passed = 1;
+          break;
+        }
+        switch (result->status) {
+          case RunStatus::passed: one.passed = 1; break;
+          case RunStatus::failed: one.failed = 1; break;
+          // A run that hit runTimeout counts as failed: status has no column of its own for it.
+          case RunStatus::timeout: one.failed = 1; break;
+          case RunStatus::broken: one.broken = 1; break;
+          case RunStatus::interrupted: one.interrupted = 1; break;
         }
       }
     }
