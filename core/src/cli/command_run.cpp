@@ -17,6 +17,7 @@
 #include "cli/signal_watcher.hpp"
 #include "cli/verb_flags.hpp"
 #include "experiment/experiment_run.hpp"
+#include "experiment/shard.hpp"
 #include "experiment/statistics.hpp"
 #include "experiment/summary.hpp"
 #include "log/logging.hpp"
@@ -36,8 +37,15 @@ using experiment::kExitValidationFailed;
 // with a progress line on stderr.
 class RunSeries {
  public:
-  RunSeries(std::string storage, std::int64_t count, std::int64_t parallel, bool until_failure)
-      : storage_(std::move(storage)), count_(count), parallel_(parallel), until_failure_(until_failure) {}
+  // `per_run_args`, when not empty, says how many runs and what each
+  // child gets on top (a shard's run numbers).
+  RunSeries(std::string storage, std::int64_t count, std::int64_t parallel, bool until_failure,
+            std::vector<std::vector<std::string>> per_run_args = {})
+      : storage_(std::move(storage)),
+        count_(per_run_args.empty() ? count : static_cast<std::int64_t>(per_run_args.size())),
+        parallel_(parallel),
+        until_failure_(until_failure),
+        per_run_args_(std::move(per_run_args)) {}
 
   int execute() {
     started_ = std::chrono::steady_clock::now();
@@ -65,9 +73,10 @@ class RunSeries {
  private:
   void work() {
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-    while (!stop_ && next_++ < count_) {
+    for (std::int64_t i = 0; !stop_ && (i = next_++) < count_;) {
       std::vector<std::string> argv{self, "run", "-child"};
       if (parallel_ > 1) argv.push_back("-any-rest-port");
+      if (!per_run_args_.empty()) argv.insert(argv.end(), per_run_args_[i].begin(), per_run_args_[i].end());
       argv.push_back(storage_);
       int rc = kExitBroken;
       {
@@ -122,6 +131,7 @@ class RunSeries {
   std::int64_t count_;
   std::int64_t parallel_;
   bool until_failure_;
+  std::vector<std::vector<std::string>> per_run_args_;
   std::chrono::steady_clock::time_point started_;
   std::atomic<bool> stop_{false};
   std::atomic<std::int64_t> next_{0};
@@ -133,6 +143,30 @@ class RunSeries {
   std::uint64_t timed_out_ = 0;
 };
 
+int run_shard(const experiment::Storage& storage, const std::string& shard_text, std::int64_t count,
+              std::int64_t parallel, bool until_failure, std::int64_t run_number, bool child) {
+  auto shard = experiment::parse_shard(shard_text);
+  if (!shard) {
+    std::cerr << "nmz run: flag -shard: " << shard.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (run_number >= 0) {
+    // Shards side by side on one node must not share restPort: any free port.
+    return experiment::execute_shard_run(storage, *shard, static_cast<std::uint64_t>(run_number), {child, true, {}});
+  }
+  std::vector<std::vector<std::string>> per_run_args;
+  for (auto number : experiment::pending_shard_runs(storage, *shard, static_cast<std::uint64_t>(count))) {
+    per_run_args.push_back({"-shard", shard->text(), "-run-number", std::to_string(number)});
+  }
+  if (per_run_args.empty()) {
+    std::cerr << "nmz run: shard " << shard->text() << " of " << count << " runs: every run exists already\n";
+    return kExitPassed;
+  }
+  const auto runs = static_cast<std::int64_t>(per_run_args.size());
+  return RunSeries(storage.root().string(), runs, std::min(parallel, runs), until_failure, std::move(per_run_args))
+      .execute();
+}
+
 }  // namespace
 
 int command_run(const std::vector<std::string>& args) {
@@ -142,14 +176,18 @@ int command_run(const std::vector<std::string>& args) {
   bool until_failure = false;
   bool child = false;
   bool any_rest_port = false;
+  std::string shard_text;
+  std::int64_t run_number = -1;
   sdk::FlagSet flags("nmz run");
   flags.add_int("n", &count, "number of runs");
   flags.add_bool("until-failure", &until_failure, "stop at the first run that fails (or breaks)");
   flags.add_int("parallel", &parallel, "runs side by side (each gets its own NMZ_REST_PORT, NMZ_NFQ_NUMBER, NMZ_NETNS)");
   flags.add_bool("child", &child, "(internal) one run of a series: console output to <run>/console.log");
   flags.add_bool("any-rest-port", &any_rest_port, "(internal) REST on any free port instead of restPort");
+  flags.add_string("shard", &shard_text, "I/N: only the run numbers below -n that are I modulo N (docs/scale-out.md)");
+  flags.add_int("run-number", &run_number, "(internal) the shard run number this child runs");
   if (!parse_verb_flags(flags, args, 1,
-                        "nmz run [-n N] [--until-failure] [--parallel K] STORAGE_DIR\n"
+                        "nmz run [-n N] [--until-failure] [--parallel K] [--shard I/N] STORAGE_DIR\n"
                         "exit status: 0 every run passed, 1 a run failed validation, 3 a run was broken, 4 a run timed out\n"
                         "(runTimeout), 2 bad usage")) {
     return kExitUsage;
@@ -168,7 +206,8 @@ int command_run(const std::vector<std::string>& args) {
     std::cerr << "nmz run: " << storage.status().message() << "\n";
     return kExitUsage;
   }
-  if (count == 1 && parallel == 1 && !until_failure) return experiment::execute_run(*storage, {child, any_rest_port});
+  if (!shard_text.empty()) return run_shard(*storage, shard_text, count, parallel, until_failure, run_number, child);
+  if (count == 1 && parallel == 1 && !until_failure) return experiment::execute_run(*storage, {child, any_rest_port, {}});
   return RunSeries(storage->root().string(), count, std::min(parallel, count), until_failure).execute();
 }
 

@@ -20,5 +20,8 @@ int command_summary(const std::vector<std::string>& args);
 int command_tools(const std::vector<std::string>& args);
 int command_shrink(const std::vector<std::string>& args);  // `nmz tools shrink`
 int command_container(const std::vector<std::string>& args);
+int command_collect(const std::vector<std::string>& args);
+int command_status(const std::vector<std::string>& args);
+int command_submit(const std::vector<std::string>& args);
 
 }  // namespace nmz::core::cli

@@ -25,6 +25,9 @@ const std::map<std::string_view, Verb>& verbs() {
       {"init", {&command_init, "Initialize a storage for \"run\" (config, materials)"}},
       {"run", {&command_run, "Run an experiment in an initialized storage (-n N, --parallel K)"}},
       {"summary", {&command_summary, "Failure rate, its interval, times and distinct traces of a storage"}},
+      {"collect", {&command_collect, "Merge per-node storages of one experiment into one"}},
+      {"status", {&command_status, "Runs done, failed, running per shard and the failure rate so far"}},
+      {"submit", {&command_submit, "Run an experiment's shards on Slurm (job array) or Kubernetes (Indexed Job)"}},
       {"tools", {&command_tools, "summary, dump-trace, visualize"}},
   };
   return table;

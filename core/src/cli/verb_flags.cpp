@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/verb_flags.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 
 namespace nmz::core::cli {
 
-bool parse_verb_flags(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t positionals,
-                      std::string_view synopsis) {
+namespace {
+bool parse_with_count(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t min_positionals,
+                      std::size_t max_positionals, std::string_view synopsis) {
   for (const auto& arg : args) {
     if (arg == "--") break;
     if (arg == "-h" || arg == "-help" || arg == "--help") {
@@ -16,10 +18,22 @@ bool parse_verb_flags(sdk::FlagSet& flags, const std::vector<std::string>& args,
     }
   }
   auto status = flags.parse(args);
-  if (status && flags.positionals().size() == positionals) return true;
+  const auto count = flags.positionals().size();
+  if (status && count >= min_positionals && count <= max_positionals) return true;
   if (!status) std::cerr << status.message() << "\n";
   std::cerr << "usage: " << synopsis << "\n" << flags.usage();
   return false;
+}
+}  // namespace
+
+bool parse_verb_flags(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t positionals,
+                      std::string_view synopsis) {
+  return parse_with_count(flags, args, positionals, positionals, synopsis);
+}
+
+bool parse_verb_flags_at_least(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t min_positionals,
+                               std::string_view synopsis) {
+  return parse_with_count(flags, args, min_positionals, SIZE_MAX, synopsis);
 }
 
 }  // namespace nmz::core::cli

@@ -16,5 +16,8 @@ namespace nmz::core::cli {
 // -h, -help or --help (before any "--") prints them to stdout and exits 0.
 bool parse_verb_flags(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t positionals,
                       std::string_view synopsis);
+// The same for verbs that take `min_positionals` or more.
+bool parse_verb_flags_at_least(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t min_positionals,
+                               std::string_view synopsis);
 
 }  // namespace nmz::core::cli

@@ -296,7 +296,7 @@ int execute_run(const Storage& storage, const RunOptions& options) {
   // What an nmz killed earlier left behind (its run's processes, network
   // namespace, rules, mounts) would break this run.
   clean_leftovers(/*apply=*/true, [](const std::string& line) { named_logger("nmz")->warn("{}", line); });
-  auto run = storage.allocate_run();
+  auto run = options.claimed_run ? sdk::Result<Storage::Run>(*options.claimed_run) : storage.allocate_run();
   if (!run) {
     std::cerr << "nmz run: " << run.status().message() << "\n";
     return kExitBroken;

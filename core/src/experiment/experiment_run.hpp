@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <optional>
+
 #include "experiment/storage.hpp"
 
 namespace nmz::core::experiment {
@@ -19,6 +21,9 @@ struct RunOptions {
   bool quiet = false;
   // Listens for REST on any free port instead of restPort (runs side by side).
   bool any_rest_port = false;
+  // A directory already claimed for this run (a shard's, see shard.hpp);
+  // otherwise the storage's next local run number.
+  std::optional<Storage::Run> claimed_run;
 };
 
 // One run of the experiment in `storage`: allocates its directory, starts

@@ -59,8 +59,15 @@ Status write_run_counter(const fs::path& path, std::uint64_t count) {
   return write_file_atomically(path, nlohmann::json{{"NrCollectedTraces", count}}.dump() + "\n");
 }
 
-// Hard links where possible (Namazu's way: no copy of big materials),
-// copies across filesystems; symbolic links stay links.
+}  // namespace
+
+std::string run_id(std::uint64_t index) {
+  std::array<char, 24> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), "%08llx", static_cast<unsigned long long>(index));
+  return buffer.data();
+}
+
+// Hard links rather than copies: Namazu's way, no copy of big materials.
 Status link_tree(const fs::path& from, const fs::path& to) {
   std::error_code error;
   fs::create_directories(to, error);
@@ -85,14 +92,6 @@ Status link_tree(const fs::path& from, const fs::path& to) {
   return Status::ok();
 }
 
-}  // namespace
-
-std::string run_id(std::uint64_t index) {
-  std::array<char, 24> buffer{};
-  std::snprintf(buffer.data(), buffer.size(), "%08llx", static_cast<unsigned long long>(index));
-  return buffer.data();
-}
-
 std::string Storage::Run::id() const { return run_id(index); }
 
 Result<Storage> Storage::open(const fs::path& root) {
@@ -111,7 +110,8 @@ Result<Storage> Storage::open(const fs::path& root) {
 
 Result<Config> Storage::load_config() const { return core::load_config(config_path().string()); }
 
-Result<Storage::Run> Storage::allocate_run() const {
+template <typename Take>
+Result<Storage::Run> Storage::locked(Take take) const {
   const fs::path lock_path = root_ / ".nmz.lock";
   int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock < 0) return io_error(lock_path, std::string("cannot open: ") + std::strerror(errno));
@@ -122,22 +122,41 @@ Result<Storage::Run> Storage::allocate_run() const {
   while (::flock(lock, LOCK_EX) != 0) {
     if (errno != EINTR) return io_error(lock_path, std::string("cannot lock: ") + std::strerror(errno));
   }
-  const fs::path counter_path = root_ / kSearchModeInfo;
-  std::uint64_t next = 0;
-  std::error_code error;
-  if (fs::exists(counter_path, error)) {
-    auto counter = read_run_counter(counter_path);
-    if (!counter) return counter.status();
-    next = *counter;
-  }
-  // Never reuse a directory, whatever the counter says.
-  for (const auto& run : runs()) next = std::max(next, run.index + 1);
-  Run run{next, root_ / run_id(next)};
-  if (!fs::create_directory(run.dir, error) || error) {
-    return io_error(run.dir, "cannot create the run directory: " + (error ? error.message() : "it exists"));
-  }
-  if (auto status = write_run_counter(counter_path, next + 1); !status) return status;
-  return run;
+  return take();
+}
+
+Result<Storage::Run> Storage::allocate_run() const {
+  return locked([this]() -> Result<Run> {
+    const fs::path counter_path = root_ / kSearchModeInfo;
+    std::uint64_t next = 0;
+    std::error_code error;
+    if (fs::exists(counter_path, error)) {
+      auto counter = read_run_counter(counter_path);
+      if (!counter) return counter.status();
+      next = *counter;
+    }
+    // Never reuse a directory, whatever the counter says; shard runs have their own range.
+    for (const auto& run : runs()) {
+      if (run.index < kShardRunBase) next = std::max(next, run.index + 1);
+    }
+    Run run{next, root_ / run_id(next)};
+    if (!fs::create_directory(run.dir, error) || error) {
+      return io_error(run.dir, "cannot create the run directory: " + (error ? error.message() : "it exists"));
+    }
+    if (auto status = write_run_counter(counter_path, next + 1); !status) return status;
+    return run;
+  });
+}
+
+Result<Storage::Run> Storage::claim_run(std::uint64_t index) const {
+  return locked([&]() -> Result<Run> {
+    Run run{index, root_ / run_id(index)};
+    std::error_code error;
+    if (!fs::create_directory(run.dir, error) || error) {
+      return io_error(run.dir, "cannot create the run directory: " + (error ? error.message() : "it exists"));
+    }
+    return run;
+  });
 }
 
 std::vector<Storage::Run> Storage::runs() const {

@@ -36,16 +36,28 @@ class Storage {
   // exclusive lock on the storage so that several `nmz run` at once never
   // share a number.
   [[nodiscard]] sdk::Result<Run> allocate_run() const;
+  // Creates the directory of run `index` under the same lock; an error if
+  // it exists (a shard's run, see shard.hpp).
+  [[nodiscard]] sdk::Result<Run> claim_run(std::uint64_t index) const;
   // Every run directory, in run order.
   [[nodiscard]] std::vector<Run> runs() const;
 
  private:
   explicit Storage(std::filesystem::path root) : root_(std::move(root)) {}
+  // Runs `take` with the storage's exclusive lock held.
+  template <typename Take>
+  sdk::Result<Run> locked(Take take) const;
   std::filesystem::path root_;
 };
 
-// Run directory names: %08x of the run number.
+// Run directory names: %08x of the run number. Local runs count up from 0;
+// shard runs (`nmz run --shard`) live from kShardRunBase on.
+inline constexpr std::uint64_t kShardRunBase = 0x80000000;
 std::string run_id(std::uint64_t index);
+
+// Hard links `from`'s tree into `to` (copies across filesystems; symbolic
+// links stay links): the storage's materials, and runs `nmz collect` merges.
+sdk::Status link_tree(const std::filesystem::path& from, const std::filesystem::path& to);
 
 struct InitOptions {
   bool force = false;
