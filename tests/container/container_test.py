@@ -316,18 +316,23 @@ def case_ethernet(podman):
     config_text = ('explorePolicy = "random"\n[container]\nenableProcInspector = false\n'
                    'enableFSInspector = false\nenableEthernetInspector = true\nethernetNFQNumber = 42\n')
     # Loopback traffic inside the container's own network namespace; the
-    # kernel's per-namespace queue counters say how many packets were queued.
-    # Waits for the data rather than sleeping a fixed time: the policy delays
-    # packets, and a slow machine (or a sanitizer build) stretches that.
+    # kernel's per-namespace queue counters say how many packets were queued
+    # (field 8, the last packet id). The inspector attaches to a container
+    # that is already running, so the client repeats its "ping" until the
+    # queue has seen a packet, instead of guessing how long attaching takes.
     # The client starts once the listener is in /proc/net/tcp or tcp6
     # (busybox nc listens on IPv6 where it can; port 5000 = 0x1388, state
-    # 0A = LISTEN), not after a fixed sleep that a loaded machine outlasts.
-    script = ("nc -l -p 5000 > /tmp/got & "
+    # 0A = LISTEN). Waits for data rather than sleeping a fixed time: the
+    # policy delays packets, and a slow machine (or a sanitizer build)
+    # stretches that.
+    script = ("(while :; do nc -l -p 5000 >> /tmp/got; done) & "
               "for i in $(seq 300); do cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -q ':1388 0*:0000 0A' "
               "&& break; sleep 0.1; done; "
-              "echo ping | nc -w 2 127.0.0.1 5000; "
+              "for i in $(seq 100); do echo ping | nc -w 2 127.0.0.1 5000; "
+              "awk '$1 == 42 && $8 > 0 {found = 1} END {exit !found}' /proc/net/netfilter/nfnetlink_queue "
+              "&& break; sleep 0.1; done; "
               "for i in $(seq 100); do [ -s /tmp/got ] && break; sleep 0.1; done; "
-              "cat /tmp/got; cat /proc/net/netfilter/nfnetlink_queue")
+              "head -n 1 /tmp/got; cat /proc/net/netfilter/nfnetlink_queue")
     result = run_script(podman, config_text, script)
     lines = result.stdout.splitlines()
     check(lines and lines[0] == "ping", f"the TCP exchange failed: {result.stdout!r}")
