@@ -13,6 +13,10 @@ AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+d
 TRAFFIC="$NMZ_SOURCE_ROOT/tests/ethernet/traffic.py"
 NS="nmzeth-$(basename "$0" .sh | tr -c 'a-z0-9\n' '-' | cut -c1-12)-$$"
 TMP=$(mktemp -d)
+# The restore records of the nmz this test starts (and kills) are its own:
+# in the machine-wide /run/nmz, any other nmz starting meanwhile would apply
+# them and remove this test's rules under it.
+export NMZ_RESTORE_DIR="$TMP/restore"
 PIDS=()
 NMZ_PID=
 NMZ_LOG=
