@@ -14,6 +14,8 @@
 
 #include <nmz/sdk/version.hpp>
 
+#include "nmz_build_paths.hpp"
+
 namespace nmz::core {
 
 using sdk::Result;
