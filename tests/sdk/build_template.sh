@@ -31,6 +31,11 @@ ninja -C "$work/template-build" >"$work/template-build.log"
 plugin="$work/template-build/nmz-template.so"
 test -f "$plugin"
 
+step "the template exports its entry symbol and nothing else"
+abi=$(sed -n 's/^#define NMZ_SDK_ABI_VERSION //p' "$work/prefix/include/nmz/sdk/version.hpp")
+nm -D --defined-only "$plugin"
+python3 "$NMZ_SOURCE_ROOT/tests/sdk/check_plugin_symbols.py" "$abi" "$plugin"
+
 step "nmz plugins inspect"
 "$NMZ_BIN" plugins inspect "$plugin" | tee "$work/inspect.txt"
 grep -q "policy mypolicy" "$work/inspect.txt"
