@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
 
@@ -43,7 +44,7 @@ class EthernetInspector final : public sdk::Inspector {
   }
 
   sdk::Status configure(const sdk::ComponentContext& /*context*/, const sdk::InspectorSettings& settings) noexcept override {
-    try {
+    return nmz::sdk::guarded("", [&]() -> sdk::Status {
       if (stop_fd_ < 0) return sdk::Status::error(sdk::StatusCode::internal, "eventfd failed");
       auto options = parse_ethernet_options(settings.args);
       if (!options) return options.status();
@@ -52,17 +53,13 @@ class EthernetInspector final : public sdk::Inspector {
       if (!naming) return sdk::Status::invalid("nmz inspectors ethernet: " + naming.status().message());
       naming_ = std::move(*naming);
       return sdk::Status::ok();
-    } catch (const std::exception& e) {
-      return sdk::Status::error(sdk::StatusCode::internal, e.what());
-    }
+    });
   }
 
   Outcome run(sdk::InspectorHost& host) noexcept override {
-    try {
+    return nmz::sdk::guarded("", [&]() -> Outcome {
       return options_.nfq_mode() ? run_nfq(host) : run_hookswitch(host);
-    } catch (const std::exception& e) {
-      return {sdk::Status::error(sdk::StatusCode::internal, e.what()), 1};
-    }
+    });
   }
 
   void request_stop() noexcept override {

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
 
@@ -85,7 +86,7 @@ class Flag {
 class FsInspector final : public sdk::Inspector {
  public:
   sdk::Status configure(const sdk::ComponentContext& context, const sdk::InspectorSettings& settings) noexcept override {
-    try {
+    return nmz::sdk::guarded("nmz inspectors fs: ", [&]() -> sdk::Status {
       auto flags = parse_fs_inspector_flags(settings.args);
       if (!flags) return flags.status();
       auto dirs = check_mount_dirs(flags->original_dir, flags->mount_point);
@@ -96,17 +97,13 @@ class FsInspector final : public sdk::Inspector {
       verdicts_ = std::make_unique<FaultVerdicts>(flags_.faults, context.seed());
       gate_ = std::make_unique<EventGate>(flags_.gate, *verdicts_);
       return sdk::Status::ok();
-    } catch (const std::exception& e) {
-      return sdk::Status::error(sdk::StatusCode::internal, std::string("nmz inspectors fs: ") + e.what());
-    }
+    });
   }
 
   Outcome run(sdk::InspectorHost& host) noexcept override {
-    try {
+    return nmz::sdk::guarded("nmz inspectors fs: ", [&]() -> Outcome {
       return serve(host);
-    } catch (const std::exception& e) {
-      return {sdk::Status::error(sdk::StatusCode::internal, std::string("nmz inspectors fs: ") + e.what()), 1};
-    }
+    });
   }
 
   void request_stop() noexcept override { stop_.raise(); }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <nmz/sdk/flags.hpp>
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
 #include <nmz/sdk/signal.hpp>
@@ -84,19 +85,15 @@ class NativeInspector final : public nmz::sdk::Inspector {
   NativeInspector& operator=(const NativeInspector&) = delete;
 
   Status configure(const nmz::sdk::ComponentContext& context, const nmz::sdk::InspectorSettings& settings) noexcept override {
-    try {
+    return nmz::sdk::guarded(std::string(kCommand) + ": ", [&]() -> Status {
       return configure_flags(context, settings);
-    } catch (const std::exception& e) {
-      return Status::error(nmz::sdk::StatusCode::internal, std::string(kCommand) + ": " + e.what());
-    }
+    });
   }
 
   Outcome run(nmz::sdk::InspectorHost& host) noexcept override {
-    try {
+    return nmz::sdk::guarded(std::string(kCommand) + ": ", [&]() -> Outcome {
       return run_target(host);
-    } catch (const std::exception& e) {
-      return {Status::error(nmz::sdk::StatusCode::internal, std::string(kCommand) + ": " + e.what()), 1};
-    }
+    });
   }
 
   void request_stop() noexcept override {

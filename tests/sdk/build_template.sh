@@ -41,6 +41,15 @@ step "nmz plugins inspect"
 grep -q "policy mypolicy" "$work/inspect.txt"
 grep -q "inspector syslog" "$work/inspect.txt"
 
+step "built with clang++ (same libstdc++ ABI), it loads too, labelled clang"
+PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" CXX=clang++ meson setup "$work/template-clang" "$work/template" \
+  -Dwerror=true >"$work/template-clang-setup.log"
+ninja -C "$work/template-clang" >"$work/template-clang-build.log"
+python3 "$NMZ_SOURCE_ROOT/tests/sdk/check_plugin_symbols.py" "$abi" "$work/template-clang/nmz-template.so"
+"$NMZ_BIN" plugins inspect "$work/template-clang/nmz-template.so" | tee "$work/inspect-clang.txt"
+grep -Eq "toolchain: +clang[0-9]+-cxx" "$work/inspect-clang.txt"
+grep -q "policy mypolicy" "$work/inspect-clang.txt"
+
 step "nmz plugins list finds it through NMZ_PLUGIN_PATH"
 NMZ_PLUGIN_PATH="$work/template-build" "$NMZ_BIN" plugins list | tee "$work/list.txt"
 grep -Eq "^mypolicy +policy +0.1.0 +$plugin" "$work/list.txt"
