@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `ethernet`: holds packets (NFQUEUE, or hookswitch over ZeroMQ) until the
 // policy answers their PacketEvent: accept, drop, or accept with duplicates.
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,6 +10,7 @@
 #include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
+#include <nmz/sdk/stop_signal.hpp>
 
 #include "ethernet_options.hpp"
 #include "hookswitch_server.hpp"
@@ -38,14 +38,9 @@ std::string dummy_ethernet_frame(std::string_view ip_packet) {
 
 class EthernetInspector final : public sdk::Inspector {
  public:
-  EthernetInspector() : stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
-  ~EthernetInspector() override {
-    if (stop_fd_ >= 0) close(stop_fd_);
-  }
-
   sdk::Status configure(const sdk::ComponentContext& /*context*/, const sdk::InspectorSettings& settings) noexcept override {
     return nmz::sdk::guarded("", [&]() -> sdk::Status {
-      if (stop_fd_ < 0) return sdk::Status::error(sdk::StatusCode::internal, "eventfd failed");
+      if (!stop_.ok()) return sdk::Status::error(sdk::StatusCode::internal, "eventfd failed");
       auto options = parse_ethernet_options(settings.args);
       if (!options) return options.status();
       options_ = std::move(*options);
@@ -64,8 +59,7 @@ class EthernetInspector final : public sdk::Inspector {
 
   void request_stop() noexcept override {
     stopping_ = true;
-    std::uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof one);
+    stop_.raise();
   }
 
   // PacketGate registers a packet before submitting its event and holds no
@@ -111,7 +105,7 @@ class EthernetInspector final : public sdk::Inspector {
     if (!server) return {server.status(), 1};
     start_gate(host, **server);
     host.logger().info("serving hookswitch at " + options_.hookswitch);
-    sdk::Status status = (*server)->serve(stop_fd_, [this](std::uint32_t id, std::string frame) {
+    sdk::Status status = (*server)->serve(stop_.fd(), [this](std::uint32_t id, std::string frame) {
       std::size_t offset = ip_offset_in_frame(frame);
       gate_->on_packet(id, std::move(frame), offset);
     });
@@ -140,7 +134,7 @@ class EthernetInspector final : public sdk::Inspector {
   // Created in run() and kept until the destructor: on_action may still come
   // after run() returned, and the gate then ignores it.
   std::unique_ptr<PacketGate> gate_;
-  int stop_fd_;  // hookswitch mode polls it
+  sdk::StopSignal stop_;  // hookswitch mode polls it
   std::atomic<bool> stopping_{false};
 };
 

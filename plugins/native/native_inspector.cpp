@@ -5,7 +5,6 @@
 // take millions of locks. nmz sets the run up, passes the exit status
 // through, turns a detected deadlock into its own exit status, writes the
 // decisions for replay, and reports one summary event per run.
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,9 +23,11 @@
 #include <nmz/sdk/flags.hpp>
 #include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/inspector.hpp>
+#include <nmz/sdk/json_string.hpp>
 #include <nmz/sdk/plugin.hpp>
 #include <nmz/sdk/signal.hpp>
 #include <nmz/sdk/spawn.hpp>
+#include <nmz/sdk/stop_signal.hpp>
 
 #include "ops.hpp"
 #include "preload_locator.hpp"
@@ -38,33 +39,13 @@ namespace {
 
 using nmz::native::PolicyKind;
 using nmz::native::Schedule;
+using nmz::sdk::json_string;
 using nmz::sdk::Status;
 
 constexpr const char* kCommand = "nmz inspectors native";
 constexpr std::uint64_t kRecordCapacity = std::uint64_t{1} << 24;  // decisions kept for -record
 constexpr int kStopGraceMs = 5000;
 constexpr std::int64_t kMaxEvents = 10000000;
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::optional<std::uint64_t> parse_u64(const std::string& text) {
   if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
@@ -77,10 +58,7 @@ std::optional<std::uint64_t> parse_u64(const std::string& text) {
 
 class NativeInspector final : public nmz::sdk::Inspector {
  public:
-  NativeInspector() : stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
-  ~NativeInspector() override {
-    if (stop_fd_ >= 0) close(stop_fd_);
-  }
+  NativeInspector() = default;
   NativeInspector(const NativeInspector&) = delete;
   NativeInspector& operator=(const NativeInspector&) = delete;
 
@@ -96,12 +74,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
     });
   }
 
-  void request_stop() noexcept override {
-    std::uint64_t one = 1;
-    if (stop_fd_ >= 0 && write(stop_fd_, &one, sizeof one) < 0) {
-      // The counter is saturated: a stop was requested already.
-    }
-  }
+  void request_stop() noexcept override { stop_.raise(); }
 
   // Every event this inspector submits is non-deferred: nothing waits for
   // an action.
@@ -109,7 +82,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
 
  private:
   Status configure_flags(const nmz::sdk::ComponentContext& context, const nmz::sdk::InspectorSettings& settings) {
-    if (stop_fd_ < 0) return Status::error(nmz::sdk::StatusCode::unavailable, std::string(kCommand) + ": eventfd: " + std::strerror(errno));
+    if (!stop_.ok()) return Status::error(nmz::sdk::StatusCode::unavailable, std::string(kCommand) + ": eventfd: " + std::strerror(errno));
     nmz::sdk::FlagSet flags(kCommand);
     std::string policy = "pct";
     std::int64_t depth = 3;
@@ -239,7 +212,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
                        nmz::native::policy_name(schedule_.policy) + " depth " + std::to_string(schedule_.depth) +
                        " steps " + std::to_string(schedule_.steps) + " seed " + std::to_string(schedule_.seed) +
                        (replay_.empty() ? "" : ", replaying " + std::to_string(replay_.size()) + " decisions"));
-    nmz::native::TargetExit exit = nmz::native::wait_target(*pid, stop_fd_, kStopGraceMs);
+    nmz::native::TargetExit exit = nmz::native::wait_target(*pid, stop_.fd(), kStopGraceMs);
     int exit_code = exit.status;
     auto elapsed_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
@@ -345,7 +318,7 @@ class NativeInspector final : public nmz::sdk::Inspector {
     }
   }
 
-  int stop_fd_;
+  nmz::sdk::StopSignal stop_;
   std::vector<std::string> command_;
   Schedule schedule_;
   std::vector<std::uint16_t> replay_;

@@ -3,8 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <nmz/sdk/json_string.hpp>
+
 #include "base64.hpp"
-#include "json_string.hpp"
 
 namespace nmz::sdk {
 namespace {

@@ -71,11 +71,13 @@ int command_inspectors(const std::vector<std::string>& args) {
   for (const auto& key : config->unknown_keys) named_logger("config")->warn("{}: unknown key \"{}\" ignored", config->source, key);
   load_plugins(host, config->plugin_path);
 
-  auto inspector = host.create_inspector(name);
-  if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
+  // Declared before the inspector, so destroyed after it: the SDK lends
+  // `context` to a component until its destructor has returned.
   HostComponentContext context("inspector." + name,
                                std::make_unique<TomlConfigView>(nullptr, nullptr, config->source, name),
                                resolve_seed(config->seed));
+  auto inspector = host.create_inspector(name);
+  if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
   sdk::InspectorSettings settings{flags->entity_id, flags->inspector_args};
   if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
 
