@@ -319,7 +319,12 @@ def case_ethernet(podman):
     # kernel's per-namespace queue counters say how many packets were queued.
     # Waits for the data rather than sleeping a fixed time: the policy delays
     # packets, and a slow machine (or a sanitizer build) stretches that.
-    script = ("nc -l -p 5000 > /tmp/got & sleep 0.5; echo ping | nc -w 2 127.0.0.1 5000; "
+    # The client starts once the listener is in /proc/net/tcp (port 5000 =
+    # 0x1388, state 0A = LISTEN), not after a fixed sleep that a loaded
+    # machine outlasts.
+    script = ("nc -l -p 5000 > /tmp/got & "
+              "for i in $(seq 300); do grep -q ':1388 00000000:0000 0A' /proc/net/tcp && break; sleep 0.1; done; "
+              "echo ping | nc -w 2 127.0.0.1 5000; "
               "for i in $(seq 100); do [ -s /tmp/got ] && break; sleep 0.1; done; "
               "cat /tmp/got; cat /proc/net/netfilter/nfnetlink_queue")
     result = run_script(podman, config_text, script)
@@ -357,7 +362,6 @@ def case_interrupt(podman):
     config = write_config(podman, 'explorePolicy = "random"\n[container]\n'
                                   f'enableEthernetInspector = {"true" if with_ethernet else "false"}\n')
     host_dir = tempfile.mkdtemp(prefix="vol-", dir=podman.dir)
-    rt_before = read_rt_budgets()
     process = subprocess.Popen([NMZ, "container", "run", "--nmz-autopilot", config, "--rm", "--name", "nmz-test-int",
                                 "--net", "none", "-v", host_dir + ":/data", IMAGE, "/bin/sleep", "300"],
                                env=nmz_env(podman), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -373,7 +377,7 @@ def case_interrupt(podman):
             time.sleep(0.2)
         else:
             raise Failure("the container did not start with its volume mounted")
-        time.sleep(1)  # the post-start inspectors attach
+        wait_for_post_start_inspectors(podman, process)
         started = time.monotonic()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)
@@ -388,18 +392,45 @@ def case_interrupt(podman):
     check(not podman.containers(), f"containers left: {podman.containers()}")
     check(not fuse_mounts_of_nmz(podman), f"FUSE mounts left: {fuse_mounts_of_nmz(podman)}")
     check(not leftover_mount_points(podman), f"mount point dirs left: {leftover_mount_points(podman)}")
-    check(read_rt_budgets() == rt_before, f"realtime budgets not restored: {rt_before} -> {read_rt_budgets()}")
+    # The realtime budgets nmz lends are shared with every container on the
+    # machine (Podman's libpod_parent): their values are not this test's to
+    # assert on. tests/container/realtime_budget_test.cpp checks that each
+    # run takes back exactly its share.
 
 
-def read_rt_budgets():
-    budgets = {}
-    for root, _, files in os.walk("/sys/fs/cgroup/cpu"):
-        if "cpu.rt_runtime_us" in files and root.count("/") <= 5:
-            try:
-                budgets[root] = open(os.path.join(root, "cpu.rt_runtime_us")).read().strip()
-            except OSError:
-                pass
-    return budgets
+def wait_for_post_start_inspectors(podman, process):
+    """Waits until nmz has attached its post-start inspectors to the
+    running container (see post_start_inspectors_attached)."""
+    container = next(c for c in podman.containers() if c["State"] == "running")
+    status, inspected = podman.api("GET", f"/containers/{container['Id']}/json")
+    check(status == 200, f"inspecting the container: HTTP {status}")
+    pid = inspected["State"]["Pid"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise Failure(f"nmz ended early: {process.communicate()}")
+        if post_start_inspectors_attached(pid):
+            return
+        time.sleep(0.1)
+    raise Failure("the post-start inspectors did not attach within 30 s")
+
+
+def post_start_inspectors_attached(pid):
+    """True once the proc inspector of this container is running: nmz gives
+    the container's own cpu cgroup (this test's, nobody else's) a realtime
+    budget just before it starts it. Without realtime groups there is nothing
+    to wait for."""
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            lines = [line.strip().split(":", 2) for line in f]
+    except OSError:
+        return False
+    cpu = next((path for _, controllers, path in lines if "cpu" in controllers.split(",")), None)
+    budget_file = f"/sys/fs/cgroup/cpu{cpu}/cpu.rt_runtime_us" if cpu else ""
+    if not budget_file or not os.path.exists(budget_file):
+        return True
+    with open(budget_file) as f:
+        return f.read().strip() != "0"
 
 
 def case_tty(podman):
@@ -426,11 +457,12 @@ def case_tty(podman):
             pane = subprocess.run(tmux + ["capture-pane", "-p"], capture_output=True, text=True).stdout
         # A resized terminal is passed on (SIGWINCH).
         subprocess.run(tmux + ["resize-window", "-x", "120", "-y", "40"], check=True)
-        time.sleep(1)
-        subprocess.run(tmux + ["send-keys", "stty size", "Enter"], check=True)
+        # Asked again until the answer shows the new size: the SIGWINCH
+        # reaches the container's terminal some time after the resize.
         deadline = time.monotonic() + 20
         while "40 120" not in pane and time.monotonic() < deadline:
-            time.sleep(0.2)
+            subprocess.run(tmux + ["send-keys", "stty size", "Enter"], check=True)
+            time.sleep(0.5)
             pane = subprocess.run(tmux + ["capture-pane", "-p"], capture_output=True, text=True).stdout
         subprocess.run(tmux + ["send-keys", "exit 7", "Enter"], check=True)
         deadline = time.monotonic() + 20

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "container/realtime_budget.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -66,44 +71,88 @@ std::string cpu_cgroup_of(pid_t pid) {
   return "";
 }
 
+// Holds an flock on the cpu hierarchy's root for the scope: every nmz
+// process changes shared ancestors' budgets only while holding it.
+class HierarchyLock {
+ public:
+  explicit HierarchyLock(const std::string& mount) : fd_(::open(mount.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    if (fd_ >= 0) {
+      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+  HierarchyLock(const HierarchyLock&) = delete;
+  HierarchyLock& operator=(const HierarchyLock&) = delete;
+  ~HierarchyLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  int fd_;
+};
+
+// Adds `delta` microseconds to the budget in `file`, never going below 0;
+// leaves an unlimited budget (-1) alone.
+bool add_runtime(const std::string& file, long delta, std::string& error) {
+  const std::string current = read_first_line(file);
+  long value = 0;
+  try {
+    value = std::stol(current);
+  } catch (const std::exception&) {
+    error = file + ": unreadable budget \"" + current + "\"";
+    return false;
+  }
+  if (value < 0) return true;
+  return write_value(file, std::to_string(std::max(0L, value + delta)), error);
+}
+
 }  // namespace
 
-RealtimeBudget::Grant RealtimeBudget::grant(pid_t pid) {
+RealtimeBudget::Grant RealtimeBudget::grant(pid_t pid) { return grant_in(cpu_hierarchy_mount(), cpu_cgroup_of(pid)); }
+
+RealtimeBudget::Grant RealtimeBudget::grant_in(const std::string& mount, const std::string& path) {
   Grant result;
-  const std::string mount = cpu_hierarchy_mount();
-  const std::string path = cpu_cgroup_of(pid);
   if (mount.empty() || path.empty() || path == "/") return result;
   const std::string file = "/cpu.rt_runtime_us";
   result.cgroup = mount + path;
   const std::string current = read_first_line(result.cgroup + file);
   if (current.empty() || current != "0") return result;  // no RT group scheduling, or a budget already
   result.needed = true;
-  // Top-down: a cgroup's budget must fit in its parent's.
-  const std::string value = std::to_string(kContainerRealtimeRuntimeUs);
-  for (std::size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
-    const std::string directory = mount + path.substr(0, slash);
-    const std::string previous = read_first_line(directory + file);
-    if (previous == "0") {
-      std::string error;
-      if (!write_value(directory + file, value, error)) {
-        result.problem = error;
-        restore();
-        return result;
-      }
-      changed_.emplace_back(directory + file, previous);
+  mount_ = mount;
+  HierarchyLock lock(mount_);
+  // Top-down: a cgroup's budget must fit in its parent's, which must
+  // therefore grow first.
+  for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    const std::string ancestor = mount + path.substr(0, slash) + file;
+    if (!add_runtime(ancestor, kContainerRealtimeRuntimeUs, result.problem)) {
+      restore_locked();
+      return result;
     }
-    if (slash == std::string::npos) break;
+    ancestors_.push_back(ancestor);
   }
+  if (!write_value(result.cgroup + file, std::to_string(kContainerRealtimeRuntimeUs), result.problem)) {
+    restore_locked();
+    return result;
+  }
+  own_file_ = result.cgroup + file;
   result.granted = true;
   return result;
 }
 
 void RealtimeBudget::restore() {
-  for (auto it = changed_.rbegin(); it != changed_.rend(); ++it) {
-    std::string ignored;  // the container's own cgroup is gone once it exited
-    write_value(it->first, it->second, ignored);
+  if (own_file_.empty() && ancestors_.empty()) return;
+  HierarchyLock lock(mount_);
+  restore_locked();
+}
+
+void RealtimeBudget::restore_locked() {
+  std::string ignored;  // the container's own cgroup is gone once it exited
+  if (!own_file_.empty()) write_value(own_file_, "0", ignored);
+  own_file_.clear();
+  for (auto it = ancestors_.rbegin(); it != ancestors_.rend(); ++it) {
+    add_runtime(*it, -kContainerRealtimeRuntimeUs, ignored);
   }
-  changed_.clear();
+  ancestors_.clear();
 }
 
 }  // namespace nmz::core::container

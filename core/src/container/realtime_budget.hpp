@@ -4,7 +4,6 @@
 #include <sys/types.h>
 
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace nmz::core::container {
@@ -12,8 +11,16 @@ namespace nmz::core::container {
 // With cgroup v1 realtime group scheduling (cpu.rt_runtime_us files), an
 // engine puts each container in a cpu cgroup with no realtime budget, so
 // SCHED_RR/SCHED_FIFO for its threads fails with EPERM. grant() gives the
-// container's cgroup (and its ancestors that have none) a budget; the
-// destructor gives back exactly what it changed.
+// container's cgroup a budget and makes room for it in every ancestor; the
+// destructor takes back exactly that.
+//
+// The ancestors (Podman's libpod_parent, ...) are shared with every other
+// container on the machine, and a parent's budget must cover the sum of its
+// children's. So an ancestor is never set to a value and later "restored"
+// (which would take the budget of a container started meanwhile): each nmz
+// adds its share to what is there and subtracts it again, under an flock on
+// the cpu hierarchy's root directory that serialises these read-modify-write
+// steps between nmz processes.
 class RealtimeBudget {
  public:
   RealtimeBudget() = default;
@@ -29,11 +36,18 @@ class RealtimeBudget {
   };
   // For the cpu cgroup of process `pid`.
   Grant grant(pid_t pid);
-  // Puts back the values grant() replaced, innermost first.
+  // For cgroup `path` ("/libpod_parent/libpod-ID") of the cpu hierarchy
+  // mounted at `mount`: what grant(pid) does once it found them.
+  Grant grant_in(const std::string& mount, const std::string& path);
+  // Takes back what grant() gave, innermost first.
   void restore();
 
  private:
-  std::vector<std::pair<std::string, std::string>> changed_;  // file, previous value
+  void restore_locked();
+
+  std::string mount_;                   // the hierarchy's root, locked while changing budgets
+  std::string own_file_;                // the container's cpu.rt_runtime_us, "" if untouched
+  std::vector<std::string> ancestors_;  // cpu.rt_runtime_us files raised, outermost first
 };
 
 // The microseconds per period given to each cgroup on the way: a quarter of
