@@ -8,12 +8,12 @@
 
 #include "cli/commands.hpp"
 #include "cli/common_inspector_flags.hpp"
-#include "cli/plugin_loading.hpp"
 #include "cli/signal_watcher.hpp"
 #include "config/config.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/local_inspector_host.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "plugin/plugin_loading.hpp"
 #include "rest/rest_inspector_host.hpp"
 
 namespace nmz::core::cli {

@@ -11,11 +11,11 @@
 
 #include <nmz/sdk/signal_json.hpp>
 
-#include "cli/plugin_loading.hpp"
 #include "experiment/run_result.hpp"
 #include "experiment/run_slot.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
 #include "util/atomic_file.hpp"
 #include "util/spawn.hpp"
@@ -84,7 +84,7 @@ class Run {
     if (auto self = fs::read_symlink("/proc/self/exe", error); !error) ::setenv("NMZ_BIN", self.c_str(), 0);
 
     PluginHost plugins;  // outlives every plugin object below
-    cli::load_plugins(plugins, config_.plugin_path);
+    load_plugins(plugins, config_.plugin_path);
     auto session = start_orchestrator(plugins, config_, /*collect_trace=*/true);
     if (!session) return broken("the orchestrator did not start: " + session.status().message());
     result_.seed = (*session)->seed.text;

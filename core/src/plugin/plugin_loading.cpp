@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "cli/plugin_loading.hpp"
+#include "plugin/plugin_loading.hpp"
 
 #include "log/logging.hpp"
 
-namespace nmz::core::cli {
+namespace nmz::core {
 
 void load_plugins(PluginHost& host, const std::vector<std::string>& config_plugin_path) {
   auto log = named_logger("plugins");
@@ -12,4 +12,4 @@ void load_plugins(PluginHost& host, const std::vector<std::string>& config_plugi
   }
 }
 
-}  // namespace nmz::core::cli
+}  // namespace nmz::core

@@ -6,11 +6,11 @@
 
 #include "plugin/plugin_host.hpp"
 
-namespace nmz::core::cli {
+namespace nmz::core {
 
 // Loads every plugin on the search path (see plugin_search_path) and logs a
 // warning for each one refused, so one broken third-party .so does not stop
 // nmz; a refused plugin's components are simply not registered.
 void load_plugins(PluginHost& host, const std::vector<std::string>& config_plugin_path);
 
-}  // namespace nmz::core::cli
+}  // namespace nmz::core
