@@ -319,11 +319,12 @@ def case_ethernet(podman):
     # kernel's per-namespace queue counters say how many packets were queued.
     # Waits for the data rather than sleeping a fixed time: the policy delays
     # packets, and a slow machine (or a sanitizer build) stretches that.
-    # The client starts once the listener is in /proc/net/tcp (port 5000 =
-    # 0x1388, state 0A = LISTEN), not after a fixed sleep that a loaded
-    # machine outlasts.
+    # The client starts once the listener is in /proc/net/tcp or tcp6
+    # (busybox nc listens on IPv6 where it can; port 5000 = 0x1388, state
+    # 0A = LISTEN), not after a fixed sleep that a loaded machine outlasts.
     script = ("nc -l -p 5000 > /tmp/got & "
-              "for i in $(seq 300); do grep -q ':1388 00000000:0000 0A' /proc/net/tcp && break; sleep 0.1; done; "
+              "for i in $(seq 300); do cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -q ':1388 0*:0000 0A' "
+              "&& break; sleep 0.1; done; "
               "echo ping | nc -w 2 127.0.0.1 5000; "
               "for i in $(seq 100); do [ -s /tmp/got ] && break; sleep 0.1; done; "
               "cat /tmp/got; cat /proc/net/netfilter/nfnetlink_queue")
