@@ -44,7 +44,7 @@ using PluginEntryFn = const PluginInfo*();
 // Evaluated in the plugin's own translation unit: it records the compiler and
 // library ABI that the plugin was really built with, which the SDK version
 // number cannot tell (same SDK, different libstdc++ string ABI or debug mode =
-// corrupted std::string and containers): "gcc12-cxx202002-cxx11abi1-debug+assertions".
+// corrupted std::string and containers): "gcc12-cxx202002L-cxx11abi1-debug+assertions".
 //   - The compiler is a label only ("gcc12", "clang15"): both follow the
 //     Itanium C++ ABI and use the same libstdc++.
 //   - From the first '-' to the '+', the standard library ABI (C++ standard,
@@ -74,7 +74,7 @@ using PluginEntryFn = const PluginInfo*();
 namespace nmz::sdk {
 
 // The part of a build fingerprint that host and plugin must share: what lies
-// between the compiler label and the '+' ("cxx202002-cxx11abi1").
+// between the compiler label and the '+' ("cxx202002L-cxx11abi1").
 constexpr std::string_view fingerprint_abi_tag(std::string_view fingerprint) noexcept {
   auto dash = fingerprint.find('-');
   std::string_view tag = dash == std::string_view::npos ? fingerprint : fingerprint.substr(dash + 1);
