@@ -10,6 +10,8 @@ target=${1:-flaky-missed-wakeup}
 runs=${2:-30}
 bash scripts/setup-deps.sh
 build=${NMZ_BUILD_DIR:-build}
-[[ -d "$build" ]] || meson setup "$build" --wrap-mode=nodownload >/dev/null
+# The options of scripts/test.sh: a different one (-Dwerror) would make the
+# test command that follows recompile every target.
+[[ -d "$build" ]] || meson setup "$build" -Dwerror=true --wrap-mode=nodownload >/dev/null
 ninja -C "$build"
 exec python3 bench/repro/repro.py --build-dir "$build" --demo "$target" --runs "$runs"

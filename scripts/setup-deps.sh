@@ -3,10 +3,10 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
-  build-essential meson ninja-build pkg-config cmake
+  build-essential meson ninja-build pkg-config cmake clang
   libboost-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   cppzmq-dev libzmq3-dev doctest-dev libfuse3-dev fuse3 libnetfilter-queue-dev libmnl-dev
-  libcli11-dev libcpp-httplib-dev
+  libcpp-httplib-dev
   iptables iproute2 procps python3 stress-ng util-linux
   podman runc conmon busybox-static tmux
   gcovr libjacoco-java default-jdk-headless

@@ -6,7 +6,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup-deps.sh
 build=${NMZ_BUILD_DIR:-build}
 if [[ -d "$build" ]]; then
-  meson setup --reconfigure "$build" -Dwerror=true >/dev/null
+  # Only when an option differs (a build set up by hand): a reconfigure that
+  # changes compiler flags recompiles every target.
+  if [[ $(meson introspect --buildoptions "$build" | python3 -c '
+import json, sys
+print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "werror"))') != True ]]; then
+    meson configure "$build" -Dwerror=true >/dev/null
+  fi
 else
   meson setup "$build" -Dwerror=true --wrap-mode=nodownload >/dev/null
 fi

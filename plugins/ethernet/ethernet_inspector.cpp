@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // `ethernet`: holds packets (NFQUEUE, or hookswitch over ZeroMQ) until the
 // policy answers their PacketEvent: accept, drop, or accept with duplicates.
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <memory>
 #include <optional>
 
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
+#include <nmz/sdk/stop_signal.hpp>
 
 #include "ethernet_options.hpp"
 #include "hookswitch_server.hpp"
@@ -37,14 +38,9 @@ std::string dummy_ethernet_frame(std::string_view ip_packet) {
 
 class EthernetInspector final : public sdk::Inspector {
  public:
-  EthernetInspector() : stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
-  ~EthernetInspector() override {
-    if (stop_fd_ >= 0) close(stop_fd_);
-  }
-
   sdk::Status configure(const sdk::ComponentContext& /*context*/, const sdk::InspectorSettings& settings) noexcept override {
-    try {
-      if (stop_fd_ < 0) return sdk::Status::error(sdk::StatusCode::internal, "eventfd failed");
+    return nmz::sdk::guarded("", [&]() -> sdk::Status {
+      if (!stop_.ok()) return sdk::Status::error(sdk::StatusCode::internal, "eventfd failed");
       auto options = parse_ethernet_options(settings.args);
       if (!options) return options.status();
       options_ = std::move(*options);
@@ -52,23 +48,18 @@ class EthernetInspector final : public sdk::Inspector {
       if (!naming) return sdk::Status::invalid("nmz inspectors ethernet: " + naming.status().message());
       naming_ = std::move(*naming);
       return sdk::Status::ok();
-    } catch (const std::exception& e) {
-      return sdk::Status::error(sdk::StatusCode::internal, e.what());
-    }
+    });
   }
 
   Outcome run(sdk::InspectorHost& host) noexcept override {
-    try {
+    return nmz::sdk::guarded("", [&]() -> Outcome {
       return options_.nfq_mode() ? run_nfq(host) : run_hookswitch(host);
-    } catch (const std::exception& e) {
-      return {sdk::Status::error(sdk::StatusCode::internal, e.what()), 1};
-    }
+    });
   }
 
   void request_stop() noexcept override {
     stopping_ = true;
-    std::uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = write(stop_fd_, &one, sizeof one);
+    stop_.raise();
   }
 
   // PacketGate registers a packet before submitting its event and holds no
@@ -114,7 +105,7 @@ class EthernetInspector final : public sdk::Inspector {
     if (!server) return {server.status(), 1};
     start_gate(host, **server);
     host.logger().info("serving hookswitch at " + options_.hookswitch);
-    sdk::Status status = (*server)->serve(stop_fd_, [this](std::uint32_t id, std::string frame) {
+    sdk::Status status = (*server)->serve(stop_.fd(), [this](std::uint32_t id, std::string frame) {
       std::size_t offset = ip_offset_in_frame(frame);
       gate_->on_packet(id, std::move(frame), offset);
     });
@@ -143,7 +134,7 @@ class EthernetInspector final : public sdk::Inspector {
   // Created in run() and kept until the destructor: on_action may still come
   // after run() returned, and the gate then ignores it.
   std::unique_ptr<PacketGate> gate_;
-  int stop_fd_;  // hookswitch mode polls it
+  sdk::StopSignal stop_;  // hookswitch mode polls it
   std::atomic<bool> stopping_{false};
 };
 

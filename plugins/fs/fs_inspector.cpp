@@ -3,11 +3,9 @@
 // turns the chosen operations into deferred FilesystemEvents; actions let
 // them proceed, fail, write short, lose unsynced data or slow fsync down.
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -17,13 +15,16 @@
 #include <vector>
 
 #include <nmz/sdk/child_process.hpp>
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
 #include <nmz/sdk/restore_record.hpp>
+#include <nmz/sdk/stop_signal.hpp>
 
 #include "descriptor_limit.hpp"
 #include "event_gate.hpp"
 #include "fs_inspector_flags.hpp"
+#include "fuse_log_routing.hpp"
 #include "mount_checks.hpp"
 #include "passthrough_fs.hpp"
 
@@ -34,25 +35,6 @@ constexpr auto kTargetGrace = std::chrono::seconds(5);
 // Below this, a target with a few thousand files runs into the limit.
 constexpr rlim_t kDescriptorsWanted = 8192;
 
-// libfuse reports mount failures through its log function: route them to
-// the inspector's logger while the session exists.
-sdk::Logger* g_fuse_logger = nullptr;
-
-void forward_fuse_log(fuse_log_level level, const char* format, va_list args) {
-  char text[1024];
-  std::vsnprintf(text, sizeof text, format, args);
-  std::string_view message(text);
-  while (!message.empty() && message.back() == '\n') message.remove_suffix(1);
-  if (!g_fuse_logger) return;
-  if (level <= FUSE_LOG_ERR) {
-    g_fuse_logger->error(message);
-  } else if (level <= FUSE_LOG_NOTICE) {
-    g_fuse_logger->info(message);
-  } else {
-    g_fuse_logger->debug(message);
-  }
-}
-
 std::string escape_option(const std::string& value) {
   std::string out;
   for (char c : value) {
@@ -62,34 +44,10 @@ std::string escape_option(const std::string& value) {
   return out;
 }
 
-// An eventfd used as a one-shot flag that poll() can wait for.
-class Flag {
- public:
-  Flag() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
-  Flag(const Flag&) = delete;
-  Flag& operator=(const Flag&) = delete;
-  ~Flag() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  void raise() noexcept {
-    std::uint64_t one = 1;
-    (void)!::write(fd_, &one, sizeof one);
-  }
-  [[nodiscard]] int fd() const noexcept { return fd_; }
-  [[nodiscard]] bool ok() const noexcept { return fd_ >= 0; }
-  [[nodiscard]] bool raised() const noexcept {
-    pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0;
-  }
-
- private:
-  int fd_;
-};
-
 class FsInspector final : public sdk::Inspector {
  public:
   sdk::Status configure(const sdk::ComponentContext& context, const sdk::InspectorSettings& settings) noexcept override {
-    try {
+    return nmz::sdk::guarded("nmz inspectors fs: ", [&]() -> sdk::Status {
       auto flags = parse_fs_inspector_flags(settings.args);
       if (!flags) return flags.status();
       auto dirs = check_mount_dirs(flags->original_dir, flags->mount_point);
@@ -100,17 +58,13 @@ class FsInspector final : public sdk::Inspector {
       verdicts_ = std::make_unique<FaultVerdicts>(flags_.faults, context.seed());
       gate_ = std::make_unique<EventGate>(flags_.gate, *verdicts_);
       return sdk::Status::ok();
-    } catch (const std::exception& e) {
-      return sdk::Status::error(sdk::StatusCode::internal, std::string("nmz inspectors fs: ") + e.what());
-    }
+    });
   }
 
   Outcome run(sdk::InspectorHost& host) noexcept override {
-    try {
+    return nmz::sdk::guarded("nmz inspectors fs: ", [&]() -> Outcome {
       return serve(host);
-    } catch (const std::exception& e) {
-      return {sdk::Status::error(sdk::StatusCode::internal, std::string("nmz inspectors fs: ") + e.what()), 1};
-    }
+    });
   }
 
   void request_stop() noexcept override { stop_.raise(); }
@@ -141,15 +95,14 @@ class FsInspector final : public sdk::Inspector {
     std::vector<char*> raw;
     for (auto& arg : argv) raw.push_back(arg.data());
     fuse_args args = FUSE_ARGS_INIT(static_cast<int>(raw.size()), raw.data());
-    g_fuse_logger = &log;
-    fuse_set_log_func(&forward_fuse_log);
+    FuseLogRouting log_routing(log);
     fuse_session* session =
         fuse_session_new(&args, &PassthroughFs::operations(), sizeof(fuse_lowlevel_ops), &filesystem);
-    if (!session) return unlogged_failure("cannot create the FUSE session (see the log above)");
+    if (!session) return failure("cannot create the FUSE session (see the log above)");
     filesystem.set_session(session);
     if (fuse_session_mount(session, dirs_.mount_point.c_str()) != 0) {
       fuse_session_destroy(session);
-      return unlogged_failure("cannot mount on \"" + dirs_.mount_point + "\" (see the log above)");
+      return failure("cannot mount on \"" + dirs_.mount_point + "\" (see the log above)");
     }
     log.info("mounted " + dirs_.original_dir + " on " + dirs_.mount_point);
     // fusermount3 unmounts when nmz dies; this is for when it was killed too.
@@ -163,7 +116,7 @@ class FsInspector final : public sdk::Inspector {
     }
     gate_->attach(host);
 
-    Flag loop_done;
+    sdk::StopSignal loop_done;
     fuse_loop_config* loop_config = fuse_loop_cfg_create();
     fuse_loop_cfg_set_max_threads(loop_config, static_cast<unsigned>(flags_.max_threads));
     std::thread loop([&] {
@@ -232,8 +185,6 @@ class FsInspector final : public sdk::Inspector {
     fuse_session_destroy(session);
     fuse_loop_cfg_destroy(loop_config);
     fuse_opt_free_args(&args);
-    fuse_set_log_func(nullptr);
-    g_fuse_logger = nullptr;
     log.info("unmounted " + dirs_.mount_point);
     return {status, exit_code};
   }
@@ -242,17 +193,11 @@ class FsInspector final : public sdk::Inspector {
     return {sdk::Status::error(sdk::StatusCode::unavailable, "nmz inspectors fs: " + message), 1};
   }
 
-  Outcome unlogged_failure(const std::string& message) {
-    fuse_set_log_func(nullptr);
-    g_fuse_logger = nullptr;
-    return failure(message);
-  }
-
   FsInspectorFlags flags_;
   CheckedDirs dirs_;
   std::unique_ptr<FaultVerdicts> verdicts_;
   std::unique_ptr<EventGate> gate_;
-  Flag stop_;
+  sdk::StopSignal stop_;
 };
 
 void register_components(sdk::Registrar& registrar) {

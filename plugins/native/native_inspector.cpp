@@ -5,7 +5,6 @@
 // take millions of locks. nmz sets the run up, passes the exit status
 // through, turns a detected deadlock into its own exit status, writes the
 // decisions for replay, and reports one summary event per run.
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,10 +21,13 @@
 #include <vector>
 
 #include <nmz/sdk/flags.hpp>
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/inspector.hpp>
+#include <nmz/sdk/json_string.hpp>
 #include <nmz/sdk/plugin.hpp>
 #include <nmz/sdk/signal.hpp>
 #include <nmz/sdk/spawn.hpp>
+#include <nmz/sdk/stop_signal.hpp>
 
 #include "adaptive_steps.hpp"
 #include "ops.hpp"
@@ -42,6 +44,7 @@ namespace {
 
 using nmz::native::PolicyKind;
 using nmz::native::Schedule;
+using nmz::sdk::json_string;
 using nmz::sdk::Status;
 
 constexpr const char* kCommand = "nmz inspectors native";
@@ -49,27 +52,6 @@ constexpr std::uint64_t kRecordCapacity = std::uint64_t{1} << 24;  // decisions 
 constexpr int kStopGraceMs = 5000;
 constexpr std::int64_t kMaxEvents = 10000000;
 constexpr std::int64_t kMaxJobs = 256;
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
 
 std::optional<std::uint64_t> parse_u64(const std::string& text) {
   if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
@@ -88,35 +70,23 @@ std::string policy_description(const Schedule& schedule, std::uint64_t steps) {
 
 class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::RunLauncher {
  public:
-  NativeInspector() : stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
-  ~NativeInspector() override {
-    if (stop_fd_ >= 0) close(stop_fd_);
-  }
+  NativeInspector() = default;
   NativeInspector(const NativeInspector&) = delete;
   NativeInspector& operator=(const NativeInspector&) = delete;
 
   Status configure(const nmz::sdk::ComponentContext& context, const nmz::sdk::InspectorSettings& settings) noexcept override {
-    try {
+    return nmz::sdk::guarded(std::string(kCommand) + ": ", [&]() -> Status {
       return configure_flags(context, settings);
-    } catch (const std::exception& e) {
-      return Status::error(nmz::sdk::StatusCode::internal, std::string(kCommand) + ": " + e.what());
-    }
+    });
   }
 
   Outcome run(nmz::sdk::InspectorHost& host) noexcept override {
-    try {
+    return nmz::sdk::guarded(std::string(kCommand) + ": ", [&]() -> Outcome {
       return run_target(host);
-    } catch (const std::exception& e) {
-      return {Status::error(nmz::sdk::StatusCode::internal, std::string(kCommand) + ": " + e.what()), 1};
-    }
+    });
   }
 
-  void request_stop() noexcept override {
-    std::uint64_t one = 1;
-    if (stop_fd_ >= 0 && write(stop_fd_, &one, sizeof one) < 0) {
-      // The counter is saturated: a stop was requested already.
-    }
-  }
+  void request_stop() noexcept override { stop_.raise(); }
 
   // Every event this inspector submits is non-deferred: nothing waits for
   // an action.
@@ -124,7 +94,7 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
 
  private:
   Status configure_flags(const nmz::sdk::ComponentContext& context, const nmz::sdk::InspectorSettings& settings) {
-    if (stop_fd_ < 0) return Status::error(nmz::sdk::StatusCode::unavailable, std::string(kCommand) + ": eventfd: " + std::strerror(errno));
+    if (!stop_.ok()) return Status::error(nmz::sdk::StatusCode::unavailable, std::string(kCommand) + ": eventfd: " + std::strerror(errno));
     nmz::sdk::FlagSet flags(kCommand);
     std::string policy = "pct";
     std::int64_t depth = 3;
@@ -271,7 +241,7 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
     host_ = &host;
     launched_.resize(loop_.runs > 0 ? loop_.jobs : 1);
     if (loop_.runs > 0) {
-      loop_.stop_fd = stop_fd_;
+      loop_.stop_fd = stop_.fd();
       loop_.grace_ms = kStopGraceMs;
       loop_.command_line = nmz::native::own_command_line();
       // `nmz inspectors NAME FLAGS...`: only that front end has a line to repeat.
@@ -283,7 +253,7 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
     nmz::native::RunPlan plan{0, schedule_.seed, schedule_.steps};
     auto pid = start(0, plan);
     if (!pid) return {pid.status(), 1};
-    nmz::native::TargetExit exit = nmz::native::wait_target(*pid, stop_fd_, kStopGraceMs);
+    nmz::native::TargetExit exit = nmz::native::wait_target(*pid, stop_.fd(), kStopGraceMs);
     auto report = finish(0, plan, exit, true);
     return {Status::ok(), report.exit_code};
   }
@@ -465,7 +435,7 @@ class NativeInspector final : public nmz::sdk::Inspector, private nmz::native::R
     }
   }
 
-  int stop_fd_;
+  nmz::sdk::StopSignal stop_;
   nmz::sdk::InspectorHost* host_ = nullptr;  // during run()
   nmz::native::LoopOptions loop_;
   std::vector<Launched> launched_;  // one per job slot

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <nmz/sdk/explore_policy.hpp>
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/plugin.hpp>
 
 #include "netfault_planner.hpp"
@@ -24,15 +25,13 @@ using Clock = std::chrono::steady_clock;
 class NetfaultPolicy final : public sdk::ExplorePolicy {
  public:
   sdk::Status configure(const sdk::ComponentContext& context) noexcept override {
-    try {
+    return nmz::sdk::guarded("", [&]() -> sdk::Status {
       auto params = read_netfault_params(context.options());
       if (!params) return params.status();
       planner_.emplace(std::move(*params), context.seed());
       context.logger().info("netfault plan (seed " + std::string(context.seed_text()) + "): " + planner_->describe());
       return sdk::Status::ok();
-    } catch (const std::exception& e) {
-      return sdk::Status::error(sdk::StatusCode::internal, e.what());
-    }
+    });
   }
 
   sdk::Status start(sdk::ActionSink& sink) noexcept override {

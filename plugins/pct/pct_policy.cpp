@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <nmz/sdk/explore_policy.hpp>
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/plugin.hpp>
 
 #include "stream_scheduler.hpp"
@@ -29,7 +30,7 @@ class StreamPolicy : public nmz::sdk::ExplorePolicy {
   StreamPolicy& operator=(const StreamPolicy&) = delete;
 
   Status configure(const nmz::sdk::ComponentContext& context) noexcept override {
-    try {
+    return nmz::sdk::guarded("", [&]() -> Status {
       const auto& options = context.options();
       std::int64_t depth = 3;
       std::int64_t steps = 100;
@@ -49,19 +50,15 @@ class StreamPolicy : public nmz::sdk::ExplorePolicy {
       if (interval_.count() < 0) return options.invalid("interval", "a duration of 0 or more");
       scheduler_.emplace(kind_, static_cast<std::uint32_t>(depth), context.seed(), static_cast<std::uint64_t>(steps));
       return Status::ok();
-    } catch (const std::exception& e) {
-      return Status::error(nmz::sdk::StatusCode::internal, e.what());
-    }
+    });
   }
 
   Status start(nmz::sdk::ActionSink& sink) noexcept override {
-    try {
+    return nmz::sdk::guarded("", [&]() -> Status {
       sink_ = &sink;
       releaser_ = std::thread([this] { release_loop(); });
       return Status::ok();
-    } catch (const std::exception& e) {
-      return Status::error(nmz::sdk::StatusCode::internal, e.what());
-    }
+    });
   }
 
   void queue_event(nmz::sdk::Event event) noexcept override {

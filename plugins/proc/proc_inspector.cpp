@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/plugin.hpp>
 
@@ -22,14 +23,12 @@ class ProcInspector final : public sdk::Inspector {
  public:
   sdk::Status configure(const sdk::ComponentContext& /*context*/,
                         const sdk::InspectorSettings& settings) noexcept override {
-    try {
+    return nmz::sdk::guarded("", [&]() -> sdk::Status {
       auto options = parse_proc_options(settings.args);
       if (!options) return options.status();
       options_ = std::move(*options);
       return sdk::Status::ok();
-    } catch (const std::exception& e) {
-      return sdk::Status::error(sdk::StatusCode::internal, e.what());
-    }
+    });
   }
 
   Outcome run(sdk::InspectorHost& host) noexcept override {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <nmz/sdk/explore_policy.hpp>
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/plugin.hpp>
 #include <nmz/sdk/proc_sched.hpp>
 
@@ -36,7 +37,7 @@ constexpr std::chrono::nanoseconds prioritized(std::chrono::nanoseconds delay) {
 class RandomPolicy final : public nmz::sdk::ExplorePolicy {
  public:
   Status configure(const nmz::sdk::ComponentContext& context) noexcept override {
-    try {
+    return nmz::sdk::guarded("random: ", [&]() -> Status {
       auto settings = nmz::plugins::read_random_settings(context.options(), context.logger());
       if (!settings) return settings.status();
       settings_ = std::move(*settings);
@@ -44,21 +45,17 @@ class RandomPolicy final : public nmz::sdk::ExplorePolicy {
       random_.emplace(context.seed());
       cpus_ = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
       return Status::ok();
-    } catch (const std::exception& e) {
-      return Status::error(nmz::sdk::StatusCode::internal, std::string("random: ") + e.what());
-    }
+    });
   }
 
   Status start(nmz::sdk::ActionSink& sink) noexcept override {
-    try {
+    return nmz::sdk::guarded("random: cannot start: ", [&]() -> Status {
       queue_.start(sink);
       if (settings_.shell_action_interval.count() > 0) {
         shell_actions_.start(sink, settings_.shell_action_interval, settings_.shell_action_command);
       }
       return Status::ok();
-    } catch (const std::exception& e) {
-      return Status::error(nmz::sdk::StatusCode::internal, std::string("random: cannot start: ") + e.what());
-    }
+    });
   }
 
   void queue_event(Event event) noexcept override {

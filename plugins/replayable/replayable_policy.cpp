@@ -5,6 +5,7 @@
 // the same seed, whatever else happens.
 #include <nmz/sdk/duration.hpp>
 #include <nmz/sdk/explore_policy.hpp>
+#include <nmz/sdk/guard.hpp>
 #include <nmz/sdk/hash.hpp>
 #include <nmz/sdk/plugin.hpp>
 
@@ -19,7 +20,7 @@ using nmz::sdk::Status;
 class ReplayablePolicy final : public nmz::sdk::ExplorePolicy {
  public:
   Status configure(const nmz::sdk::ComponentContext& context) noexcept override {
-    try {
+    return nmz::sdk::guarded("replayable: ", [&]() -> Status {
       auto max_interval =
           nmz::plugins::non_negative_duration(context.options(), "maxInterval", std::chrono::milliseconds(10));
       if (!max_interval) return max_interval.status();
@@ -32,18 +33,14 @@ class ReplayablePolicy final : public nmz::sdk::ExplorePolicy {
       context.logger().info("seed \"" + std::string(context.seed_text()) + "\", maxInterval " +
                             nmz::sdk::format_duration(max_interval_));
       return Status::ok();
-    } catch (const std::exception& e) {
-      return Status::error(nmz::sdk::StatusCode::internal, std::string("replayable: ") + e.what());
-    }
+    });
   }
 
   Status start(nmz::sdk::ActionSink& sink) noexcept override {
-    try {
+    return nmz::sdk::guarded("replayable: cannot start: ", [&]() -> Status {
       queue_.start(sink);
       return Status::ok();
-    } catch (const std::exception& e) {
-      return Status::error(nmz::sdk::StatusCode::internal, std::string("replayable: cannot start: ") + e.what());
-    }
+    });
   }
 
   void queue_event(nmz::sdk::Event event) noexcept override {

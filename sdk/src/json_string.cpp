@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "json_string.hpp"
+#include <nmz/sdk/json_string.hpp>
 
 #include <algorithm>
 
@@ -19,6 +19,12 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   out += text;
   out += '"';
+}
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
 }
 
 }  // namespace nmz::sdk

@@ -6,8 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_string.hpp"
-
+#include <nmz/sdk/json_string.hpp>
 
 namespace nmz::sdk {
 namespace {

@@ -6,8 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <nmz/sdk/json_string.hpp>
+
 #include "base64.hpp"
-#include "json_string.hpp"
 
 namespace nmz::sdk {
 namespace {

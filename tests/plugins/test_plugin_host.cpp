@@ -62,7 +62,7 @@ TEST_CASE("a plugin built with another toolchain is refused") {
   PluginHost host;
   CHECK(host.load_file(plugin("BAD_FINGERPRINT")).message() ==
         plugin("BAD_FINGERPRINT") + ": built with toolchain gcc99-cxx201703-cxx11abi0, but this nmz with " +
-            NMZ_SDK_BUILD_FINGERPRINT + "; rebuild it with the same compiler and standard library");
+            NMZ_SDK_BUILD_FINGERPRINT + "; rebuild it with the same C++ standard and standard library ABI");
 }
 
 TEST_CASE("a plugin whose registration throws is refused whole") {

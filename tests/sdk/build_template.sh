@@ -31,10 +31,24 @@ ninja -C "$work/template-build" >"$work/template-build.log"
 plugin="$work/template-build/nmz-template.so"
 test -f "$plugin"
 
+step "the template exports its entry symbol and nothing else"
+abi=$(sed -n 's/^#define NMZ_SDK_ABI_VERSION //p' "$work/prefix/include/nmz/sdk/version.hpp")
+nm -D --defined-only "$plugin"
+python3 "$NMZ_SOURCE_ROOT/tests/sdk/check_plugin_symbols.py" "$abi" "$plugin"
+
 step "nmz plugins inspect"
 "$NMZ_BIN" plugins inspect "$plugin" | tee "$work/inspect.txt"
 grep -q "policy mypolicy" "$work/inspect.txt"
 grep -q "inspector syslog" "$work/inspect.txt"
+
+step "built with clang++ (same libstdc++ ABI), it loads too, labelled clang"
+PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" CXX=clang++ meson setup "$work/template-clang" "$work/template" \
+  -Dwerror=true >"$work/template-clang-setup.log"
+ninja -C "$work/template-clang" >"$work/template-clang-build.log"
+python3 "$NMZ_SOURCE_ROOT/tests/sdk/check_plugin_symbols.py" "$abi" "$work/template-clang/nmz-template.so"
+"$NMZ_BIN" plugins inspect "$work/template-clang/nmz-template.so" | tee "$work/inspect-clang.txt"
+grep -Eq "toolchain: +clang[0-9]+-cxx" "$work/inspect-clang.txt"
+grep -q "policy mypolicy" "$work/inspect-clang.txt"
 
 step "nmz plugins list finds it through NMZ_PLUGIN_PATH"
 NMZ_PLUGIN_PATH="$work/template-build" "$NMZ_BIN" plugins list | tee "$work/list.txt"

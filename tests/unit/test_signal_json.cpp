@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <nmz/sdk/json_string.hpp>
 #include <nmz/sdk/proc_sched.hpp>
 #include <nmz/sdk/signal_json.hpp>
 
@@ -198,4 +199,14 @@ TEST_CASE("absurdly nested JSON is refused with a clear error, not a stack overf
   auto flat = nmz::sdk::event_from_json(R"({"type":"event","class":"NopEvent","entity":"e","uuid":"u","option":{"a":")" +
                                         std::string(1000, '[') + R"("}})");
   CHECK(flat.has_value());
+}
+
+TEST_CASE("one JSON string quoting: control characters escaped, invalid UTF-8 replaced") {
+  CHECK(json_string("plain") == "\"plain\"");
+  CHECK(json_string("a\"b\\c\n\x01") == "\"a\\\"b\\\\c\\n\\u0001\"");
+  // A file name or a thread name is bytes: 0xff is no UTF-8, and written raw
+  // it makes the whole document unreadable to a strict parser.
+  std::string quoted = json_string("name\xff");
+  CHECK(quoted == "\"name\xef\xbf\xbd\"");
+  CHECK(nlohmann::json::parse(quoted) == "name\xef\xbf\xbd");
 }

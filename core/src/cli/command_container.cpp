@@ -4,13 +4,13 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "cli/plugin_loading.hpp"
-#include "cli/signal_watcher.hpp"
+#include "util/signal_watcher.hpp"
 #include "config/config.hpp"
 #include "container/container_run.hpp"
 #include "container/engine_client.hpp"
 #include "container/run_options.hpp"
 #include "log/logging.hpp"
+#include "plugin/plugin_loading.hpp"
 
 namespace nmz::core::cli {
 namespace {

@@ -8,12 +8,12 @@
 
 #include "cli/commands.hpp"
 #include "cli/common_inspector_flags.hpp"
-#include "cli/plugin_loading.hpp"
-#include "cli/signal_watcher.hpp"
+#include "util/signal_watcher.hpp"
 #include "config/config.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/local_inspector_host.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
 #include "rest/rest_inspector_host.hpp"
 
@@ -76,11 +76,13 @@ int command_inspectors(const std::vector<std::string>& args) {
   if (flags->orchestrator_url.rfind("local://", 0) == 0) needed.push_back(config->explore_policy);
   load_plugins_for(host, config->plugin_path, needed);
 
-  auto inspector = host.create_inspector(name);
-  if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
+  // Declared before the inspector, so destroyed after it: the SDK lends
+  // `context` to a component until its destructor has returned.
   HostComponentContext context("inspector." + name,
                                std::make_unique<TomlConfigView>(nullptr, nullptr, config->source, name),
                                resolve_seed(config->seed));
+  auto inspector = host.create_inspector(name);
+  if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
   sdk::InspectorSettings settings{flags->entity_id, flags->inspector_args};
   if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
 

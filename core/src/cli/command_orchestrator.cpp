@@ -4,11 +4,11 @@
 #include <mutex>
 
 #include "cli/commands.hpp"
-#include "cli/plugin_loading.hpp"
-#include "cli/signal_watcher.hpp"
+#include "util/signal_watcher.hpp"
 #include "config/config.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
 
 namespace nmz::core::cli {

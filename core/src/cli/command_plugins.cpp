@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "cli/plugin_loading.hpp"
 #include "plugin/plugin_host.hpp"
+#include "plugin/plugin_loading.hpp"
 
 namespace nmz::core::cli {
 namespace {

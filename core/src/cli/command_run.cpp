@@ -14,7 +14,7 @@
 #include <nmz/sdk/flags.hpp>
 
 #include "cli/commands.hpp"
-#include "cli/signal_watcher.hpp"
+#include "util/signal_watcher.hpp"
 #include "cli/verb_flags.hpp"
 #include "experiment/experiment_run.hpp"
 #include "experiment/shard.hpp"

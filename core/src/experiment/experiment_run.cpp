@@ -14,8 +14,6 @@
 #include <nmz/sdk/duration.hpp>
 #include <nmz/sdk/signal_json.hpp>
 
-#include "cli/plugin_loading.hpp"
-#include "cli/signal_watcher.hpp"
 #include "experiment/leftovers.hpp"
 #include "experiment/run_result.hpp"
 #include "experiment/run_signature.hpp"
@@ -23,8 +21,10 @@
 #include "experiment/run_slot.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
 #include "util/atomic_file.hpp"
+#include "util/signal_watcher.hpp"
 #include "util/spawn.hpp"
 
 namespace nmz::core::experiment {
@@ -83,7 +83,7 @@ class Run {
     auto scripts = RunScripts::create(run_.dir.string(), result_.netns);
     if (!scripts) return broken("cannot leave a restore record for the run: " + scripts.status().message());
     scripts_ = std::move(scripts).value();
-    cli::SignalWatcher signals([this, count = 0](int signal_number) mutable { scripts_->on_signal(signal_number, ++count); });
+    SignalWatcher signals([this, count = 0](int signal_number) mutable { scripts_->on_signal(signal_number, ++count); });
     // Set before any thread starts: ShellActions inherit nmz's environment.
     ::setenv("NMZ_WORKING_DIR", run_.dir.c_str(), 1);
     ::setenv("NMZ_MATERIALS_DIR", storage_.materials_dir().c_str(), 1);
@@ -95,7 +95,7 @@ class Run {
     if (auto self = fs::read_symlink("/proc/self/exe", error); !error) ::setenv("NMZ_BIN", self.c_str(), 0);
 
     PluginHost plugins;  // outlives every plugin object below
-    cli::load_plugins(plugins, config_.plugin_path);
+    load_plugins(plugins, config_.plugin_path);
     auto session = start_orchestrator(plugins, config_, /*collect_trace=*/true);
     if (!session) return broken("the orchestrator did not start: " + session.status().message());
     result_.seed = (*session)->seed.text;

@@ -185,10 +185,13 @@ Status PluginHost::load_file(const std::filesystem::path& path) {
     return refuse(path, std::string("built against nmz SDK ") + (info->sdk_version ? info->sdk_version : "?") +
                             ", which this nmz (SDK " NMZ_SDK_VERSION_STRING ") cannot load; rebuild it against this SDK");
   }
-  if (info->build_fingerprint == nullptr || std::strcmp(info->build_fingerprint, kHostFingerprint) != 0) {
+  // The compiler label and +assertions may differ: only the standard
+  // library's ABI decides whether the types the SDK passes agree.
+  if (info->build_fingerprint == nullptr ||
+      sdk::fingerprint_abi_tag(info->build_fingerprint) != sdk::fingerprint_abi_tag(kHostFingerprint)) {
     return refuse(path, std::string("built with toolchain ") +
                             (info->build_fingerprint ? info->build_fingerprint : "(none)") + ", but this nmz with " +
-                            kHostFingerprint + "; rebuild it with the same compiler and standard library");
+                            kHostFingerprint + "; rebuild it with the same C++ standard and standard library ABI");
   }
   if (info->register_components == nullptr) return refuse(path, "its plugin information has no register function");
 

@@ -18,6 +18,8 @@
 #include <string>
 #include <thread>
 
+#include <nmz/sdk/guard.hpp>
+
 #include "components.hpp"
 
 namespace {
@@ -56,12 +58,12 @@ class MyPolicy final : public nmz::sdk::ExplorePolicy {
 
   nmz::sdk::Status start(nmz::sdk::ActionSink& sink) noexcept override {
     sink_ = &sink;
-    try {
+    // guarded: std::thread throws when no thread can be started, and an
+    // exception must not leave a noexcept method.
+    return nmz::sdk::guarded("mypolicy: ", [&] {
       worker_ = std::thread([this] { run(); });
-    } catch (const std::exception& e) {
-      return nmz::sdk::Status::error(nmz::sdk::StatusCode::internal, e.what());
-    }
-    return nmz::sdk::Status::ok();
+      return nmz::sdk::Status::ok();
+    });
   }
 
   void queue_event(nmz::sdk::Event event) noexcept override {

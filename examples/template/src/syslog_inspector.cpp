@@ -14,6 +14,7 @@
 #include <string>
 
 #include <nmz/sdk/flags.hpp>
+#include <nmz/sdk/guard.hpp>
 
 #include "components.hpp"
 
@@ -27,7 +28,7 @@ class SyslogInspector final : public nmz::sdk::Inspector {
 
   nmz::sdk::Status configure(const nmz::sdk::ComponentContext&,
                              const nmz::sdk::InspectorSettings& settings) noexcept override {
-    try {
+    return nmz::sdk::guarded("nmz inspectors syslog: ", [&]() -> nmz::sdk::Status {
       nmz::sdk::FlagSet flags("nmz inspectors syslog");
       flags.add_int("port", &port_, "UDP port to listen on, on 127.0.0.1");
       flags.add_string("source", &source_, "src_entity of the LogEvents");
@@ -39,10 +40,8 @@ class SyslogInspector final : public nmz::sdk::Inspector {
         return nmz::sdk::Status::invalid("nmz inspectors syslog: flag -port: expected a port from 1 to 65535, got " +
                                          std::to_string(port_));
       }
-    } catch (const std::exception& e) {
-      return nmz::sdk::Status::error(nmz::sdk::StatusCode::internal, e.what());
-    }
-    return nmz::sdk::Status::ok();
+      return nmz::sdk::Status::ok();
+    });
   }
 
   Outcome run(nmz::sdk::InspectorHost& host) noexcept override {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+// Toolkit, not contract (docs/abi-policy.md): compiled into each plugin from
+// libnmz_sdk_toolkit.a; nothing declared here crosses the plugin boundary.
 
 #include <chrono>
 #include <memory>
 #include <optional>
 
-#include <nmz/sdk/export.hpp>
 #include <nmz/sdk/inspector.hpp>
 #include <nmz/sdk/signal.hpp>
 
@@ -14,7 +15,7 @@ namespace nmz::sdk {
 // For inspectors that hold an operation on the calling thread until its
 // action arrives (a FUSE request, an intercepted call): matches actions to
 // the waiting threads by event uuid. Thread-safe.
-class NMZ_SDK_API ActionWaiter {
+class ActionWaiter {
  public:
   ActionWaiter();
   ActionWaiter(const ActionWaiter&) = delete;

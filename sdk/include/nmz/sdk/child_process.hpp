@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+// Toolkit, not contract (docs/abi-policy.md): compiled into each plugin from
+// libnmz_sdk_toolkit.a; nothing declared here crosses the plugin boundary.
 
 #include <sys/types.h>
 
@@ -8,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include <nmz/sdk/export.hpp>
 #include <nmz/sdk/status.hpp>
 
 // The one way nmz and its plugins start a process: the command an inspector
@@ -77,7 +78,7 @@ struct ChildExit {
 // Thread: one owner thread at a time; with OnParentDeath::kill, the
 // *thread* that called start() must outlive the child (the kernel sends
 // the death signal when that thread ends).
-class NMZ_SDK_API ChildProcess {
+class ChildProcess {
  public:
   // Errors name the command: not_found when it does not exist, unavailable
   // for other failures, invalid_argument for an empty argv or an output

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+// Toolkit, not contract (docs/abi-policy.md): compiled into each plugin from
+// libnmz_sdk_toolkit.a; nothing declared here crosses the plugin boundary.
 
 #include <chrono>
 #include <cstdint>
@@ -8,7 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nmz/sdk/export.hpp>
 #include <nmz/sdk/status.hpp>
 
 namespace nmz::sdk {
@@ -21,7 +22,7 @@ namespace nmz::sdk {
 //
 // Targets are borrowed: they must outlive parse(). Not thread-safe; use from
 // one thread (configure()).
-class NMZ_SDK_API FlagSet {
+class FlagSet {
  public:
   explicit FlagSet(std::string command_name);
   FlagSet(const FlagSet&) = delete;

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+// Toolkit, not contract (docs/abi-policy.md): compiled into each plugin from
+// libnmz_sdk_toolkit.a; nothing declared here crosses the plugin boundary.
 
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <vector>
 
-#include <nmz/sdk/export.hpp>
 #include <nmz/sdk/signal.hpp>
 #include <nmz/sdk/status.hpp>
 
@@ -43,12 +44,12 @@ struct ProcSchedPlan {
 // A non-deferred ProcSetEvent listing `tids` as decimal strings under "procs".
 // `pids` (nmz extension, option "pids") lists the processes those threads
 // belong to, for process-level decisions such as pauses.
-NMZ_SDK_API Event make_proc_set_event(std::string entity, const std::vector<int>& tids,
+Event make_proc_set_event(std::string entity, const std::vector<int>& tids,
                                       const std::vector<int>& pids = {});
-NMZ_SDK_API Result<std::vector<int>> proc_set_tids(const Event& event);
-NMZ_SDK_API Result<std::vector<int>> proc_set_pids(const Event& event);
+Result<std::vector<int>> proc_set_tids(const Event& event);
+Result<std::vector<int>> proc_set_pids(const Event& event);
 
-NMZ_SDK_API Action make_proc_set_sched_action(const Event& event, const ProcSchedPlan& plan);
-NMZ_SDK_API Result<ProcSchedPlan> proc_sched_plan(const Action& action);
+Action make_proc_set_sched_action(const Event& event, const ProcSchedPlan& plan);
+Result<ProcSchedPlan> proc_sched_plan(const Action& action);
 
 }  // namespace nmz::sdk

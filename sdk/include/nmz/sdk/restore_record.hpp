@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+// Toolkit, not contract (docs/abi-policy.md): compiled into each plugin from
+// libnmz_sdk_toolkit.a; nothing declared here crosses the plugin boundary.
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include <nmz/sdk/export.hpp>
 #include <nmz/sdk/status.hpp>
 
 // How an inspector undoes what it changed on the machine when nmz is killed
@@ -25,11 +26,11 @@ struct RestoreStep {
 };
 
 // $NMZ_RESTORE_DIR if set (tests), else /run/nmz, else <temp>/nmz-restore.
-NMZ_SDK_API std::filesystem::path restore_record_dir();
+std::filesystem::path restore_record_dir();
 
 // A record owned by this process. Thread: one owner thread at a time; the
 // calls write a small file and may block on the disk.
-class NMZ_SDK_API RestoreRecord {
+class RestoreRecord {
  public:
   // `what` names the change for people (`nmz tools cleanup` lists it), e.g.
   // "fs inspector: FUSE mount on /mnt/x". The record has no steps yet.

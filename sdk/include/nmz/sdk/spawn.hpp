@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
+// Toolkit, not contract (docs/abi-policy.md): compiled into each plugin from
+// libnmz_sdk_toolkit.a; nothing declared here crosses the plugin boundary.
 
 #include <sys/types.h>
 
 #include <string>
 #include <vector>
 
-#include <nmz/sdk/export.hpp>
 #include <nmz/sdk/status.hpp>
 
 // Starting the command an inspector wraps (`nmz inspectors X -- CMD`).
@@ -27,11 +28,11 @@ struct SpawnOptions {
 // `inherit_fds`, killed when nmz dies unless NMZ_KEEP_TARGETS=1. The
 // calling thread must outlive the command. Does not wait for it. Errors name the command: not_found when it
 // does not exist, unavailable for other failures.
-NMZ_SDK_API Result<pid_t> spawn_process(const std::vector<std::string>& argv, const SpawnOptions& options = {});
+Result<pid_t> spawn_process(const std::vector<std::string>& argv, const SpawnOptions& options = {});
 
 // Waits for `pid` (retrying on EINTR) and returns a shell-style status: the
 // exit code, or 128 + the signal that killed it; 127 when it cannot be
 // waited for. Thread: any; blocks until the process exits.
-NMZ_SDK_API int wait_for_exit(pid_t pid);
+int wait_for_exit(pid_t pid);
 
 }  // namespace nmz::sdk

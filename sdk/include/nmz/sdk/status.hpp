@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,7 +20,9 @@ enum class StatusCode : int {
   internal = 5,
 };
 
-class Status {
+// [[nodiscard]]: an ignored Status is an ignored error; write
+// `(void)call();` where dropping it is deliberate.
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status ok() { return {}; }
@@ -36,9 +40,22 @@ class Status {
   std::string message_;
 };
 
-// A value or the Status explaining why there is none.
+namespace detail {
+
+// Reached through Result::value() (and * and ->) on a Result holding an
+// error: a bug in the caller, which must test has_value() first. Stops the
+// process with the error instead of reading an empty optional.
+[[noreturn]] inline void result_has_no_value(const Status& status) noexcept {
+  std::fprintf(stderr, "nmz: Result::value() called on an error: %s\n", status.message().c_str());
+  std::abort();
+}
+
+}  // namespace detail
+
+// A value or the Status explaining why there is none. Reading the value of
+// an error is a bug: it aborts with the error's message.
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
@@ -46,15 +63,24 @@ class Result {
   [[nodiscard]] bool has_value() const noexcept { return value_.has_value(); }
   explicit operator bool() const noexcept { return has_value(); }
   [[nodiscard]] const Status& status() const noexcept { return status_; }
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T* operator->() { return &checked(); }
+  const T* operator->() const { return &checked(); }
+  T& operator*() & { return checked(); }
+  const T& operator*() const& { return checked(); }
 
  private:
+  T& checked() {
+    if (!value_) detail::result_has_no_value(status_);
+    return *value_;
+  }
+  const T& checked() const {
+    if (!value_) detail::result_has_no_value(status_);
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;
 };

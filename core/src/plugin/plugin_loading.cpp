@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "cli/plugin_loading.hpp"
+#include "plugin/plugin_loading.hpp"
 
 #include <filesystem>
 
 #include "log/logging.hpp"
 
-namespace nmz::core::cli {
+namespace nmz::core {
 
 namespace {
 
@@ -43,4 +43,4 @@ void load_plugins_for(PluginHost& host, const std::vector<std::string>& config_p
   warn_refused(host.load_components(checked_search_path(config_plugin_path), names));
 }
 
-}  // namespace nmz::core::cli
+}  // namespace nmz::core

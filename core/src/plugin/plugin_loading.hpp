@@ -6,7 +6,7 @@
 
 #include "plugin/plugin_host.hpp"
 
-namespace nmz::core::cli {
+namespace nmz::core {
 
 // Loads every plugin on the search path (see plugin_search_path) and logs a
 // warning for each one refused, so one broken third-party .so does not stop
@@ -18,4 +18,4 @@ void load_plugins(PluginHost& host, const std::vector<std::string>& config_plugi
 void load_plugins_for(PluginHost& host, const std::vector<std::string>& config_plugin_path,
                       const std::vector<std::string>& names);
 
-}  // namespace nmz::core::cli
+}  // namespace nmz::core

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "cli/signal_watcher.hpp"
+#include "util/signal_watcher.hpp"
 
 #include <poll.h>
 #include <pthread.h>
@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <cstdint>
 
-namespace nmz::core::cli {
+namespace nmz::core {
 namespace {
 sigset_t watched_signals() {
   sigset_t set;
@@ -59,4 +59,4 @@ SignalWatcher::~SignalWatcher() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-}  // namespace nmz::core::cli
+}  // namespace nmz::core

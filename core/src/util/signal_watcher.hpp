@@ -5,7 +5,7 @@
 #include <functional>
 #include <thread>
 
-namespace nmz::core::cli {
+namespace nmz::core {
 
 // Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and so in every
 // thread it starts afterwards: construct this first) and calls `on_signal`
@@ -28,4 +28,4 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-}  // namespace nmz::core::cli
+}  // namespace nmz::core
