@@ -70,7 +70,7 @@ for round in $(seq "$ROUNDS"); do
       echo "$rate" >> "$work/$v-$entities"
       echo "$client_us" >> "$work/$v-$entities-client"
       awk -v t=$((end_ticks - start_ticks)) -v hz="$ticks_per_second" -v r="$rate" -v s="$SECONDS_PER_ROUND" \
-        'BEGIN {printf "%.1f\n", r > 0 ? t / hz * 1e6 / (r * s) : 0}' >> "$work/$v-$entities-server"
+        'BEGIN {printf "%.1f\n", (r > 0 ? t / hz * 1e6 / (r * s) : 0)}' >> "$work/$v-$entities-server"
     done
   done
 done
@@ -98,7 +98,7 @@ for v in "${variants[@]}"; do
   printf '%-62s %13s %13s %13s\n' "$(label_of "$v"): round trips/s" "${result[$v-1]}" "${result[$v-8]}" "${result[$v-16]}"
 done
 for v in "${variants[@]}"; do
-  printf '%-62s %13s %13s %13s\n' "$(label_of "$v"): CPU us/round trip, server + client" \
+  printf '%-62s %13s %13s %13s\n' "$(label_of "$v" | cut -c1-30): CPU us/round trip, server+client" \
     "${result[$v-1-server]}+${result[$v-1-client]}" "${result[$v-8-server]}+${result[$v-8-client]}" \
     "${result[$v-16-server]}+${result[$v-16-client]}"
 done
