@@ -39,12 +39,9 @@ bool append_object(std::string_view& text, std::string& out, int depth, std::str
         if (!append_value(rest, value, depth + 1)) return false;
         members.emplace_back(key, std::move(value));
       }
-      skip_json_space(rest);
-      if (rest.empty()) return false;
-      const char next = rest.front();
-      rest.remove_prefix(1);
-      if (next == '}') break;
-      if (next != ',') return false;
+      const JsonNext next = read_json_separator(rest, '}');
+      if (next == JsonNext::closed) break;
+      if (next == JsonNext::malformed) return false;
     }
   }
   std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -75,12 +72,9 @@ bool append_array(std::string_view& text, std::string& out, int depth) {
     for (;;) {
       if (written.size() > 1) written.push_back(',');
       if (!append_value(rest, written, depth + 1)) return false;
-      skip_json_space(rest);
-      if (rest.empty()) return false;
-      const char next = rest.front();
-      rest.remove_prefix(1);
-      if (next == ']') break;
-      if (next != ',') return false;
+      const JsonNext next = read_json_separator(rest, ']');
+      if (next == JsonNext::closed) break;
+      if (next == JsonNext::malformed) return false;
     }
   }
   written.push_back(']');
@@ -137,6 +131,14 @@ void skip_json_space(std::string_view& text) noexcept {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\r' || text.front() == '\t')) {
     text.remove_prefix(1);
   }
+}
+
+JsonNext read_json_separator(std::string_view& text, char close) noexcept {
+  skip_json_space(text);
+  if (text.empty() || (text.front() != ',' && text.front() != close)) return JsonNext::malformed;
+  const char next = text.front();
+  text.remove_prefix(1);
+  return next == close ? JsonNext::closed : JsonNext::more;
 }
 
 bool read_plain_json_string(std::string_view& text, std::string_view& value) noexcept {

@@ -17,6 +17,11 @@ namespace nmz::sdk {
 // Skips JSON whitespace.
 void skip_json_space(std::string_view& text) noexcept;
 
+// What follows a member or an element: ',' (more), the closing bracket
+// `close`, or anything else.
+enum class JsonNext { more, closed, malformed };
+JsonNext read_json_separator(std::string_view& text, char close) noexcept;
+
 // A string literal whose content needs no decoding.
 bool read_plain_json_string(std::string_view& text, std::string_view& value) noexcept;
 

@@ -167,12 +167,9 @@ std::optional<Event> plain_event_from_json(std::string_view text) {
       }
     }
     if (!ok) return std::nullopt;  // unknown members, duplicates and odd values go nlohmann's way
-    skip_json_space(rest);
-    if (rest.empty()) return std::nullopt;
-    const char next = rest.front();
-    rest.remove_prefix(1);
-    if (next == '}') break;
-    if (next != ',') return std::nullopt;
+    const JsonNext next = read_json_separator(rest, '}');
+    if (next == JsonNext::closed) break;
+    if (next == JsonNext::malformed) return std::nullopt;
   }
   skip_json_space(rest);
   if (!rest.empty() || type != "event" || !has_uuid || !has_entity || !has_class ||
