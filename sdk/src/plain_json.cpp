@@ -31,7 +31,7 @@ bool append_object(std::string_view& text, std::string& out, int depth, std::str
       if (rest.empty() || rest.front() != ':') return false;
       rest.remove_prefix(1);
       skip_json_space(rest);
-      if (aside != nullptr && key == set_aside && !rest.empty() && rest.front() == '"') {
+      if (aside != nullptr && !set_aside.empty() && key == set_aside && !rest.empty() && rest.front() == '"') {
         // nlohmann keeps the last of duplicate keys; duplicates go its way.
         if (!aside->empty() || !read_plain_json_string(rest, *aside) || aside->empty()) return false;
       } else {

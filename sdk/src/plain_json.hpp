@@ -29,7 +29,8 @@ bool read_plain_json_string(std::string_view& text, std::string_view& value) noe
 bool append_plain_json_value(std::string_view& text, std::string& out);
 
 // An object, appended in nlohmann's compact form; its member `set_aside`
-// (when it is a plain string) is stored in `aside` instead of written.
+// (when it is a plain string; "" sets nothing aside) is stored in `aside`
+// instead of written.
 bool append_plain_json_object(std::string_view& text, std::string& out, std::string_view set_aside,
                               std::string_view& aside);
 

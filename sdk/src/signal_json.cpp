@@ -127,7 +127,7 @@ std::optional<Event> plain_event_from_json(std::string_view text) {
     if (rest.empty() || rest.front() != ':') return std::nullopt;
     rest.remove_prefix(1);
     skip_json_space(rest);
-    const auto string_member = [&](bool& seen, auto&& store) {
+    const auto read_string = [&](bool& seen, auto&& store) {
       std::string_view value;
       if (seen || !read_plain_json_string(rest, value)) return false;
       seen = true;
@@ -137,15 +137,15 @@ std::optional<Event> plain_event_from_json(std::string_view text) {
     bool ok = false;
     if (key == "type") {
       bool seen = !type.empty();
-      ok = string_member(seen, [&](std::string_view v) { type = v; }) && !type.empty();
+      ok = read_string(seen, [&](std::string_view v) { type = v; }) && !type.empty();
     } else if (key == "uuid") {
-      ok = string_member(has_uuid, [&](std::string_view v) { event.uuid = v; });
+      ok = read_string(has_uuid, [&](std::string_view v) { event.uuid = v; });
     } else if (key == "entity") {
-      ok = string_member(has_entity, [&](std::string_view v) { event.entity = v; });
+      ok = read_string(has_entity, [&](std::string_view v) { event.entity = v; });
     } else if (key == "class") {
-      ok = string_member(has_class, [&](std::string_view v) { event.class_name = v; });
+      ok = read_string(has_class, [&](std::string_view v) { event.class_name = v; });
     } else if (key == "replay_hint") {
-      ok = string_member(has_hint, [&](std::string_view v) { event.replay_hint = v; });
+      ok = read_string(has_hint, [&](std::string_view v) { event.replay_hint = v; });
     } else if (key == "deferred" && !has_deferred) {
       has_deferred = true;
       for (std::string_view literal : {"true", "false"}) {

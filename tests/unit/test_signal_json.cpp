@@ -212,6 +212,7 @@ TEST_CASE("events read without a tree equal what nlohmann reads, inside and outs
       R"({"bytes":"","x":1})",
       R"({"bytes":5,"x":1})",
       R"({"dup":1,"dup":2})",
+      R"({"":"empty key","bytes":"aGk="})",
       R"({"bytes":"aGVsbG8=","bytes":"aGk="})",
       "null",
   };
@@ -256,6 +257,7 @@ TEST_CASE("events read without a tree equal what nlohmann reads, inside and outs
 
 TEST_CASE("an action is written as nlohmann writes it, whatever its option") {
   for (const char* option : {"{}", R"({"b":1,"a":[true,{"d":null,"c":"x"}]})", R"( {"f": 2.50, "s":"\u00e9"} )",
+                             R"({"":"empty key","a":1})",
                              "[1]", "not json", ""}) {
     CAPTURE(option);
     Action action{"a-uuid", "ent\"ity", std::string(action_class::filesystem_fault), "e-uuid", option};
