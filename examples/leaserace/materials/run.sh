@@ -5,9 +5,10 @@
 . "$NMZ_MATERIALS_DIR/netns.sh"
 W="$NMZ_WORKING_DIR"
 PY="$NMZ_MATERIALS_DIR/leaserace.py"
-netns_up 3 7000 || exit 2
-# Node 0 is the server; c1 connects (and so sends its first packet) before
-# c2 starts, so that roles keep their meaning from run to run.
+netns_up 3 7000 server c1 c2 || exit 2
+# Node 0 is the server. The inspector names the nodes (server, c1, c2), and
+# the explore policy binds its roles by those names: c1 connecting before c2
+# starts only keeps the runs alike.
 in_node 0 timeout 60 python3 "$PY" server --address "${NODE_IP[0]}" --mode "${LEASERACE_MODE:-buggy}" \
   --report "$W/server.json" & SERVER=$!
 BACKGROUND+=("$SERVER")
