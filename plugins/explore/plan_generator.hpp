@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ namespace nmz::plugins::explore {
 
 // `[explorePolicyParam]` of the explore policy: the ranges plans are drawn
 // from (docs/policies.md#explore). Every key is optional.
+inline constexpr nanoseconds kDefaultStartMax = std::chrono::seconds(3);
+
 struct ExploreSettings {
   std::vector<FaultKind> kinds{FaultKind::slow_node, FaultKind::delay_flow, FaultKind::partition,
                                FaultKind::pause_process, FaultKind::fail_fs};
@@ -23,7 +26,9 @@ struct ExploreSettings {
   std::int64_t assumed_nodes = 3;  // node roles offered before any run has shown its nodes
   nanoseconds delay_min{std::chrono::milliseconds(20)};
   nanoseconds delay_max{std::chrono::seconds(2)};
-  nanoseconds start_max{std::chrono::seconds(3)};
+  // Unset: the shortest run's span (Catalogue::span), or kDefaultStartMax
+  // before a run has shown one.
+  std::optional<nanoseconds> start_max;
   nanoseconds window_min{std::chrono::milliseconds(500)};
   nanoseconds window_max{std::chrono::seconds(5)};
   std::vector<std::string> errnos{"EIO", "ENOSPC"};
