@@ -34,17 +34,11 @@ nanoseconds log_uniform(SeededRandom& random, nanoseconds low, nanoseconds high)
 }
 
 std::size_t fault_count(const ExploreSettings& s, SeededRandom& random) {
-  // Weights 4, 2, 1: mostly single faults, whose effect is easiest to read.
+  // Uniform, not mostly single faults: each run then tries two arms on
+  // average, so the learner sees more arms per run, and a failing plan's
+  // extra faults are what `nmz tools shrink` removes.
   const std::size_t most = static_cast<std::size_t>(std::clamp<std::int64_t>(s.max_faults, 1, 3));
-  std::uint64_t total = 0;
-  for (std::size_t k = 1; k <= most; ++k) total += 1u << (3 - k);
-  std::uint64_t pick = random.below(total);
-  for (std::size_t k = 1; k <= most; ++k) {
-    const std::uint64_t weight = 1u << (3 - k);
-    if (pick < weight) return k;
-    pick -= weight;
-  }
-  return 1;
+  return 1 + static_cast<std::size_t>(random.below(most));
 }
 
 sdk::Result<std::int64_t> positive_int(const sdk::ConfigView& options, std::string_view key, std::int64_t fallback,

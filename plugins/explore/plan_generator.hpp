@@ -41,8 +41,8 @@ sdk::Result<ExploreSettings> read_explore_settings(const sdk::ConfigView& option
 std::vector<Fault> candidate_arms(const ExploreSettings& settings, const Catalogue& catalogue);
 
 // Draws a run's plan from its seed and the learned state, nothing else, so
-// that the two reproduce it: the number of faults (1 with probability 4/7,
-// 2 with 2/7, 3 with 1/7, capped by maxFaults), the arms with the highest
+// that the two reproduce it: the number of faults (uniform from 1 to
+// maxFaults), the arms with the highest
 // Thompson draws, then each fault's parameters in plan order.
 Plan draw_plan(const ExploreSettings& settings, const ExploreState& state, std::uint64_t seed);
 
