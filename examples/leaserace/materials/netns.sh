@@ -89,7 +89,7 @@ netns_up() {  # N TCP_PORTS [NAME...]
     "${node_names[@]}" \
     -orchestrator-url "$NMZ_REST_URL" -entity-id _namazu_ethernet_inspector > "$NMZ_WORKING_DIR/inspector.log" 2>&1 &
   INSPECTOR=$!
-  for _ in $(seq 400); do
+  for _ in $(seq 1200); do
     grep -q "inspecting NFQUEUE $NMZ_NFQ_NUMBER" "$NMZ_WORKING_DIR/inspector.log" && return 0
     kill -0 "$INSPECTOR" 2>/dev/null || break
     sleep 0.05
