@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/verb_flags.hpp"
 #include "cli/plugin_loading.hpp"
 #include "cli/signal_watcher.hpp"
 #include "config/config.hpp"
@@ -32,7 +33,7 @@ const char* container_usage() {
 }  // namespace
 
 int command_container(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+  if (args.empty() || asks_for_help({args[0]}) || args[0] == "help") {
     std::cout << container_usage();
     return 0;
   }

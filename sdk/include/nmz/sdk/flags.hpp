@@ -38,7 +38,10 @@ class NMZ_SDK_API FlagSet {
   void add_string_list(std::string name, std::vector<std::string>* target, std::string help);
 
   // Errors: `nmz inspectors proc: flag -pid: expected an integer, got "x"`,
-  // `... unknown flag -foo`, `... flag -pid: needs a value`.
+  // `... unknown flag -foo`, `... flag -pid: needs a value`. -h, -help and
+  // --help (unless added as flags) give an error whose message is
+  // "usage: COMMAND [flags]" and usage(): nmz prints it for an inspector's
+  // -h and exits 0.
   Status parse(const std::vector<std::string>& args);
 
   [[nodiscard]] const std::vector<std::string>& positionals() const noexcept;
