@@ -12,6 +12,7 @@ usage: container_test.py CASE
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -277,6 +278,24 @@ def case_exit_status(podman):
     check(result.returncode == 0 and result.stdout == "hello world\n", f"-i/-e: {result.returncode} {result.stdout!r}")
 
 
+def case_short(podman):
+    """Containers that end about as soon as they start, with the proc
+    inspector on: some end before the engine reports their PID, some while
+    the inspector attaches to it (`-pid N`: no process N). Either way they ran
+    uninspected, and nmz's status is theirs, never 125. One such run is a
+    coin toss (6 of 12 failed before the fix), so it is repeated."""
+    require_plugins("proc")
+    config = write_config(podman, 'explorePolicy = "random"\n[container]\nenableFSInspector = false\n')
+    notes = 0
+    for attempt in range(12):
+        result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", IMAGE, "/bin/sh", "-c", "exit 4"])
+        check(result.returncode == 4, f"run {attempt}: expected the container's status 4, got {result.returncode}: "
+                                      f"{result.stderr}")
+        notes += "the container ended before its inspectors could attach" in result.stderr
+    print(f"{notes} of 12 runs ended before the inspectors attached")
+    check(not podman.containers(), f"containers left: {podman.containers()}")
+
+
 def case_volume_direct(podman):
     config = write_config(podman, CONFIG_NO_INSPECTORS)
     host_dir = tempfile.mkdtemp(prefix="vol-", dir=podman.dir)
@@ -484,6 +503,47 @@ def case_tty(podman):
     check("40 120" in pane, f"the new terminal size was not passed on: {pane!r}")
 
 
+def case_pty_log_lines(podman):
+    """nmz's own log lines while -it holds the terminal raw end in \\r\\n:
+    a raw terminal does not turn \\n into \\r\\n, so bare \\n lines would
+    staircase. A real pseudo-terminal (pty module) is nmz's stdin, stdout and
+    stderr; NMZ_DEBUG=1 and the proc inspector make nmz log while the
+    container runs."""
+    import pty
+    require_plugins("proc")
+    config = write_config(podman, 'explorePolicy = "random"\n[container]\nenableFSInspector = false\n'
+                                  'procWatchInterval = "100ms"\n')
+    env = dict(nmz_env(podman), NMZ_DEBUG="1")
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execvpe(NMZ, [NMZ, "container", "run", "--nmz-autopilot", config, "-it", "--rm", "--net", "none", IMAGE,
+                         "/bin/sh", "-c", "echo container-started; sleep 2; echo container-done; exit 6"], env)
+    output = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every process closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(master)
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 6, f"status {status}: {output[-2000:]!r}")
+    started = output.find(b"container-started")
+    done = output.find(b"container-done")
+    check(0 <= started < done, f"the container's output is missing: {output[-2000:]!r}")
+    raw_lines = [line for line in output[started:done].split(b"\n")[1:] if b"[NMZ-" in line]
+    check(raw_lines, f"nmz logged nothing while the container ran: {output[-2000:]!r}")
+    staircase = [line for line in output.split(b"\n")[:-1] if not line.endswith(b"\r")]
+    check(not staircase, f"lines ending in a bare \\n (staircase): {staircase[:5]!r}")
+
+
 def case_errors(podman):
     config = write_config(podman, CONFIG_NO_INSPECTORS)
 
@@ -514,6 +574,23 @@ def case_errors(podman):
     check(not podman.containers(), f"a failed run left containers: {podman.containers()}")
     result = subprocess.run([NMZ, "container", "frobnicate"], capture_output=True, text=True)
     check(result.returncode == 2 and "not a nmz container command" in result.stderr, result.stderr)
+    # -it needs a terminal on stdin: a pipe is refused at once, not waited on.
+    result = run_nmz(podman, ["--nmz-autopilot", config, "-it", "--rm", "--net", "none", IMAGE, "/bin/cat"],
+                     stdin="piped\n", timeout=60)
+    check(result.returncode == 125 and "not a terminal" in result.stderr, f"-it with a pipe: {result.returncode} "
+                                                                          f"{result.stderr}")
+    check(not podman.containers(), f"-it with a pipe left containers: {podman.containers()}")
+    # The engine's own words, not just its HTTP status: a name in use
+    # (create), and a container the runtime cannot set up (attach).
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--name", "nmz-test-taken", "--net", "none", IMAGE, "/bin/true"])
+    check(result.returncode == 0, f"first run with the name: {result.stderr}")
+    expect(["--nmz-autopilot", config, "--name", "nmz-test-taken", IMAGE, "/bin/true"], ["nmz-test-taken", "in use"])
+    podman.api("DELETE", "/containers/nmz-test-taken?force=1")
+    host_dir = tempfile.mkdtemp(prefix="vol-", dir=podman.dir)
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", "-v", host_dir + ":/bin/busybox",
+                              IMAGE, "/bin/true"])
+    check(result.returncode == 125, f"a directory bound over a file: {result.returncode} {result.stderr}")
+    check(re.search(r'answered "HTTP/1.1 \d+ [^"]*": \S', result.stderr), f"no engine message: {result.stderr}")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -72,6 +72,17 @@ nlohmann::json state_of(const nlohmann::json& inspected) {
   return it != inspected.end() && it->is_object() ? *it : nlohmann::json::object();
 }
 
+// Whether the process `pid` has ended: gone, or a zombie its parent (the
+// engine's monitor) has not reaped yet.
+bool process_ended(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const std::size_t after_name = line.rfind(')');
+  return after_name == std::string::npos || line.size() < after_name + 3 || line[after_name + 2] == 'Z' ||
+         line[after_name + 2] == 'X';
+}
+
 std::string bind_of(const std::string& source, const VolumeSpec& volume) {
   return source + ":" + volume.destination + (volume.read_only ? ":ro" : "");
 }
@@ -86,6 +97,11 @@ void block_window_changes() {
 }
 
 Status ContainerRun::check_prerequisites() {
+  // The container's terminal would wait for input a pipe cannot give it (a
+  // terminal sends no end of file): refused, as docker does.
+  if (options_.tty && options_.interactive && !options_.detach && ::isatty(STDIN_FILENO) == 0) {
+    return Status::invalid("-it: the input is not a terminal; use -i without -t to pipe input into the container");
+  }
   const ContainerConfig& wanted = config_.container;
   if (wanted.enable_ethernet_inspector) {
     if (wanted.ethernet_nfq_number < 0 || wanted.ethernet_nfq_number > 65535) {
@@ -239,8 +255,14 @@ sdk::Result<int> ContainerRun::run_to_exit() {
   }
   if (pid > 0) {
     if (auto status = attach_post_start_inspectors(pid); !status) {
-      (void)engine_.kill_container(*created, "SIGKILL");
-      return status;
+      // A short container may end while its inspectors attach: it just ran
+      // (partly) uninspected, and its own exit status is the answer.
+      if (!process_ended(pid)) {
+        (void)engine_.kill_container(*created, "SIGKILL");
+        return status;
+      }
+      named_logger("container")->info("the container ended before its inspectors could attach ({}); it ran uninspected",
+                                      status.message());
     }
   } else {
     named_logger("container")->info("the container ended before its inspectors could attach");
