@@ -182,12 +182,7 @@ void InspectorServer::serve(const std::shared_ptr<Connection>& connection) {
     reason = handle_frame(connection, frame);
     if (!reason.empty()) break;
   }
-  {
-    std::lock_guard lock(connection->write_mutex);
-    connection->closed = true;
-    ::shutdown(connection->fd, SHUT_RDWR);
-  }
-  forget_pending_of(*connection);
+  // Logged before the peer can see the close.
   if (!reason.empty() && !stopping_.load()) {
     logger_.warn("PB connection from " + connection->peer +
                  (connection->entity.empty() ? "" : " (entity \"" + connection->entity + "\")") +
@@ -195,6 +190,12 @@ void InspectorServer::serve(const std::shared_ptr<Connection>& connection) {
   } else {
     logger_.debug("PB connection from " + connection->peer + " ended");
   }
+  {
+    std::lock_guard lock(connection->write_mutex);
+    connection->closed = true;
+    ::shutdown(connection->fd, SHUT_RDWR);
+  }
+  forget_pending_of(*connection);
   connection->finished.store(true);
 }
 
