@@ -143,8 +143,6 @@ void InspectorServer::accept_loop() {
     connection->peer = peer_name(address);
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    timeval send_timeout{10, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
     std::lock_guard lock(connections_mutex_);
     std::erase_if(connections_, [](const std::shared_ptr<Connection>& c) {
       if (!c->finished.load()) return false;
@@ -250,7 +248,11 @@ bool InspectorServer::send_response(Connection& connection, const std::string& m
   if (connection.closed) return false;
   std::size_t sent = 0;
   while (sent < frame.size()) {
-    ssize_t n = ::send(connection.fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    // Never waits: deliver() runs on the policy's threads (inline
+    // delivery). A JVM whose answers fill the socket buffer (hundreds of
+    // thousands unread) is not reading them at all: it is disconnected, so
+    // its threads proceed.
+    ssize_t n = ::send(connection.fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       logger_.warn("PB connection from " + connection.peer + ": " + errno_text("send") + "; closing it");

@@ -57,9 +57,9 @@ class InspectorServer {
 
   [[nodiscard]] int port() const noexcept { return port_; }
   // Answers the request that `action.event_uuid` came from. Thread: any.
-  // Blocks only while the socket's send buffer is full (a JVM that stopped
-  // reading), at most the send timeout. False when no connection waits
-  // for that event any more (it closed).
+  // Never blocks: a connection whose socket buffer is full (a JVM that
+  // stopped reading its answers) is closed instead. False when no
+  // connection waits for that event any more (it closed).
   bool deliver(const sdk::Action& action);
   // Closes every connection (their JVMs' held threads proceed) and joins
   // every thread. Idempotent.

@@ -50,7 +50,8 @@ def timed_run(command, env):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("build_dir")
-    parser.add_argument("--runs", type=int, default=30, help="runs per race target and method (default 30)")
+    parser.add_argument("--runs", type=int, default=30,
+                        help="runs per race target and method (default 30; 0 skips the race)")
     args = parser.parse_args()
     build = os.path.abspath(args.build_dir)
     java = java_lib.require(build)
@@ -93,6 +94,11 @@ def main():
     print(f"per intercepted call (1 thread, median): {overhead:.1f} us more than without the agent "
           f"({ratio:,.0f}x of {plain1['median_us']:.3f} us); target <= 50 us: {verdict}")
 
+    if args.runs > 0:
+        race(java, nmz, build, args.runs)
+
+
+def race(java, nmz, build, runs):
     race_jar = os.path.join(build, "examples", "java-race", "java-race.jar")
     race_dir = os.path.join(SOURCE, "examples", "java-race")
     env = dict(os.environ)
@@ -113,7 +119,7 @@ def main():
                                    java, "-cp", race_jar, cls],
     }
     counts = {}
-    for _ in range(args.runs):
+    for _ in range(runs):
         for target in ("LostUpdate", "LostUpdateFixed"):
             for method, command in methods.items():
                 _, rc = timed_run(command("nmz.example." + target), env)

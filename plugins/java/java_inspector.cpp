@@ -70,6 +70,10 @@ class JavaInspector final : public nmz::sdk::Inspector {
     stopped_.notify_all();
   }
 
+  // on_action writes one small frame without waiting (InspectorServer),
+  // and submit() is called with no lock held.
+  [[nodiscard]] ActionDelivery action_delivery() const noexcept override { return ActionDelivery::inline_allowed; }
+
   void on_action(nmz::sdk::Action action) noexcept override {
     try {
       if (server_) server_->deliver(action);

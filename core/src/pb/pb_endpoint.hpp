@@ -40,6 +40,9 @@ class PbEndpoint final : private ActionDestination {
  private:
   explicit PbEndpoint(Orchestrator& orchestrator);
   void deliver(sdk::Action action) noexcept override;
+  // deliver() writes one small frame without waiting (InspectorServer):
+  // answering on the policy's thread saves a thread hop per Java call.
+  [[nodiscard]] bool accepts_inline_delivery() const noexcept override { return true; }
 
   Orchestrator& orchestrator_;
   ComponentLogger logger_;
