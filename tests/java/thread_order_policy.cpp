@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `test-java-order`: a policy for the java inspector's tests only. Every
 // JavaFunctionEvent is accepted at once, except:
-//   thread_name == holdThread   -> held until an event of untilThread was
-//                                  accepted, then accepted (in arrival order);
+//   thread_name == holdThread   -> held until untilThread's second event
+//                                  arrives (so its first call has returned
+//                                  in the JVM), then accepted in arrival order;
 //   function_name == faultFunction -> JavaFunctionFaultAction.
 #include <mutex>
 #include <string>
@@ -48,7 +49,7 @@ class ThreadOrderPolicy final : public nmz::sdk::ExplorePolicy {
           held_.push_back(std::move(event));
           return;
         }
-        if (thread == until_thread_) {
+        if (thread == until_thread_ && ++until_events_ >= 2) {
           until_passed_ = true;
           released.swap(held_);
         }
@@ -76,6 +77,7 @@ class ThreadOrderPolicy final : public nmz::sdk::ExplorePolicy {
   nmz::sdk::ActionSink* sink_ = nullptr;
   std::mutex mutex_;
   std::vector<nmz::sdk::Event> held_;
+  int until_events_ = 0;
   bool until_passed_ = false;
 };
 
