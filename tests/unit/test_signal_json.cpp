@@ -115,7 +115,9 @@ TEST_CASE("default and fault actions per class") {
   CHECK(default_action(plain).class_name == action_class::nop);
   CHECK(default_fault_action(deferred)->class_name == action_class::packet_fault);
   CHECK_FALSE(default_fault_action(plain).has_value());
-  CHECK_FALSE(default_fault_action(make_event("j", event_class::java_function, true, "{}")).has_value());
+  CHECK(default_fault_action(make_event("j", event_class::java_function, true, "{}"))->class_name ==
+        action_class::java_function_fault);
+  CHECK_FALSE(default_fault_action(make_event("c", event_class::c_function, true, "{}")).has_value());
   CHECK(is_orchestrator_side_only(default_action(plain)));
   CHECK(is_orchestrator_side_only(make_shell_action("echo hi")));
   CHECK_FALSE(is_orchestrator_side_only(default_action(deferred)));
