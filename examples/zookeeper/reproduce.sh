@@ -1,6 +1,6 @@
 #!/bin/bash
-# One command for the ZooKeeper example: assembles its materials (with the
-# namespace helpers of examples/leaserace), then nmz init, N runs, summary,
+# One command for the ZooKeeper example: assembles its materials
+# (assemble.sh), then nmz init, N runs, summary,
 # all inside a network namespace of its own (the bridge, the ethernet
 # inspector and the orchestrator's endpoints stay out of the host's).
 #   examples/zookeeper/reproduce.sh [-n N] [-c CONFIG] STORAGE
@@ -28,8 +28,7 @@ materials=$(mktemp -d /tmp/nmz-zk-materials.XXXXXX)
 ns="nmzzk-$$"
 cleanup() { ip netns del "$ns" 2>/dev/null; rm -rf "$materials"; }
 trap cleanup EXIT
-cp -r "$HERE/materials/." "$materials/"
-cp "$HERE/../leaserace/materials/netns.sh" "$materials/"
+"$HERE/assemble.sh" "$materials"
 ip netns add "$ns"
 ip netns exec "$ns" ip link set lo up
 ip netns exec "$ns" "$NMZ_BIN" init --force "$CONFIG" "$materials" "$STORAGE"
