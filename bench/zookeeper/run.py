@@ -72,12 +72,16 @@ class Bench:
         self.nmz = os.path.join(os.path.abspath(args.build_dir), "core", "nmz")
         self.ns = "nmzzkbench-%d" % os.getpid()
         self.tmp = tempfile.mkdtemp(prefix="nmz-bench-zookeeper-")
+        self.token = os.urandom(16).hex()
         self.materials = os.path.join(self.tmp, "materials")
         subprocess.run([os.path.join(EXAMPLE, "assemble.sh"), self.materials], check=True)
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         self.in_ns(["ip", "link", "set", "lo", "up"], check=True)
 
     def in_ns(self, argv, **kwargs):
+        # REST and PB listen on every address of the namespace (the JVMs
+        # reach PB through the bridge): the token keeps REST to nmz's own.
+        kwargs["env"] = dict(kwargs.get("env") or os.environ, NMZ_REST_TOKEN=self.token)
         return subprocess.run(["ip", "netns", "exec", self.ns] + argv, **kwargs)
 
     def close(self):
@@ -89,7 +93,8 @@ class Bench:
         cfg = os.path.join(self.tmp, mode + ".toml")
         with open(cfg, "w") as out:
             out.write("\n".join(['init = "init.sh"', 'run = "run.sh"', 'validate = "validate.sh"', 'clean = "clean.sh"',
-                                 "restPort = 0", 'runTimeout = "240s"'] + lines) + "\n")
+                                 "restPort = 0", "pbPort = 0", 'restAddress = "0.0.0.0"', 'runTimeout = "240s"']
+                                + lines) + "\n")
         path = os.path.join(self.tmp, mode)
         self.in_ns([self.nmz, "init", cfg, self.materials, path], check=True, stdout=subprocess.DEVNULL)
         return path
@@ -107,16 +112,20 @@ class Bench:
                 continue
             if run_dir in cmdline:
                 left.append("process %s" % pid)
-        netns = None
-        for line in open(os.path.join(run_dir, "nmz.log"), errors="replace"):
-            m = re.search(r"NMZ_NETNS=(\S+)\)", line)
-            if m:
-                netns = m.group(1)
-        if netns:
-            names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
-            left += ["netns %s" % n for n in names if n.startswith(netns + "n")]
-            bridges = self.in_ns(["ip", "-o", "link", "show", "type", "bridge"], capture_output=True, text=True).stdout
-            left += ["bridge in %s" % self.ns for _ in re.finditer(r"nmzbr", bridges)]
+        # Node namespaces by inode (run.sh records them): their names belong
+        # to the run slot, which another run on this machine may hold now.
+        try:
+            ours = set(open(os.path.join(run_dir, "netns_inodes")).read().split())
+        except OSError:
+            ours = set()
+        for name in os.listdir("/run/netns") if os.path.isdir("/run/netns") else []:
+            try:
+                if str(os.stat(os.path.join("/run/netns", name)).st_ino) in ours:
+                    left.append("netns %s" % name)
+            except OSError:
+                pass
+        bridges = self.in_ns(["ip", "-o", "link", "show", "type", "bridge"], capture_output=True, text=True).stdout
+        left += ["bridge %s in %s" % (m.group(1), self.ns) for m in re.finditer(r"\d+: (nmzbr\d+)", bridges)]
         left += ["mount %s" % l.split()[1] for l in open("/proc/mounts") if run_dir in l]
         return left
 
@@ -145,13 +154,13 @@ def read_run(run_dir, seconds, leftovers):
     fields = dict(f.split("=", 1) for f in outcome.split() if "=" in f)
     return {"id": os.path.basename(run_dir), "status": result.get("status"), "reason": result.get("reason", ""),
             "seconds": seconds, "outcome": outcome, "first": fields.get("first", "?"), "after": fields.get("after", "?"),
-            "rounds": int(fields.get("rounds", "0")), "formed_ms": text("formed1_ms"), "leftovers": leftovers}
+            "rounds": int(fields.get("rounds", "0")), "elections": int(fields.get("elections", "0")), "formed_ms": text("formed1_ms"), "leftovers": leftovers}
 
 
 def report(results):
-    print("%-17s %4s %6s %-16s %-16s %-20s %8s %7s %6s %6s %5s" % (
-        "mode", "runs", "failed", "failure rate 95%", "first leader", "leader after", "rounds", "formed", "outcmes",
-        "s/run", "left"))
+    print("%-17s %4s %6s %-16s %-16s %-16s %-13s %-14s %8s %8s %6s %5s" % (
+        "mode", "runs", "failed", "failure rate 95%", "first leader", "leader after", "rounds", "elections", "formed",
+        "outcomes", "s/run", "left"))
     for mode, rows in results.items():
         n = len(rows)
         failed = sum(r["status"] == "failed" for r in rows)
@@ -161,19 +170,21 @@ def report(results):
         first = collections.Counter(r["first"] for r in rows)
         after = collections.Counter(r["after"] for r in rows)
         rounds = [r["rounds"] for r in rows]
+        elections = [r["elections"] for r in rows]
         formed = [int(r["formed_ms"]) for r in rows if (r["formed_ms"] or "").isdigit()]
         def dist(c):
             return " ".join("%s:%d" % (k.replace("zk", ""), v) for k, v in sorted(c.items()))
-        print("%-17s %4d %6s %-16s %-16s %-20s %8s %7s %6d %6.1f %5d" % (
+        print("%-17s %4d %6s %-16s %-16s %-16s %-13s %-14s %8s %8d %6.1f %5d" % (
             mode, n, "%d%s" % (failed, "+%db" % broken if broken else ""),
             "%.0f%% [%.0f,%.0f]" % (100 * failed / judged if judged else 0, 100 * lo, 100 * hi),
             dist(first), dist(after),
             "%.1f (max %d)" % (statistics.mean(rounds), max(rounds)) if rounds else "-",
+            "%.1f (max %d)" % (statistics.mean(elections), max(elections)) if elections else "-",
             "%d ms" % statistics.median(formed) if formed else "never",
             len({r["outcome"] for r in rows}), statistics.mean(r["seconds"] for r in rows) if rows else 0,
             sum(len(r["leftovers"]) for r in rows)))
     print("(failed: validation failures, +Nb broken or timed-out runs; leaders as node:runs; rounds: mean and max of the "
-          "highest election round; formed: median ms to one leader and epoch at the start; left: processes, "
+          "highest election round; elections: times a node went looking for a leader, 6 when all goes smoothly; formed: median ms to one leader and epoch at the start; left: processes, "
           "namespaces, bridges, mounts left after the runs)")
     for mode, rows in results.items():
         for r in rows:

@@ -24,6 +24,9 @@ if [ -z "${NMZ_BIN:-}" ]; then
   if [ -x "$HERE/../../build/core/nmz" ]; then NMZ_BIN="$HERE/../../build/core/nmz"; else NMZ_BIN=nmz; fi
 fi
 export NMZ_BIN
+# REST listens on every address of the namespace (for the JVMs' PB side):
+# a token keeps it to nmz's own inspectors.
+export NMZ_REST_TOKEN="${NMZ_REST_TOKEN:-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}"
 materials=$(mktemp -d /tmp/nmz-zk-materials.XXXXXX)
 ns="nmzzk-$$"
 cleanup() { ip netns del "$ns" 2>/dev/null; rm -rf "$materials"; }

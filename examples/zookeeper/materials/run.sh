@@ -22,11 +22,21 @@ FORM_SECONDS=${ZK_FORM_SECONDS:-40}
 INSPECT=${ZK_INSPECTOR:-java}
 [ -n "${NMZ_DISABLE:-}" ] && INSPECT=none
 case "$INSPECT" in
-  java|none) NMZ_DISABLE=1 netns_up 3 2888,3888 || exit 2 ;;
+  none) NMZ_DISABLE=1 netns_up 3 2888,3888 || exit 2 ;;
+  java)
+    NMZ_DISABLE=1 netns_up 3 2888,3888 || exit 2
+    # The JVMs reach the run's PB endpoint (restAddress 0.0.0.0, port
+    # NMZ_GA_TCP_PORT) through the bridge, which gets an address for it.
+    PB_ADDRESS="10.99.$SLOT.254"
+    ip addr add "$PB_ADDRESS/24" dev "$BRIDGE" || exit 2
+    [ -n "${NMZ_GA_TCP_PORT:-}" ] || { echo "no PB endpoint: set pbPort in the config" >&2; exit 2; } ;;
   ethernet) netns_up 3 2888,3888 || exit 2 ;;
   *) echo "ZK_INSPECTOR must be java, ethernet or none, not \"$INSPECT\"" >&2; exit 2 ;;
 esac
 echo "$INSPECT" > "$W/inspector"
+# The nodes' namespaces by inode: their names are the run slot's, which the
+# next run on this machine reuses, so only inodes tell that these are gone.
+for n in "${NODE_NS[@]}"; do stat -L -c %i "/run/netns/$n"; done > "$W/netns_inodes"
 servers=
 for i in 0 1 2; do servers="${servers}server.$((i + 1))=${NODE_IP[$i]}:2888:3888"$'\n'; done
 HOSTS=("${NODE_IP[0]}:2181" "${NODE_IP[1]}:2181" "${NODE_IP[2]}:2181")
@@ -49,8 +59,8 @@ admin.enableServer=false
 $servers
 EOF
   if [ "$INSPECT" = java ]; then
-    agent=$("$NMZ" inspectors java --print-agent-options --rules "${ZK_RULES:-$M/rules/election.btm}" \
-      --entity-id "zk$id") || { echo "nmz inspectors java --print-agent-options failed" >&2; return 1; }
+    agent=$("$NMZ" inspectors java -print-agent-options -rules "${ZK_RULES:-$M/rules/election.btm}" \
+      -entity-id "zk$id" -pb-address "$PB_ADDRESS") || { echo "nmz inspectors java -print-agent-options failed" >&2; return 1; }
   fi
   echo "start $(date +%s%N)" >> "$W/zk$id.events"
   # ip netns exec execs java: $! is the JVM.

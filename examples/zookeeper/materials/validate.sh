@@ -3,7 +3,7 @@
 # within ZK_FORM_SECONDS (at the start, or after the leader's restart), when
 # a node's read misses an acknowledged write, or when a JVM did not stop on
 # SIGTERM. Leaves RUN/outcome (who led first and after the restart, the
-# final epoch, election rounds) and RUN/signature for benchmarks.
+# final epoch, election rounds and elections) and RUN/signature for benchmarks.
 exec /usr/bin/python3 - "$NMZ_WORKING_DIR" <<'PY'
 import json, os, re, sys
 w = sys.argv[1]
@@ -42,12 +42,18 @@ if formed1 != "never":
         lost = [k for k, v in acked if got.get(k) != v]
         if lost:
             problems.append("zk%d lost acknowledged writes %s" % (i, lost))
-# Election rounds: the highest logical clock (FastLeaderElection's round)
-# any node reached; each election a node starts raises its own by one.
-rounds = 0
+# Elections: how many times a node went looking for a leader (3 at the
+# start, 3 more after the restart when all goes smoothly). Rounds: the
+# highest logical clock (FastLeaderElection's round) a node announced; each
+# election a node starts raises its own by one (0xffff... is a notification
+# of no round at all).
+rounds = elections = 0
 for i in range(1, 4):
-    for m in re.finditer(r"n\.round:0x([0-9a-f]+)", load("zk%d.log" % i) or ""):
-        rounds = max(rounds, int(m.group(1), 16))
+    log = load("zk%d.log" % i) or ""
+    elections += log.count("New election. My id")
+    for m in re.finditer(r"n\.round:0x([0-9a-f]+)", log):
+        if int(m.group(1), 16) < 1 << 63:
+            rounds = max(rounds, int(m.group(1), 16))
     events = (load("zk%d.events" % i) or "").splitlines()
     if any(e.startswith("hung") for e in events):
         problems.append("zk%d did not stop within 10 s of SIGTERM" % i)
@@ -56,7 +62,8 @@ for i in range(1, 4):
         problems.append("zk%d exited with %s on SIGTERM, not 143" % (i, exits[-1]))
 first, last = states("state1.jsonl"), states("state2.jsonl")
 epoch = max((s.get("epoch", 0) for s in last), default=0)
-outcome = "first=%s after=%s epoch=%d rounds=%d" % (leader_of(first), leader_of(last), epoch, rounds)
+outcome = "first=%s after=%s epoch=%d rounds=%d elections=%d" % (leader_of(first), leader_of(last), epoch, rounds,
+                                                                 elections)
 with open(os.path.join(w, "outcome"), "w") as out:
     out.write(outcome + "\n")
 with open(os.path.join(w, "signature"), "w") as out:
