@@ -9,7 +9,7 @@ packages=(
   libcli11-dev libcpp-httplib-dev
   iptables iproute2 procps python3 stress-ng util-linux
   podman runc conmon busybox-static tmux
-  gcovr libjacoco-java default-jdk-headless
+  gcovr libjacoco-java default-jdk-headless libbyteman-java protobuf-compiler
   clang libfuzzer-14-dev
   etcd-server etcd-client
   zookeeper python3-kazoo

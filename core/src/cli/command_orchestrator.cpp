@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "pb/pb_endpoint.hpp"
 #include "rest/rest_endpoint.hpp"
 
 namespace nmz::core::cli {
@@ -44,6 +45,12 @@ int command_orchestrator(const std::vector<std::string>& args) {
   auto endpoint = rest::start_rest_endpoint(*(*session)->orchestrator, *config);
   if (!endpoint) {
     std::cerr << "nmz orchestrator: " << endpoint.status().message() << "\n";
+    return 2;
+  }
+  auto pb_endpoint = pb::start_pb_endpoint(*(*session)->orchestrator, *config);
+  if (!pb_endpoint) {
+    (*session)->orchestrator->stop();
+    std::cerr << "nmz orchestrator: " << pb_endpoint.status().message() << "\n";
     return 2;
   }
   named_logger("nmz")->info("orchestrator running; stop it with Ctrl-C");
