@@ -209,8 +209,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_once(tmp, tool_options):
-    """Seconds from exec to a standalone node answering srvr on loopback."""
+def start_once(tmp, prefix, tool_options):
+    """Seconds from exec (of `prefix` + java ..., or java alone) to a
+    standalone node answering srvr on loopback."""
     port = free_port()
     data = tempfile.mkdtemp(dir=tmp)
     cfg = os.path.join(data, "zoo.cfg")
@@ -222,9 +223,9 @@ def start_once(tmp, tool_options):
     if tool_options:
         env["JAVA_TOOL_OPTIONS"] = tool_options
     started = time.monotonic()
-    jvm = subprocess.Popen(["java", "-Xms32m", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                            "-Dzookeeper.preAllocSize=1024", "-cp", ZK_CLASSPATH,
-                            "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg],
+    jvm = subprocess.Popen(prefix + ["java", "-Xms32m", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                                     "-Dzookeeper.preAllocSize=1024", "-cp", ZK_CLASSPATH,
+                                     "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg],
                            env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(data, "log"), "w"))
     try:
         while not serving(port):
@@ -238,30 +239,36 @@ def start_once(tmp, tool_options):
 
 
 def startup(bench, runs):
-    """Standalone nodes, one at a time, variants interleaved."""
-    variants = {"plain": None, "byteman agent, no rules": "-javaagent:%s" % BYTEMAN_AGENT}
-    rules = os.path.join(bench.materials, "rules", "election.btm")
-    agent = bench.in_ns([bench.nmz, "inspectors", "java", "--print-agent-options", "--rules", rules,
-                         "--entity-id", "zk-startup"], capture_output=True, text=True)
-    if agent.returncode == 0 and agent.stdout.strip():
-        variants["nmz java agent, election.btm"] = agent.stdout.strip()
+    """Standalone nodes, one at a time, variants interleaved: plain, with
+    byteman's agent alone (no rules), and under `nmz inspectors java` with
+    the example's election rules (its own PB listener and an embedded
+    orchestrator with the dumb policy: every intercepted call is a full
+    round trip)."""
+    variants = {"plain": ([], None), "byteman agent, no rules": ([], "-javaagent:%s" % BYTEMAN_AGENT)}
+    listed = subprocess.run([bench.nmz, "plugins", "list"], capture_output=True, text=True).stdout
+    if re.search(r"^java\s+inspector", listed, re.M):
+        cfg = os.path.join(bench.tmp, "startup.toml")
+        with open(cfg, "w") as out:
+            out.write('explorePolicy = "dumb"\n')
+        rules = os.path.join(bench.materials, "rules", "election.btm")
+        variants["nmz inspectors java, election.btm"] = (
+            [bench.nmz, "inspectors", "java", "-autopilot", cfg, "-rules", rules, "-entity-id", "zk-startup", "--"], None)
     else:
-        print("(no nmz java agent row: `nmz inspectors java --print-agent-options` failed: %s)"
-              % (agent.stderr.strip().splitlines() or ["?"])[-1])
+        print("(no java inspector plugin: no nmz row)")
     times = {v: [] for v in variants}
     for _ in range(runs):
-        for name, options in variants.items():
-            seconds = start_once(bench.tmp, options)
+        for name, (prefix, options) in variants.items():
+            seconds = start_once(bench.tmp, prefix, options)
             if seconds is not None:
                 times[name].append(seconds)
     base = statistics.median(times["plain"]) if times["plain"] else None
-    print("%-32s %5s %10s %8s" % ("ZooKeeper node start", "runs", "median s", "ratio"))
+    print("%-36s %5s %10s %8s" % ("ZooKeeper node start", "runs", "median s", "ratio"))
     for name, values in times.items():
         if not values:
-            print("%-32s %5d %10s %8s" % (name, 0, "never", "-"))
+            print("%-36s %5d %10s %8s" % (name, 0, "never", "-"))
             continue
         median = statistics.median(values)
-        print("%-32s %5d %10.2f %7.2fx" % (name, len(values), median, median / base if base else float("nan")))
+        print("%-36s %5d %10.2f %7.2fx" % (name, len(values), median, median / base if base else float("nan")))
 
 
 def main():
