@@ -396,7 +396,9 @@ def case_java(podman):
     binds = []
     for path in ("/usr/lib/jvm", "/usr/lib/x86_64-linux-gnu", "/etc/java-17-openjdk", probe):
         binds += ["-v", f"{path}:{path}:ro"]
-    binds += ["-v", f"{os.path.realpath('/lib64')}:/lib64:ro"]
+    # The loader (/lib64/ld-linux-x86-64.so.2) links to /lib/x86_64-linux-gnu.
+    binds += ["-v", f"{os.path.realpath('/lib64')}:/lib64:ro",
+              "-v", f"{os.path.realpath('/usr/lib/x86_64-linux-gnu')}:/lib/x86_64-linux-gnu:ro"]
     command = [IMAGE, os.path.join(java_home, "bin", "java"), "-Xshare:off", "-cp", probe, "Probe"]
     base = 'explorePolicy = "random"\n[explorePolicyParam]\nminInterval = "300ms"\nmaxInterval = "300ms"\n' \
            "[container]\nenableProcInspector = false\nenableFSInspector = false\n"

@@ -54,12 +54,18 @@ sdk::Result<JavaAgent> java_agent_for_container(const ContainerConfig& container
   auto child = sdk::ChildProcess::start(argv, options);
   if (!child) return child.status();
   auto [exit, output] = child->wait_with_output();
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
-  if (exit.status != 0 || output.find('\n') != std::string::npos || output.find("-javaagent:") == std::string::npos) {
+  // The options are the line that loads the agent; the others are the
+  // command's log (stdout and stderr come together).
+  std::string options_line;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("-javaagent:", 0) == 0) options_line = line;
+  }
+  if (exit.status != 0 || options_line.empty()) {
     return sdk::Status::invalid("[container] enableJavaInspector: the java inspector gave no agent options: " + output);
   }
-  JavaAgent agent{output, {}};
-  for (const auto& file : agent_files(output)) agent.binds.push_back(file + ":" + file + ":ro");
+  JavaAgent agent{options_line, {}};
+  for (const auto& file : agent_files(options_line)) agent.binds.push_back(file + ":" + file + ":ro");
   return agent;
 }
 
