@@ -12,6 +12,7 @@ packages=(
   gcovr libjacoco-java default-jdk-headless libbyteman-java protobuf-compiler
   clang libfuzzer-14-dev
   etcd-server etcd-client
+  zookeeper python3-kazoo
   slurmctld slurmd slurm-client munge
 )
 apt-get update -q

@@ -364,6 +364,87 @@ def case_ethernet(podman):
     check(result.returncode == 125 and "--net host" in result.stderr, f"--net host: {result.stderr}")
 
 
+JAVA_PROBE = """
+public class Probe {
+  static void hit() {}
+
+  public static void main(String[] args) throws Exception {
+    System.out.println("JAVA_TOOL_OPTIONS " + (System.getenv("JAVA_TOOL_OPTIONS") == null ? "unset" : "set"));
+    // Until one call is held as long as the policy holds every event (the
+    // inspector attaches after the JVM started; the agent retries).
+    for (int i = 0; i < Integer.parseInt(args[0]); i++) {
+      long started = System.nanoTime();
+      hit();
+      long ms = (System.nanoTime() - started) / 1000000;
+      if (ms >= 250) {
+        System.out.println("held");
+        return;
+      }
+      Thread.sleep(100);
+    }
+    System.out.println("free");
+  }
+}
+"""
+
+JAVA_PROBE_RULE = """RULE nmz probe
+CLASS Probe
+METHOD hit
+AT ENTRY
+HELPER org.nmz.java.NmzHelper
+IF true
+DO nmzCall("Probe.hit")
+ENDRULE
+"""
+
+
+def case_java(podman):
+    require_plugins("java")
+    jdk = os.path.realpath(shutil.which("javac") or "")
+    if not jdk.endswith("/bin/javac"):
+        raise Skip("no JDK here (apt-get install default-jdk-headless)")
+    java_home = os.path.dirname(os.path.dirname(jdk))
+    probe = tempfile.mkdtemp(prefix="probe-", dir=podman.dir)
+    with open(os.path.join(probe, "Probe.java"), "w") as f:
+        f.write(JAVA_PROBE)
+    with open(os.path.join(probe, "probe.btm"), "w") as f:
+        f.write(JAVA_PROBE_RULE)
+    subprocess.run(["javac", "-d", probe, os.path.join(probe, "Probe.java")], check=True)
+    # No JDK image can be pulled here: the busybox image gets the host's
+    # JDK and the libraries it needs, bound read-only.
+    binds = []
+    for path in ("/usr/lib/jvm", "/usr/lib/x86_64-linux-gnu", "/etc/java-17-openjdk", probe):
+        binds += ["-v", f"{path}:{path}:ro"]
+    # The loader (/lib64/ld-linux-x86-64.so.2) links to /lib/x86_64-linux-gnu.
+    binds += ["-v", f"{os.path.realpath('/lib64')}:/lib64:ro",
+              "-v", f"{os.path.realpath('/usr/lib/x86_64-linux-gnu')}:/lib/x86_64-linux-gnu:ro"]
+    command = [IMAGE, os.path.join(java_home, "bin", "java"), "-Xshare:off", "-cp", probe, "Probe"]
+    base = 'explorePolicy = "random"\n[explorePolicyParam]\nminInterval = "300ms"\nmaxInterval = "300ms"\n' \
+           "[container]\nenableProcInspector = false\nenableFSInspector = false\n"
+    # Without the java inspector nothing holds the calls: the probe can
+    # tell the difference.
+    result = run_nmz(podman, ["--nmz-autopilot", write_config(podman, base), "--rm", "--net", "none"] + binds +
+                     command + ["5"])
+    check(result.returncode == 0 and result.stdout.split() == ["JAVA_TOOL_OPTIONS", "unset", "free"],
+          f"without the java inspector: status {result.returncode}: {result.stdout!r} {result.stderr}")
+    config = write_config(podman, base + f'enableJavaInspector = true\njavaRules = ["{probe}/probe.btm"]\n')
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none"] + binds + command + ["300"])
+    check(result.returncode == 0, f"status {result.returncode}: {result.stdout!r} {result.stderr}")
+    check(result.stdout.split() == ["JAVA_TOOL_OPTIONS", "set", "held"],
+          f"the container's JVM was never held by nmz: {result.stdout!r} {result.stderr}")
+    # The user's own JAVA_TOOL_OPTIONS stay, before the agent's.
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", "-e",
+                              "JAVA_TOOL_OPTIONS=-Dmine=1"] + binds + [IMAGE, "/bin/sh", "-c",
+                                                                       'echo "$JAVA_TOOL_OPTIONS"'])
+    check(result.returncode == 0 and result.stdout.startswith("-Dmine=1 -javaagent:"),
+          f"JAVA_TOOL_OPTIONS: {result.stdout!r} {result.stderr}")
+    # A rule file that cannot be read is nmz's error, before any container.
+    bad = write_config(podman, base + 'enableJavaInspector = true\njavaRules = ["/nonexistent/x.btm"]\n')
+    result = run_nmz(podman, ["--nmz-autopilot", bad, "--rm", "--net", "none", IMAGE, "/bin/true"])
+    check(result.returncode == 125 and "/nonexistent/x.btm" in result.stderr, f"bad rules: {result.stderr}")
+    check(not podman.containers(), f"containers left: {podman.containers()}")
+
+
 def case_proc(podman):
     require_plugins("proc")
     config_text = 'explorePolicy = "random"\n[container]\nenableFSInspector = false\nprocWatchInterval = "100ms"\n'
