@@ -19,4 +19,7 @@ fi
 ninja -C "$build"
 # --num-processes 2: this is a 2-core machine and several suites measure
 # real scheduling and packet timing.
-meson test -C "$build" --print-errorlogs --num-processes 2 "$@"
+# The `unstable` suite holds tests known to fail too often to gate on
+# (tests/explore/meson.build says which and why); they are not hidden:
+# `meson test --suite unstable` runs them.
+meson test -C "$build" --print-errorlogs --num-processes 2 --no-suite unstable "$@"
