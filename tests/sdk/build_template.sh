@@ -51,7 +51,7 @@ grep -q "policy mypolicy" "$work/inspect.txt"
 grep -q "inspector syslog" "$work/inspect.txt"
 
 step "built with clang++ (same libstdc++ ABI), it loads too, labelled clang"
-CXX=clang++ meson setup "$work/template-clang" "$work/template" \
+CXX=clang++ meson setup "$work/template-clang" "$work/my-plugin" \
   -Dwerror=true >"$work/template-clang-setup.log"
 ninja -C "$work/template-clang" >"$work/template-clang-build.log"
 python3 "$NMZ_SOURCE_ROOT/tests/sdk/check_plugin_symbols.py" "$abi" "$work/template-clang/nmz-template.so"
