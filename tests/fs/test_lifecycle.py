@@ -55,7 +55,7 @@ def sigkill_with_target_unmounts_and_ends_target():
         records = [f for f in os.listdir(m.env["NMZ_RESTORE_DIR"]) if f.endswith(".json")]
         assert len(records) == 1 and "fusermount3" in open(os.path.join(m.env["NMZ_RESTORE_DIR"], records[0])).read()
         m.stop(signal.SIGKILL)
-        assert m.wait_unmounted(10), "the mount outlived a SIGKILLed nmz while its target lived"
+        assert m.wait_unmounted(30), "the mount outlived a SIGKILLed nmz while its target lived"
         deadline = time.monotonic() + 10
         while os.path.exists("/proc/%d" % pid) and open("/proc/%d/stat" % pid).read().split()[2] != "Z":
             assert time.monotonic() < deadline, "the target outlived a SIGKILLed nmz"
