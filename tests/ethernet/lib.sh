@@ -72,6 +72,29 @@ faults = []'
 
 queue_bound() { ns grep -qE "^ *$1 " /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
 
+# queue_held QUEUE: packets the kernel keeps on QUEUE until nmz gives its
+# verdict (queue_total in nfnetlink_queue).
+queue_held() { ns awk -v q="$1" '$1 == q { print $3 }' /proc/net/netfilter/nfnetlink_queue; }
+
+# wait_held QUEUE N: until N packets are held on QUEUE (20 s at most): what
+# a test asserts while packets are held waits for this, not for a sleep.
+wait_held() {
+  for _ in $(seq 400); do
+    [ "$(queue_held "$1")" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  fail "expected $2 packet(s) held on queue $1 within 20 s, found $(queue_held "$1")"
+}
+
+# wait_lines FILE N: until FILE has N lines (20 s at most); the caller then
+# checks the count itself.
+wait_lines() {
+  for _ in $(seq 400); do
+    [ "$(wc -l < "$1")" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+}
+
 # start_nmz QUEUE CONFIG [flags...]: runs the inspector on QUEUE in the
 # namespace and waits until its queue and rules are in place.
 start_nmz() {
