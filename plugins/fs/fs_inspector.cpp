@@ -24,6 +24,7 @@
 #include "descriptor_limit.hpp"
 #include "event_gate.hpp"
 #include "fs_inspector_flags.hpp"
+#include "fuse_device_hold.hpp"
 #include "fuse_log_routing.hpp"
 #include "mount_checks.hpp"
 #include "passthrough_fs.hpp"
@@ -105,6 +106,11 @@ class FsInspector final : public sdk::Inspector {
       return failure("cannot mount on \"" + dirs_.mount_point + "\" (see the log above)");
     }
     log.info("mounted " + dirs_.original_dir + " on " + dirs_.mount_point);
+    FuseDeviceHold device_hold(fuse_session_fd(session));
+    if (!device_hold.held()) {
+      log.warn(std::string("if nmz is killed, fusermount3 may leave the mount behind: cannot duplicate the FUSE "
+                           "device: ") + std::strerror(errno));
+    }
     // fusermount3 unmounts when nmz dies; this is for when it was killed too.
     auto mount_record = sdk::RestoreRecord::create("fs inspector: FUSE mount on " + dirs_.mount_point);
     if (mount_record) {
@@ -179,6 +185,7 @@ class FsInspector final : public sdk::Inspector {
       });
     }
     loop.join();
+    device_hold.release();
     fuse_session_unmount(session);
     if (poke.joinable()) poke.join();
     filesystem.join_background();

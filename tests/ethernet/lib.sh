@@ -72,6 +72,40 @@ faults = []'
 
 queue_bound() { ns grep -qE "^ *$1 " /proc/net/netfilter/nfnetlink_queue 2>/dev/null; }
 
+# queue_held QUEUE: packets the kernel keeps on QUEUE until nmz gives its
+# verdict (queue_total in nfnetlink_queue), whether nmz has read them yet or
+# not.
+queue_held() { ns awk -v q="$1" '$1 == q { print $3 }' /proc/net/netfilter/nfnetlink_queue; }
+
+# queue_unread QUEUE: bytes waiting in the netlink socket bound to QUEUE
+# (Rmem of the socket whose port id nfnetlink_queue names): packets the
+# kernel passed on that nmz has not read.
+queue_unread() {
+  local port
+  port=$(ns awk -v q="$1" '$1 == q { print $2 }' /proc/net/netfilter/nfnetlink_queue)
+  ns awk -v p="$port" '$2 == 12 && $3 == p { print $5 }' /proc/net/netlink
+}
+
+# wait_held QUEUE N: until N packets are held on QUEUE and nmz has read them
+# all (20 s at most): what a test asserts while packets are held waits for
+# this, not for a sleep.
+wait_held() {
+  for _ in $(seq 400); do
+    [ "$(queue_held "$1")" -ge "$2" ] && [ "$(queue_unread "$1")" -eq 0 ] && return 0
+    sleep 0.05
+  done
+  fail "expected $2 packet(s) held on queue $1 and read by nmz within 20 s: $(queue_held "$1") held, $(queue_unread "$1") bytes unread"
+}
+
+# wait_lines FILE N: until FILE has N lines (20 s at most); the caller then
+# checks the count itself.
+wait_lines() {
+  for _ in $(seq 400); do
+    [ "$(wc -l < "$1")" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+}
+
 # start_nmz QUEUE CONFIG [flags...]: runs the inspector on QUEUE in the
 # namespace and waits until its queue and rules are in place.
 start_nmz() {

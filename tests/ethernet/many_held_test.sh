@@ -12,13 +12,13 @@ wait_port 6110 u
 # ~200 KiB, a few hundred datagrams): a larger one lets one socket have
 # all 3000 in flight.
 ns python3 "$TRAFFIC" udp-send 127.0.0.1 6110 3000 0.0002 --sndbuf 33554432
-sleep 1
+wait_held 36 3000
 [ ! -s "$TMP/sink" ] || fail "datagrams arrived although held for 60 s"
 stop_nmz TERM
 released=$(grep -oE "released [0-9]+ held" "$NMZ_LOG" | grep -oE "[0-9]+")
 echo "released $released held packets at SIGTERM"
 [ "$released" -eq 3000 ] || fail "expected all 3000 datagrams held"
-for _ in $(seq 100); do [ "$(wc -l < "$TMP/sink")" -ge 3000 ] && break; sleep 0.1; done
+wait_lines "$TMP/sink" 3000
 kill "$sink" 2>/dev/null || true
 ns python3 "$TRAFFIC" udp-analyze "$TMP/sink" 3000 | tee "$TMP/stats"
 grep -q "missing=0" "$TMP/stats" || fail "released datagrams lost"

@@ -8,29 +8,32 @@ write_hold_config hold.toml
 
 sink_lines() { wc -l < "$1" | tr -d ' '; }
 
-# run_case PORT OUT [flags...]: 200 datagrams into a queue of 20; prints
-# how many arrived while the 20 were held, then stops nmz.
+# run_case PORT OUT PASSING ARRIVING [flags...]: 200 datagrams into a queue
+# of 20; sets HELD_PHASE to how many arrived while the 20 were held (after
+# waiting for PASSING of them), then stops nmz and waits for ARRIVING in all.
+# The kernel accepts or drops the ones beyond the queue as they are sent.
 run_case() {
-  local port=$1 out=$2; shift 2
+  local port=$1 out=$2 passing=$3 arriving=$4; shift 4
   start_nmz 38 hold.toml -rule-udp-ports "$port" -queue-length 20 "$@"
   bg python3 "$TRAFFIC" udp-sink 127.0.0.1 "$port" 20 "$out"
   local sink=${PIDS[-1]}
   wait_port "$port" u
   ns python3 "$TRAFFIC" udp-send 127.0.0.1 "$port" 200 0.001
-  sleep 1
+  wait_held 38 20
+  wait_lines "$out" "$passing"
   HELD_PHASE=$(sink_lines "$out")
   stop_nmz TERM
-  sleep 1  # the released datagrams are on loopback: long enough to arrive
+  wait_lines "$out" "$arriving"
   kill "$sink" 2>/dev/null || true
 }
 
-run_case 6111 "$TMP/open"
+run_case 6111 "$TMP/open" 180 200
 echo "fail-open: $HELD_PHASE of 200 arrived while 20 were held"
 [ "$HELD_PHASE" -eq 180 ] || fail "expected the 180 beyond the queue's 20 to be accepted at once"
 ns python3 "$TRAFFIC" udp-analyze "$TMP/open" 200 | tee "$TMP/open.stats"
 grep -q "missing=0" "$TMP/open.stats" || fail "datagrams lost with fail-open"
 
-run_case 6112 "$TMP/closed" -fail-open=false
+run_case 6112 "$TMP/closed" 0 20 -fail-open=false
 total=$(sink_lines "$TMP/closed")
 echo "fail-open=false: $HELD_PHASE arrived while held, $total in all"
 [ "$HELD_PHASE" -eq 0 ] || fail "with -fail-open=false nothing should pass while the queue is full"

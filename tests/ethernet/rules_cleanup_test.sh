@@ -24,7 +24,7 @@ start_nmz 27 hold.toml -rule-tcp-ports 6106
 start=$(date +%s)
 ns python3 "$TRAFFIC" tcp-check 127.0.0.1 6106 5000 --timeout 30 > "$TMP/held.out" &
 client=$!
-sleep 1.5
+wait_held 27 1
 kill -0 $client 2>/dev/null || fail "the client finished although its packets were held"
 stop_nmz TERM
 wait $client || { cat "$TMP/held.out"; fail "the held client did not complete after SIGTERM"; }

@@ -91,17 +91,20 @@ def test_killed_shard(top):
     try:
         wait_for(lambda: os.path.exists(os.path.join(storage, "80000000", "started")), "the shard's first run")
         check(status(storage)["total"]["running"] == 1, status(storage))
-        # The node dies: the nmz that runs the run goes without a word (it has a process group of its own).
+        # The node dies: the shard first (killed after its run, it could
+        # start the next run in between), then the nmz that runs the run,
+        # without a word (it has a process group of its own; its parent's
+        # death may have killed it already).
+        os.killpg(shard.pid, signal.SIGKILL)
+        shard.wait(timeout=30)
         for pid in os.listdir("/proc"):
             try:
                 with open("/proc/%s/cmdline" % pid, "rb") as f:
                     argv = f.read().split(b"\0")
+                if pid.isdigit() and b"-run-number" in argv and storage.encode() in argv:
+                    os.kill(int(pid), signal.SIGKILL)
             except OSError:
                 continue
-            if pid.isdigit() and b"-run-number" in argv and storage.encode() in argv:
-                os.kill(int(pid), signal.SIGKILL)
-        os.killpg(shard.pid, signal.SIGKILL)
-        shard.wait(timeout=30)
     finally:
         if shard.poll() is None:
             os.killpg(shard.pid, signal.SIGKILL)
