@@ -132,3 +132,57 @@ TEST_CASE("load_components loads nmz-NAME.so alone, and everything when no such 
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a constructor's exception reaches the user") {
+  PluginHost host;
+  REQUIRE(host.load_file(plugin("MISBEHAVING")).is_ok());
+  auto policy = host.create_policy("test-throwing-constructor");
+  REQUIRE_FALSE(policy.has_value());
+  CHECK(policy.status().message() == "policy \"test-throwing-constructor\" (" + plugin("MISBEHAVING") +
+                                         ") could not be created: cannot read /nonexistent/test-model.bin");
+  // The reason is not left over for the next creation.
+  CHECK(host.create_policy("test-silent").has_value());
+}
+
+TEST_CASE("a third-party plugin may take a built-in name only when allowed") {
+  {
+    PluginHost host;
+    CHECK(host.load_file(plugin("SHADOWS_BUILTIN")).message() ==
+          plugin("SHADOWS_BUILTIN") + ": component \"Random\" has the name of one nmz ships; to use this plugin's "
+                                      "instead, add \"random\" to allowPluginOverride in config.toml");
+    CHECK(host.components().empty());
+  }
+  // Allowed: it wins over the bundled one, whichever is loaded first.
+  for (bool bundled_first : {false, true}) {
+    PluginHost host;
+    host.allow_overrides({"RANDOM"});
+    const auto bundled = nmz::core::plugin_search_path({});
+    std::vector<std::filesystem::path> random_dir;
+    for (const auto& dir : bundled) {
+      if (std::filesystem::exists(dir / "nmz-random.so")) random_dir.push_back(dir);
+    }
+    REQUIRE(random_dir.size() >= 1);
+    if (bundled_first) CHECK(host.load_file(random_dir[0] / "nmz-random.so").is_ok());
+    CHECK(host.load_file(plugin("SHADOWS_BUILTIN")).is_ok());
+    if (!bundled_first) CHECK(host.load_file(random_dir[0] / "nmz-random.so").is_ok());
+    CHECK(host.find("random", ComponentKind::explore_policy) == nullptr);
+    const auto* record = host.find("Random", ComponentKind::explore_policy);
+    REQUIRE(record != nullptr);
+    CHECK(record->library->path == std::filesystem::path(plugin("SHADOWS_BUILTIN")));
+  }
+}
+
+TEST_CASE("the built-in names are exactly what the in-tree plugins register") {
+  PluginHost host;
+  std::vector<std::filesystem::path> bundled;
+  for (const auto& dir : nmz::core::plugin_search_path({})) {
+    if (nmz::core::is_bundled(dir / "x.so")) bundled.push_back(dir);
+  }
+  CHECK(host.load_directories(bundled).empty());
+  std::size_t count = 0;
+  for (const auto* record : host.components()) {
+    CHECK_MESSAGE(nmz::core::is_builtin_component_name(record->name), record->name);
+    ++count;
+  }
+  CHECK(count == 11);  // every name of kBuiltinComponentNames
+}

@@ -66,7 +66,7 @@ int command_container(const std::vector<std::string>& args) {
 
   container::block_window_changes();  // before the first thread
   PluginHost host;  // before everything that holds plugin objects
-  load_plugins(host, config->plugin_path);
+  load_plugins(host, *config);
   container::ContainerRun run(engine, *options, *config, host);
   SignalWatcher signals([&run](int signal_number) {
     static int count = 0;

@@ -13,6 +13,7 @@
 #include "log/logging.hpp"
 #include "orchestrator/local_inspector_host.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "plugin/plugin_call.hpp"
 #include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
 #include "rest/rest_inspector_host.hpp"
@@ -60,7 +61,7 @@ int command_inspectors(const std::vector<std::string>& args) {
   init_logging();
   PluginHost host;  // first: destroyed last, after every plugin object
   if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    load_plugins(host, {});
+    load_plugins(host, Config{});
     return list_inspectors(host);
   }
   const std::string& name = args[0];
@@ -74,7 +75,7 @@ int command_inspectors(const std::vector<std::string>& args) {
   // plugin was most of a short run's start-up.
   std::vector<std::string> needed{name};
   if (flags->orchestrator_url.rfind("local://", 0) == 0) needed.push_back(config->explore_policy);
-  load_plugins_for(host, config->plugin_path, needed);
+  load_plugins_for(host, *config, needed);
 
   // Declared before the inspector, so destroyed after it: the SDK lends
   // `context` to a component until its destructor has returned.
@@ -84,7 +85,13 @@ int command_inspectors(const std::vector<std::string>& args) {
   auto inspector = host.create_inspector(name);
   if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
   sdk::InspectorSettings settings{flags->entity_id, flags->inspector_args};
-  if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
+  const PluginCallLabel configure_label = call_label("inspector", *inspector, "configure");
+  const PluginCallLabel run_label = call_label("inspector", *inspector, "run");
+  const PluginCallLabel on_action_label = call_label("inspector", *inspector, "on_action");
+  {
+    PluginCallScope call(configure_label);
+    if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
+  }
 
   if (flags->autopilot.empty() && flags->orchestrator_url.rfind("local://", 0) == 0) {
     named_logger("nmz")->info("autopilot with the default config (policy \"random\")");
@@ -100,7 +107,8 @@ int command_inspectors(const std::vector<std::string>& args) {
   if (flags->orchestrator_url.rfind("http://", 0) == 0) {
     auto options = remote_options(name, *flags, *config);
     if (!options) return fail(options.status().message(), 2);
-    rest::RestInspectorHost endpoint(target, std::move(options).value());
+    rest::RestInspectorHost endpoint(target, std::move(options).value(), on_action_label);
+    PluginCallScope call(run_label);
     outcome = target.run(endpoint);
     endpoint.stop();
   } else {
@@ -114,8 +122,11 @@ int command_inspectors(const std::vector<std::string>& args) {
       return fail("nmz inspectors " + name + ": " + rest_endpoint.status().message(),
                   exit_code_for(rest_endpoint.status()));
     }
-    LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id);
-    outcome = target.run(endpoint);
+    LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id, on_action_label);
+    {
+      PluginCallScope call(run_label);
+      outcome = target.run(endpoint);
+    }
     (*session)->orchestrator->stop();
   }
   if (!outcome.status) return fail("nmz inspectors " + name + ": " + outcome.status.message(), exit_code_for(outcome.status));

@@ -26,7 +26,7 @@ int command_orchestrator(const std::vector<std::string>& args) {
     return 2;
   }
   PluginHost host;
-  load_plugins(host, config->plugin_path);
+  load_plugins(host, *config);
 
   std::mutex mutex;
   std::condition_variable interrupted;

@@ -26,7 +26,8 @@ Status read_into(const TomlLookup& lookup, std::string_view key, T* target, Gett
 constexpr std::string_view kKnownTopLevelKeys[] = {
     "init", "run", "validate", "clean", "notCleanIfValidationFail", "storageType", "pbPort", "restPort",
     "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "restToken",
-    "pluginPath", "seed", "orchestratorTimeout", "signature", "signatureTrace", "runTimeout"};
+    "pluginPath", "seed", "orchestratorTimeout", "signature", "signatureTrace", "runTimeout",
+    "allowPluginOverride", "actionTimeout"};
 
 // Keys that differ only in case name the same setting (keys are
 // case-insensitive): two of them in one table is a mistake to point at.
@@ -171,6 +172,8 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(top, "pluginPath", &config.plugin_path, &TomlLookup::get_string_list),
       read_into(top, "orchestratorTimeout", &config.orchestrator_timeout, &TomlLookup::get_duration),
       read_into(top, "runTimeout", &config.run_timeout, &TomlLookup::get_duration),
+      read_into(top, "allowPluginOverride", &config.allow_plugin_override, &TomlLookup::get_string_list),
+      read_into(top, "actionTimeout", &config.action_timeout, &TomlLookup::get_duration),
   });
   if (!status) return status;
   // Relative to the config file, wherever nmz is started from (the current
@@ -189,6 +192,7 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
   }
   if (config.orchestrator_timeout.count() <= 0) return top.invalid("orchestratorTimeout", "a positive duration");
   if (config.run_timeout.count() < 0) return top.invalid("runTimeout", "a duration, 0 for no limit");
+  if (config.action_timeout.count() < 0) return top.invalid("actionTimeout", "a duration, 0 for no limit");
 
   auto param = top.get_table("explorePolicyParam");
   if (!param) return param.status();

@@ -63,6 +63,13 @@ struct Config {
   // long again; then their process group is killed and the run ends as
   // `timeout`. Zero: no limit.
   std::chrono::nanoseconds run_timeout{0};
+  // nmz: built-in component names ("random") a plugin from the user's
+  // plugin path may register in place of the bundled one.
+  std::vector<std::string> allow_plugin_override;
+  // nmz: an event the policy has not answered after this long gets its
+  // default action from the orchestrator (fail open), with a warning.
+  // Zero: wait as long as the policy wants.
+  std::chrono::nanoseconds action_timeout = std::chrono::seconds(30);
 
   // Warnings about keys nmz does not know, top level and [container]
   // (Namazu ignored them; nmz warns): file, line, key, closest known key.

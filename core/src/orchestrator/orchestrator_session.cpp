@@ -16,12 +16,16 @@ sdk::Result<std::unique_ptr<OrchestratorSession>> start_orchestrator(const Plugi
   session->seed = resolve_seed(config.seed);
   session->policy_context = std::make_unique<HostComponentContext>(
       "policy." + config.explore_policy, TomlConfigView::for_policy(config), session->seed);
-  if (auto status = (*policy)->configure(*session->policy_context); !status) return status;
+  {
+    const PluginCallLabel label = call_label("policy", *policy, "configure");
+    PluginCallScope call(label);
+    if (auto status = (*policy)->configure(*session->policy_context); !status) return status;
+  }
   named_logger("orchestrator")
       ->info("explore policy \"{}\", seed {}{}", config.explore_policy, session->seed.text,
              session->seed.chosen ? " (chosen; set NMZ_SEED to replay)" : "");
   session->orchestrator = std::make_unique<Orchestrator>(
-      std::move(policy).value(), Orchestrator::Options{collect_trace, !config.skip_init_orchestrator});
+      std::move(policy).value(), Orchestrator::Options{collect_trace, !config.skip_init_orchestrator, config.action_timeout});
   if (auto status = session->orchestrator->start(); !status) return status;
   return session;
 }
