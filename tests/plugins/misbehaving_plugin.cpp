@@ -20,6 +20,11 @@ using nmz::sdk::Status;
 // Read at run time, so the compiler cannot see the null dereference coming.
 int* volatile nowhere = nullptr;
 
+// Out of line: the throw escapes queue_event as a third-party bug would.
+[[noreturn]] __attribute__((noinline)) void fail_decision(const std::string& uuid) {
+  throw std::runtime_error("test-crashing: no decision for event " + uuid);
+}
+
 class CrashingPolicy final : public nmz::sdk::ExplorePolicy {
  public:
   Status configure(const nmz::sdk::ComponentContext& context) noexcept override {
@@ -37,7 +42,7 @@ class CrashingPolicy final : public nmz::sdk::ExplorePolicy {
   }
   void queue_event(nmz::sdk::Event event) noexcept override {
     if (++seen_ == crash_at_) {
-      if (crash_ == "throw") throw std::runtime_error("test-crashing: no decision for event " + event.uuid);
+      if (crash_ == "throw") fail_decision(event.uuid);
       if (crash_ == "segfault") *nowhere = 1;
     }
     sink_->emit(nmz::sdk::default_action(event));
