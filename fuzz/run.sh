@@ -30,7 +30,11 @@ if [[ ${#names[@]} -eq 0 ]]; then
 fi
 targets=()
 for name in "${names[@]}"; do targets+=("fuzz/${name}_fuzzer"); done
-ninja -C "$build" "${targets[@]}" >/dev/null
+if ! ninja -C "$build" "${targets[@]}" >"$build/fuzz-build.log" 2>&1; then
+  echo "fuzz: building the harnesses failed; last lines of $build/fuzz-build.log:"
+  tail -n 40 "$build/fuzz-build.log"
+  exit 1
+fi
 status=0
 for name in "${names[@]}"; do
   work=$(mktemp -d)

@@ -9,9 +9,10 @@ packages=(
   libcpp-httplib-dev
   iptables iproute2 procps python3 stress-ng util-linux
   podman runc conmon busybox-static tmux
-  gcovr libjacoco-java default-jdk-headless
+  gcovr libjacoco-java default-jdk-headless libbyteman-java protobuf-compiler
   clang libfuzzer-14-dev
   etcd-server etcd-client
+  zookeeper python3-kazoo
   slurmctld slurmd slurm-client munge
 )
 apt-get update -q

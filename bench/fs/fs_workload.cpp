@@ -9,10 +9,17 @@
 //   fs_workload create DIR COUNT        create COUNT 1 KiB files
 //   fs_workload stat DIR COUNT          stat them
 //   fs_workload unlink DIR COUNT        unlink them
+//   fs_workload create-interleaved COUNT BLOCK DIR...
+//   fs_workload unlink-interleaved COUNT BLOCK DIR...
+//                                       create (unlink) COUNT files in every DIR, BLOCK at a time
+//                                       in each DIR in turn (the first DIR rotating), and print
+//                                       each DIR's total seconds: the machine's load, which drifts
+//                                       by more than the differences measured, falls on all alike
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -30,14 +37,57 @@ namespace {
 
 std::string name_of(const std::string& dir, long i) { return dir + "/f" + std::to_string(i); }
 
+void create_file(const std::string& name, const std::vector<char>& buffer) {
+  int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) die("create");
+  if (::write(fd, buffer.data(), 1024) != 1024) die("write");
+  ::close(fd);
+}
+
+void unlink_file(const std::string& name) {
+  if (::unlink(name.c_str()) != 0) die("unlink");
+}
+
+int interleaved(bool create, long count, long block, const std::vector<std::string>& dirs,
+                const std::vector<char>& buffer) {
+  if (count <= 0 || block <= 0 || dirs.empty()) {
+    std::fprintf(stderr, "fs_workload: interleaved modes need COUNT > 0, BLOCK > 0 and a DIR\n");
+    return 2;
+  }
+  std::vector<std::chrono::duration<double>> took(dirs.size());
+  for (long first = 0, turn = 0; first < count; first += block, ++turn) {
+    for (std::size_t k = 0; k < dirs.size(); ++k) {
+      const std::size_t d = (k + static_cast<std::size_t>(turn)) % dirs.size();
+      auto start = std::chrono::steady_clock::now();
+      for (long i = first; i < std::min(count, first + block); ++i) {
+        if (create) {
+          create_file(name_of(dirs[d], i), buffer);
+        } else {
+          unlink_file(name_of(dirs[d], i));
+        }
+      }
+      took[d] += std::chrono::steady_clock::now() - start;
+    }
+  }
+  for (std::size_t d = 0; d < dirs.size(); ++d) std::printf(d == 0 ? "%.6f" : " %.6f", took[d].count());
+  std::printf("\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: fs_workload seq-write|seq-read|seq-read-cold|rand-read|create|stat|unlink PATH [N]\n");
+    std::fprintf(stderr,
+                 "usage: fs_workload seq-write|seq-read|seq-read-cold|rand-read|create|stat|unlink PATH [N]\n"
+                 "       fs_workload create-interleaved|unlink-interleaved COUNT BLOCK DIR...\n");
     return 2;
   }
   std::string mode = argv[1];
+  if ((mode == "create-interleaved" || mode == "unlink-interleaved") && argc >= 5) {
+    return interleaved(mode == "create-interleaved", std::atol(argv[2]), std::atol(argv[3]),
+                       std::vector<std::string>(argv + 4, argv + argc), std::vector<char>(1024, 'n'));
+  }
   std::string path = argv[2];
   long count = argc > 3 ? std::atol(argv[3]) : 0;
   constexpr std::size_t kMiB = 1 << 20;
@@ -76,21 +126,14 @@ int main(int argc, char** argv) {
     }
     ::close(fd);
   } else if (mode == "create") {
-    for (long i = 0; i < count; ++i) {
-      int fd = ::open(name_of(path, i).c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-      if (fd < 0) die("create");
-      if (::write(fd, buffer.data(), 1024) != 1024) die("write");
-      ::close(fd);
-    }
+    for (long i = 0; i < count; ++i) create_file(name_of(path, i), buffer);
   } else if (mode == "stat") {
     struct stat st {};
     for (long i = 0; i < count; ++i) {
       if (::stat(name_of(path, i).c_str(), &st) != 0) die("stat");
     }
   } else if (mode == "unlink") {
-    for (long i = 0; i < count; ++i) {
-      if (::unlink(name_of(path, i).c_str()) != 0) die("unlink");
-    }
+    for (long i = 0; i < count; ++i) unlink_file(name_of(path, i));
   } else {
     std::fprintf(stderr, "fs_workload: unknown mode %s\n", mode.c_str());
     return 2;

@@ -2,16 +2,22 @@
 # REST round trips per second in Namazu's one-event exchange (POST an event,
 # long-poll GET its action, DELETE it; the unmodified Namazu wire format),
 # against a real `nmz orchestrator` with the dumb policy at zero delay, for
-# 1, 8 and 16 entities, rounds interleaved. The baseline measured in the
-# same run is the same exchange through the in-process local endpoint
-# (bench_rest): the ratio is the price of HTTP. NMZ_REST_BEFORE=/path/to/nmz
-# adds an older nmz, measured interleaved with this one.
+# 1, 8 and 16 entities, rounds interleaved, median of the rounds. Baselines
+# measured in the same run: wire_floor_server, the least any server can do
+# for that exchange over loopback TCP (canned answers, no parsing), i.e. the
+# ceiling this machine allows right now with this client; and the same
+# exchange through the in-process local endpoint. Client and server share
+# the machine's cores, so the CPU time each spends per round trip (client:
+# getrusage; server: /proc/PID/stat over the round) is printed too: it is
+# what the throughput comes from, and it moves less with the machine's load.
+# NMZ_REST_BEFORE=/path/to/nmz adds an older nmz, measured interleaved.
 # Usage: bench/rest/run.sh [BUILD_DIR] [SECONDS_PER_ROUND] [ROUNDS]
 set -euo pipefail
 BUILD="${1:-build}"
 SECONDS_PER_ROUND="${2:-2}"
-ROUNDS="${3:-3}"
-ninja -C "$BUILD" core/nmz bench/rest/bench_rest bench/rest/namazu_wire_client plugins/dumb/nmz-dumb.so > /dev/null
+ROUNDS="${3:-5}"
+ninja -C "$BUILD" core/nmz bench/rest/bench_rest bench/rest/namazu_wire_client bench/rest/wire_floor_server \
+  plugins/dumb/nmz-dumb.so > /dev/null
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -22,10 +28,11 @@ cleanup() {
 trap cleanup EXIT
 printf 'explorePolicy = "dumb"\nrestPort = 0\nseed = 1\n' > "$work/config.toml"
 
-start_orchestrator() {  # NAME BINARY -> sets port_NAME
+start_orchestrator() {  # NAME BINARY -> sets port_NAME and pid_NAME
   : > "$work/$1.log"
   "$2" orchestrator "$work/config.toml" > "$work/$1.log" 2>&1 &
   pids+=($!)
+  eval "pid_$1=$!"
   for _ in $(seq 200); do
     port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/api/v3.*|\1|p' "$work/$1.log")
     [[ -n "$port" ]] && { eval "port_$1=$port"; return; }
@@ -40,38 +47,72 @@ if [[ -n "${NMZ_REST_BEFORE:-}" ]]; then
   variants+=(before)
   start_orchestrator before "$NMZ_REST_BEFORE"
 fi
+variants+=(floor)
+"$BUILD/bench/rest/wire_floor_server" > "$work/floor.port" &
+pids+=($!)
+pid_floor=$!
+for _ in $(seq 200); do [[ -s "$work/floor.port" ]] && break; sleep 0.05; done
+port_floor=$(cat "$work/floor.port")
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+server_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq "$ROUNDS"); do
   for entities in 1 8 16; do
     for v in "${variants[@]}"; do
       port_var="port_$v"
-      "$BUILD/bench/rest/namazu_wire_client" "${!port_var}" "$entities" "$SECONDS_PER_ROUND" >> "$work/$v-$entities"
+      pid_var="pid_$v"
+      start_ticks=$(server_ticks "${!pid_var}")
+      read -r rate client_us < <("$BUILD/bench/rest/namazu_wire_client" "${!port_var}" "$entities" "$SECONDS_PER_ROUND")
+      end_ticks=$(server_ticks "${!pid_var}")
+      echo "$rate" >> "$work/$v-$entities"
+      echo "$client_us" >> "$work/$v-$entities-client"
+      awk -v t=$((end_ticks - start_ticks)) -v hz="$ticks_per_second" -v r="$rate" -v s="$SECONDS_PER_ROUND" \
+        'BEGIN {printf "%.1f\n", (r > 0 ? t / hz * 1e6 / (r * s) : 0)}' >> "$work/$v-$entities-server"
     done
   done
 done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 baseline=$("$BUILD/bench/rest/bench_rest" --local-only 32000)
 local_one=$(echo "$baseline" | awk '/1 entity/ {print $NF}')
 local_sixteen=$(echo "$baseline" | awk '/16 entities/ {print $NF}')
 
+label_of() {
+  case $1 in
+    now) echo "nmz now" ;;
+    before) echo "nmz before ($NMZ_REST_BEFORE)" ;;
+    floor) echo "baseline: wire_floor_server (canned answers)" ;;
+  esac
+}
 declare -A result
+echo "load average (1, 5, 15 min) before: $load_before, after: $load_after; $(nproc) cores"
 printf '%-62s %13s %13s %13s\n' "REST one-event exchange (Namazu wire), median of $ROUNDS" "1 entity" "8 entities" "16 entities"
 for v in "${variants[@]}"; do
-  for entities in 1 8 16; do result[$v-$entities]=$(median < "$work/$v-$entities"); done
-  label="nmz $v"; [[ $v == before ]] && label="nmz before ($NMZ_REST_BEFORE)"
-  printf '%-62s %13s %13s %13s\n' "$label: round trips/s" "${result[$v-1]}" "${result[$v-8]}" "${result[$v-16]}"
+  for entities in 1 8 16; do
+    result[$v-$entities]=$(median < "$work/$v-$entities")
+    result[$v-$entities-client]=$(median < "$work/$v-$entities-client")
+    result[$v-$entities-server]=$(median < "$work/$v-$entities-server")
+  done
+  printf '%-62s %13s %13s %13s\n' "$(label_of "$v"): round trips/s" "${result[$v-1]}" "${result[$v-8]}" "${result[$v-16]}"
+done
+for v in "${variants[@]}"; do
+  printf '%-62s %13s %13s %13s\n' "$(label_of "$v" | cut -c1-30): CPU us/round trip, server+client" \
+    "${result[$v-1-server]}+${result[$v-1-client]}" "${result[$v-8-server]}+${result[$v-8-client]}" \
+    "${result[$v-16-server]}+${result[$v-16-client]}"
 done
 printf '%-62s %13s %13s %13s\n' "baseline: in-process local endpoint, round trips/s" "$local_one" "-" "$local_sixteen"
-awk -v a="${result[now-1]}" -v b="$local_one" -v c="${result[now-16]}" -v d="$local_sixteen" \
-  'BEGIN {printf "%-62s %13.3f %13s %13.3f\n", "ratio nmz now / baseline", a / b, "-", c / d}'
+awk -v a="${result[now-1]}" -v b="${result[floor-1]}" -v c="${result[now-8]}" -v d="${result[floor-8]}" \
+    -v e="${result[now-16]}" -v f="${result[floor-16]}" \
+  'BEGIN {printf "%-62s %12.2fx %12.2fx %12.2fx\n", "ratio nmz now / wire_floor_server", a / b, c / d, e / f}'
 if [[ -n "${NMZ_REST_BEFORE:-}" ]]; then
   awk -v a="${result[now-1]}" -v b="${result[before-1]}" -v c="${result[now-8]}" -v d="${result[before-8]}" \
       -v e="${result[now-16]}" -v f="${result[before-16]}" \
     'BEGIN {printf "%-62s %12.2fx %12.2fx %12.2fx\n", "ratio nmz now / nmz before", a / b, c / d, e / f}'
 fi
 echo
-echo "| REST: one event POSTed, its action long-polled and DELETEd, C++ client, 1 / 8 / 16 entities | in-process ${local_one} / - / ${local_sixteen} | nmz now ${result[now-1]} / ${result[now-8]} / ${result[now-16]} per s | >= 20,000 per s with 8-16 entities, >= 8,000 with 1 |"
+echo "| REST: one event POSTed, its action long-polled and DELETEd, C++ client, 1 / 8 / 16 entities | wire_floor_server ${result[floor-1]} / ${result[floor-8]} / ${result[floor-16]} per s | nmz now ${result[now-1]} / ${result[now-8]} / ${result[now-16]} per s | >= 20,000 per s with 8-16 entities, >= 8,000 with 1 |"
 awk -v one="${result[now-1]}" -v eight="${result[now-8]}" -v sixteen="${result[now-16]}" 'BEGIN {
   short = ""
   if (one < 8000) short = short sprintf(" 1 entity %.0f%% short;", 100 * (8000 - one) / 8000)
@@ -79,6 +120,11 @@ awk -v one="${result[now-1]}" -v eight="${result[now-8]}" -v sixteen="${result[n
   if (sixteen < 20000) short = short sprintf(" 16 entities %.0f%% short;", 100 * (20000 - sixteen) / 20000)
   print (short == "" ? "target met" : "target NOT met:" short)
 }'
+awk -v one="${result[floor-1]}" -v eight="${result[floor-8]}" -v sixteen="${result[floor-16]}" 'BEGIN {
+  if (one < 8000 || eight < 20000 || sixteen < 20000)
+    print "(the canned-answer floor server does not reach the target on this machine now either)"
+}'
+
 echo
 echo "nmz's own transceiver (batched extension), for reference:"
 "$BUILD/bench/rest/bench_rest" 32000

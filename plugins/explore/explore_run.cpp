@@ -65,7 +65,12 @@ json run_record(const PlannedRun& run, std::string_view seed_text, const std::ma
   record["observed"] = {{"nodes", observed.nodes},
                         {"processes", observed.processes},
                         {"fs_ops", observed.fs_ops},
+                        {"names", observed.names},
+                        {"span_ns", observed.span.count()},
                         {"digest", traffic_digest}};
+  // How this run bound its roles, so that replaying its record
+  // (NMZ_EXPLORE_PLAN=RUN/result.json, nmz tools shrink) aims at the same targets.
+  if (!observed.names.empty()) record["roles"] = observed.names;
   return record;
 }
 

@@ -29,6 +29,13 @@ std::string hex64(std::uint64_t value) {
   return text;
 }
 
+json catalogue_json(const Catalogue& c) {
+  json object{{"nodes", c.nodes}, {"processes", c.processes}, {"fs_ops", c.fs_ops}};
+  if (!c.names.empty()) object["names"] = c.names;
+  if (c.span.count() > 0) object["span_ns"] = c.span.count();
+  return object;
+}
+
 json body_of(const ExploreState& state) {
   json arms = json::object();
   for (const auto& [name, arm] : state.arms) arms[name] = {{"pulls", arm.pulls}, {"reward", arm.reward}};
@@ -37,10 +44,7 @@ json body_of(const ExploreState& state) {
               {"arms", std::move(arms)},
               {"signatures", state.signatures},
               {"learned_runs", state.learned_runs},
-              {"catalogue",
-               {{"nodes", state.catalogue.nodes},
-                {"processes", state.catalogue.processes},
-                {"fs_ops", state.catalogue.fs_ops}}}};
+              {"catalogue", catalogue_json(state.catalogue)}};
 }
 
 std::optional<std::string> read_text(const fs::path& path) {
@@ -61,6 +65,15 @@ Catalogue catalogue_from(const json& object) {
   c.nodes = object.value("nodes", 0u);
   c.processes = object.value("processes", 0u);
   c.fs_ops = object.value("fs_ops", 0u);
+  c.span = nanoseconds(object.value("span_ns", std::int64_t{0}));
+  if (object.contains("names") && object["names"].is_object()) {
+    for (const auto& [space, names] : object["names"].items()) {
+      if (!names.is_array()) continue;
+      for (const auto& name : names) {
+        if (name.is_string()) c.names[space].push_back(name.get<std::string>());
+      }
+    }
+  }
   return c;
 }
 
@@ -76,7 +89,11 @@ sdk::Result<std::optional<RunRecord>> read_run(const fs::path& dir) {
   const std::string status = result.value("status", result.value("successful", false) ? "passed" : "failed");
   record.failed = status == "failed";
   record.broken = status == "broken";
-  if (result.contains("signature") && result["signature"].is_string()) record.signature = result["signature"].get<std::string>();
+  if (result.contains("signature_text") && result["signature_text"].is_string()) {
+    record.signature = behaviour_signature(result["signature_text"].get<std::string>());
+  } else if (result.contains("signature") && result["signature"].is_string()) {
+    record.signature = result["signature"].get<std::string>();
+  }
   if (auto plan_text = read_text(dir / kPlanRecordFile)) {
     json plan = json::parse(*plan_text, nullptr, false);
     if (!plan.is_object()) return sdk::Status::invalid((dir / kPlanRecordFile).string() + ": not valid JSON");
@@ -116,8 +133,30 @@ class StateLock {
 
 }  // namespace
 
+std::string behaviour_signature(std::string_view text) {
+  std::string kept;
+  while (!text.empty()) {
+    const std::size_t end = text.find("; ");
+    const std::string_view part = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 2);
+    if (part.starts_with("faults: ") || part.starts_with("held>=")) continue;
+    kept += (kept.empty() ? "" : "; ") + std::string(part);
+  }
+  return "behaviour:" + hex64(sdk::fnv1a64(kept));
+}
+
 void learn(ExploreState& state, const RunRecord& record) {
   if (!state.learned_runs.insert(record.id).second) return;
+  for (const auto& [space, names] : record.observed.names) {
+    auto& known = state.catalogue.names[space];
+    for (const auto& name : names) {
+      if (std::find(known.begin(), known.end(), name) == known.end()) known.push_back(name);
+    }
+  }
+  if (!record.broken && record.observed.span.count() > 0) {
+    const nanoseconds known = state.catalogue.span;
+    state.catalogue.span = known.count() == 0 ? record.observed.span : std::min(known, record.observed.span);
+  }
   state.catalogue.nodes = std::max(state.catalogue.nodes, record.observed.nodes);
   state.catalogue.processes = std::max(state.catalogue.processes, record.observed.processes);
   state.catalogue.fs_ops = std::max(state.catalogue.fs_ops, record.observed.fs_ops);

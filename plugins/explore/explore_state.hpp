@@ -14,6 +14,7 @@
 #include <nmz/sdk/context.hpp>
 
 #include "bandit.hpp"
+#include "fault_plan.hpp"
 
 // What the explore policy learned from the finished runs of one experiment,
 // kept in STORAGE/explore-state.json. It is a cache: every fact in it comes
@@ -22,11 +23,19 @@
 namespace nmz::plugins::explore {
 
 // How many targets of each role space runs have shown (the largest count of
-// one run): which arms exist.
+// one run): which arms exist. `names` are the stable names of the node and
+// fs op roles in rank order, in order of first appearance over the whole
+// experiment: plans bind role k to names[k] from then on, so that an arm
+// aims at the same target in every run.
 struct Catalogue {
   std::uint32_t nodes = 0;
   std::uint32_t processes = 0;
   std::uint32_t fs_ops = 0;
+  RoleNames names;
+  // The shortest time from the first to the last event of a run that was
+  // not broken: windows start inside it, so that they hit every run while
+  // the target is still at work.
+  nanoseconds span{0};
   bool operator==(const Catalogue&) const = default;
 };
 
@@ -43,12 +52,22 @@ struct RunRecord {
   std::string id;  // run directory name
   bool failed = false;
   bool broken = false;
-  std::optional<std::string> signature;  // unknown when neither result.json nor plan.json has one
+  // What the target did, for novelty: result.json's signature without the
+  // parts the plan itself put there (see behaviour_signature); unknown when
+  // neither result.json nor plan.json has one.
+  std::optional<std::string> signature;
   std::vector<std::string> arms;         // empty: not an explore run, or a forced plan
   Catalogue observed;
 };
 
 void learn(ExploreState& state, const RunRecord& record);
+
+// The target's behaviour in a run signature's text (docs/experiments.md#run-signatures):
+// the text without its `faults:` and `held>=` parts, which name what the
+// policy did (the packets it dropped, the events it held) rather than what
+// the target did; a plan would otherwise be "new behaviour" just for aiming
+// somewhere new. A digest, as result.json's signature is.
+std::string behaviour_signature(std::string_view signature_text);
 
 nlohmann::json to_json(const ExploreState& state);
 // Checks the embedded checksum: a torn or edited file is an error saying so.

@@ -116,7 +116,9 @@ json to_json(const Plan& plan) {
     if (f.kind == FaultKind::fail_fs) fault["errno"] = f.errno_name;
     faults.push_back(std::move(fault));
   }
-  return json{{"faults", std::move(faults)}};
+  json object{{"faults", std::move(faults)}};
+  if (!plan.roles.empty()) object["roles"] = plan.roles;
+  return object;
 }
 
 sdk::Result<Plan> plan_from_json(const json& object) {
@@ -166,6 +168,19 @@ sdk::Result<Plan> plan_from_json(const json& object) {
       fault.errno_name = item["errno"].get<std::string>();
     }
     plan.faults.push_back(std::move(fault));
+  }
+  if (object.contains("roles")) {
+    const json& roles = object["roles"];
+    const auto bad = sdk::Status::invalid("\"roles\" must map \"node\", \"process\" or \"fsop\" to arrays of names");
+    if (!roles.is_object()) return bad;
+    for (const auto& [space, names] : roles.items()) {
+      if (space != "node" && space != "process" && space != "fsop") return bad;
+      if (!names.is_array()) return bad;
+      for (const json& name : names) {
+        if (!name.is_string()) return bad;
+        plan.roles[space].push_back(name.get<std::string>());
+      }
+    }
   }
   return plan;
 }

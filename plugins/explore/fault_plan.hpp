@@ -56,8 +56,15 @@ struct Fault {
 // Delays from this value up are the "long" class of an arm.
 inline constexpr nanoseconds kLongDelay = std::chrono::milliseconds(200);
 
+// The stable names (ethernet `-node` names or addresses, fs op kinds) the
+// roles of one role space were bound to, by rank: {"node": ["c1", "server",
+// "c2"]} makes node#1 the node named "server" in every run, whichever sends
+// first. Names not listed take the next ranks in order of appearance.
+using RoleNames = std::map<std::string, std::vector<std::string>>;
+
 struct Plan {
   std::vector<Fault> faults;
+  RoleNames roles;  // how roles bind; empty: in order of appearance
   bool operator==(const Plan&) const = default;
 };
 

@@ -13,23 +13,47 @@
 namespace nmz::plugins::explore {
 
 PlanExecutor::PlanExecutor(Plan plan)
-    : plan_(std::move(plan)), paused_(plan_.faults.size(), false), applied_(plan_.faults.size(), 0) {}
+    : plan_(std::move(plan)), paused_(plan_.faults.size(), false), applied_(plan_.faults.size(), 0) {
+  // Pids change from run to run: process roles always bind in start order.
+  for (RoleSpace space : {RoleSpace::node, RoleSpace::fs_op}) {
+    RoleTable& table = space == RoleSpace::node ? nodes_ : fs_ops_;
+    if (auto known = plan_.roles.find(role_prefix(space)); known != plan_.roles.end()) {
+      for (const auto& name : known->second) {
+        if (std::find(table.names.begin(), table.names.end(), name) == table.names.end()) table.names.push_back(name);
+      }
+      table.seen.assign(table.names.size(), false);
+    }
+  }
+}
 
-std::uint32_t PlanExecutor::rank_of(std::vector<std::string>& seen, const std::string& target) {
-  auto found = std::find(seen.begin(), seen.end(), target);
-  if (found != seen.end()) return static_cast<std::uint32_t>(found - seen.begin());
-  seen.push_back(target);
-  return static_cast<std::uint32_t>(seen.size() - 1);
+std::uint32_t PlanExecutor::RoleTable::rank_of(const std::string& name) {
+  auto found = std::find(names.begin(), names.end(), name);
+  const auto rank = static_cast<std::size_t>(found - names.begin());
+  if (found == names.end()) {
+    names.push_back(name);
+    seen.push_back(true);
+  } else {
+    seen[rank] = true;
+  }
+  return static_cast<std::uint32_t>(rank);
+}
+
+std::uint32_t PlanExecutor::RoleTable::shown() const {
+  for (std::size_t rank = seen.size(); rank > 0; --rank) {
+    if (seen[rank - 1]) return static_cast<std::uint32_t>(rank);
+  }
+  return 0;
 }
 
 std::optional<std::uint32_t> PlanExecutor::node_rank(const std::string& entity) {
   auto node = endpoint_node(entity);
   if (!node) return std::nullopt;
-  return rank_of(nodes_, *node);
+  return nodes_.rank_of(*node);
 }
 
 Verdict PlanExecutor::decide(const sdk::Event& event, nanoseconds since_first) {
   Verdict verdict;
+  last_ = std::max(last_, since_first);
   if (event.class_name == sdk::event_class::packet) {
     // The sender is ranked before the receiver: node#0 sent the first packet.
     auto src = node_rank(sdk::option_string(event.option, "src_entity").value_or(""));
@@ -52,7 +76,7 @@ Verdict PlanExecutor::decide(const sdk::Event& event, nanoseconds since_first) {
   } else if (event.class_name == sdk::event_class::filesystem) {
     auto op = sdk::option_string(event.option, "op");
     if (!op) return verdict;
-    const std::uint32_t rank = rank_of(fs_ops_, *op);
+    const std::uint32_t rank = fs_ops_.rank_of(*op);
     if (!event.deferred) return verdict;
     for (std::size_t i = 0; i < plan_.faults.size(); ++i) {
       const Fault& f = plan_.faults[i];
@@ -64,11 +88,13 @@ Verdict PlanExecutor::decide(const sdk::Event& event, nanoseconds since_first) {
   } else if (event.class_name == sdk::event_class::proc_set) {
     auto pids = sdk::proc_set_pids(event);
     if (!pids) return verdict;
-    for (int pid : *pids) rank_of(processes_, std::to_string(pid));
+    std::vector<int> started(*pids);
+    std::sort(started.begin(), started.end());
+    for (int pid : started) processes_.rank_of(std::to_string(pid));
     for (std::size_t i = 0; i < plan_.faults.size(); ++i) {
       const Fault& f = plan_.faults[i];
-      if (f.kind != FaultKind::pause_process || paused_[i] || f.role >= processes_.size() || !open(f, since_first)) continue;
-      const int pid = std::stoi(processes_[f.role]);
+      if (f.kind != FaultKind::pause_process || paused_[i] || f.role >= processes_.names.size() || !open(f, since_first)) continue;
+      const int pid = std::stoi(processes_.names[f.role]);
       // Only a process this event lists: the inspector pauses members only.
       if (std::find(pids->begin(), pids->end(), pid) == pids->end()) continue;
       paused_[i] = true;
@@ -81,15 +107,22 @@ Verdict PlanExecutor::decide(const sdk::Event& event, nanoseconds since_first) {
 
 std::map<std::string, std::string> PlanExecutor::bound() const {
   std::map<std::string, std::string> names;
-  for (std::size_t i = 0; i < nodes_.size(); ++i) names["node#" + std::to_string(i)] = nodes_[i];
-  for (std::size_t i = 0; i < processes_.size(); ++i) names["process#" + std::to_string(i)] = "pid " + processes_[i];
-  for (std::size_t i = 0; i < fs_ops_.size(); ++i) names["fsop#" + std::to_string(i)] = fs_ops_[i];
+  for (RoleSpace space : {RoleSpace::node, RoleSpace::process, RoleSpace::fs_op}) {
+    const RoleTable& table = space == RoleSpace::node ? nodes_ : space == RoleSpace::process ? processes_ : fs_ops_;
+    for (std::size_t i = 0; i < table.names.size(); ++i) {
+      if (!table.seen[i]) continue;
+      names[std::string(role_prefix(space)) + "#" + std::to_string(i)] =
+          (space == RoleSpace::process ? "pid " : "") + table.names[i];
+    }
+  }
   return names;
 }
 
 Catalogue PlanExecutor::observed() const {
-  return Catalogue{static_cast<std::uint32_t>(nodes_.size()), static_cast<std::uint32_t>(processes_.size()),
-                   static_cast<std::uint32_t>(fs_ops_.size())};
+  Catalogue c{nodes_.shown(), processes_.shown(), fs_ops_.shown(), {}, last_};
+  if (!nodes_.names.empty()) c.names[role_prefix(RoleSpace::node)] = nodes_.names;
+  if (!fs_ops_.names.empty()) c.names[role_prefix(RoleSpace::fs_op)] = fs_ops_.names;
+  return c;
 }
 
 std::string PlanExecutor::traffic_digest() const {
@@ -101,8 +134,10 @@ std::string PlanExecutor::traffic_digest() const {
             std::to_string(std::bit_width(pair_packets_.at(pair))) + " ";
   }
   text += "|";
-  for (const auto& op : fs_ops_) text += " " + op;
-  text += " | " + std::to_string(processes_.size());
+  for (std::size_t i = 0; i < fs_ops_.names.size(); ++i) {
+    if (fs_ops_.seen[i]) text += " " + fs_ops_.names[i];
+  }
+  text += " | " + std::to_string(processes_.shown());
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(sdk::fnv1a64(text)));
   return hex;

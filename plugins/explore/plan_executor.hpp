@@ -25,11 +25,15 @@ struct Verdict {
   std::map<int, nanoseconds> pauses;   // a ProcSetEvent: stop these processes this long
 };
 
-// Applies a plan to a run's events: discovers the run's targets in order of
-// appearance (nodes from packet endpoints, sender first; processes from
-// ProcSetEvents' pids; filesystem op kinds), binds each role of the plan to
-// the target that first fills it, and decides every event against the
-// faults whose window is open. Not thread-safe: the policy serialises.
+// Applies a plan to a run's events: discovers the run's targets (nodes from
+// packet endpoints by their stable name, a `-node` name or an address;
+// processes from ProcSetEvents' pids, in pid order, i.e. the order they were
+// started; filesystem op kinds), binds each role of the plan to its target,
+// and decides every event against the faults whose window is open. Node and
+// fs op roles bind by name as the plan's `roles` say (what earlier runs
+// showed); names the plan does not know take the next ranks in order of
+// appearance, the sender of a packet before its receiver. Not thread-safe:
+// the policy serialises.
 //
 // Delays of several open faults do not add up: the largest applies, so a
 // composed plan never holds a packet longer than its longest fault says.
@@ -54,19 +58,26 @@ class PlanExecutor {
   [[nodiscard]] const std::vector<std::uint64_t>& applied() const { return applied_; }
 
  private:
+  // One role space: rank -> name, the plan's known names first.
+  struct RoleTable {
+    std::vector<std::string> names;
+    std::vector<bool> seen;
+    std::uint32_t rank_of(const std::string& name);
+    [[nodiscard]] std::uint32_t shown() const;  // the highest rank seen in this run, plus one
+  };
+
   std::optional<std::uint32_t> node_rank(const std::string& entity);
-  static std::uint32_t rank_of(std::vector<std::string>& seen, const std::string& target);
-  [[nodiscard]] bool bound_to(RoleSpace space, std::uint32_t role, std::uint32_t rank) const;
   static bool open(const Fault& fault, nanoseconds since_first) {
     return since_first >= fault.start && since_first < fault.end;
   }
 
   Plan plan_;
-  std::vector<std::string> nodes_;
-  std::vector<std::string> processes_;
-  std::vector<std::string> fs_ops_;
+  RoleTable nodes_;
+  RoleTable processes_;
+  RoleTable fs_ops_;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pair_order_;
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> pair_packets_;
+  nanoseconds last_{0};  // the latest event, from the first
   std::vector<bool> paused_;
   std::vector<std::uint64_t> applied_;
 };

@@ -34,17 +34,11 @@ nanoseconds log_uniform(SeededRandom& random, nanoseconds low, nanoseconds high)
 }
 
 std::size_t fault_count(const ExploreSettings& s, SeededRandom& random) {
-  // Weights 4, 2, 1: mostly single faults, whose effect is easiest to read.
+  // Uniform, not mostly single faults: each run then tries two arms on
+  // average, so the learner sees more arms per run, and a failing plan's
+  // extra faults are what `nmz tools shrink` removes.
   const std::size_t most = static_cast<std::size_t>(std::clamp<std::int64_t>(s.max_faults, 1, 3));
-  std::uint64_t total = 0;
-  for (std::size_t k = 1; k <= most; ++k) total += 1u << (3 - k);
-  std::uint64_t pick = random.below(total);
-  for (std::size_t k = 1; k <= most; ++k) {
-    const std::uint64_t weight = 1u << (3 - k);
-    if (pick < weight) return k;
-    pick -= weight;
-  }
-  return 1;
+  return 1 + static_cast<std::size_t>(random.below(most));
 }
 
 sdk::Result<std::int64_t> positive_int(const sdk::ConfigView& options, std::string_view key, std::int64_t fallback,
@@ -101,9 +95,13 @@ sdk::Result<ExploreSettings> read_explore_settings(const sdk::ConfigView& option
   }
   if (s.delay_max.count() == 0) return options.invalid("delayMax", "a duration above 0");
   if (s.window_max.count() == 0) return options.invalid("windowMax", "a duration above 0");
-  auto start_max = non_negative_duration(options, "startMax", s.start_max);
+  auto start_max = options.get_duration("startMax");
   if (!start_max) return start_max.status();
-  s.start_max = *start_max;
+  if (*start_max) {
+    auto checked = non_negative_duration(options, "startMax", **start_max);
+    if (!checked) return checked.status();
+    s.start_max = *checked;
+  }
   auto errnos = options.get_string_list("faultErrno");
   if (!errnos) return errnos.status();
   if (*errnos) {
@@ -161,6 +159,7 @@ std::vector<Fault> candidate_arms(const ExploreSettings& s, const Catalogue& cat
 Plan draw_plan(const ExploreSettings& s, const ExploreState& state, std::uint64_t seed) {
   SeededRandom random(seed);
   Plan plan;
+  plan.roles = state.catalogue.names;
   const std::vector<Fault> arms = candidate_arms(s, state.catalogue);
   if (arms.empty()) return plan;
   const std::size_t count = std::min(fault_count(s, random), arms.size());
@@ -174,13 +173,14 @@ Plan draw_plan(const ExploreSettings& s, const ExploreState& state, std::uint64_
   // does not depend on the sort's implementation.
   std::stable_sort(draws.begin(), draws.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   const auto classes = delay_classes(s);
+  const nanoseconds start_max = s.start_max.value_or(state.catalogue.span.count() > 0 ? state.catalogue.span : kDefaultStartMax);
   for (std::size_t k = 0; k < count; ++k) {
     Fault fault = arms[draws[k].second];
     if (fault.kind == FaultKind::slow_node || fault.kind == FaultKind::delay_flow) {
       const auto& c = fault.delay >= kLongDelay ? classes.back() : classes.front();
       fault.delay = log_uniform(random, c.low, c.high);
     }
-    fault.start = random.duration_in(nanoseconds(0), s.start_max);
+    fault.start = random.duration_in(nanoseconds(0), start_max);
     fault.end = fault.start + random.duration_in(s.window_min, s.window_max);
     if (fault.kind == FaultKind::fail_fs) fault.errno_name = s.errnos[random.below(s.errnos.size())];
     plan.faults.push_back(std::move(fault));

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ namespace nmz::plugins::explore {
 
 // `[explorePolicyParam]` of the explore policy: the ranges plans are drawn
 // from (docs/policies.md#explore). Every key is optional.
+inline constexpr nanoseconds kDefaultStartMax = std::chrono::seconds(3);
+
 struct ExploreSettings {
   std::vector<FaultKind> kinds{FaultKind::slow_node, FaultKind::delay_flow, FaultKind::partition,
                                FaultKind::pause_process, FaultKind::fail_fs};
@@ -23,7 +26,9 @@ struct ExploreSettings {
   std::int64_t assumed_nodes = 3;  // node roles offered before any run has shown its nodes
   nanoseconds delay_min{std::chrono::milliseconds(20)};
   nanoseconds delay_max{std::chrono::seconds(2)};
-  nanoseconds start_max{std::chrono::seconds(3)};
+  // Unset: the shortest run's span (Catalogue::span), or kDefaultStartMax
+  // before a run has shown one.
+  std::optional<nanoseconds> start_max;
   nanoseconds window_min{std::chrono::milliseconds(500)};
   nanoseconds window_max{std::chrono::seconds(5)};
   std::vector<std::string> errnos{"EIO", "ENOSPC"};
@@ -36,8 +41,8 @@ sdk::Result<ExploreSettings> read_explore_settings(const sdk::ConfigView& option
 std::vector<Fault> candidate_arms(const ExploreSettings& settings, const Catalogue& catalogue);
 
 // Draws a run's plan from its seed and the learned state, nothing else, so
-// that the two reproduce it: the number of faults (1 with probability 4/7,
-// 2 with 2/7, 3 with 1/7, capped by maxFaults), the arms with the highest
+// that the two reproduce it: the number of faults (uniform from 1 to
+// maxFaults), the arms with the highest
 // Thompson draws, then each fault's parameters in plan order.
 Plan draw_plan(const ExploreSettings& settings, const ExploreState& state, std::uint64_t seed);
 

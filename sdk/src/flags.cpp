@@ -131,6 +131,9 @@ Status FlagSet::parse(const std::vector<std::string>& args) {
       inline_value = std::string(body.substr(eq + 1));
     }
     Flag* flag = impl_->find(name);
+    if (flag == nullptr && (name == "h" || name == "help")) {
+      return Status::invalid("usage: " + impl_->command + " [flags]\n" + usage());
+    }
     if (flag == nullptr) return Status::invalid(impl_->command + ": unknown flag -" + std::string(name));
     std::string value;
     if (inline_value) {

@@ -16,7 +16,8 @@ constexpr std::array kEventClasses{event_class::nop,      event_class::packet,  
                                    event_class::c_function};
 constexpr std::array kActionClasses{action_class::nop,          action_class::event_acceptance,
                                     action_class::packet_fault, action_class::filesystem_fault,
-                                    action_class::proc_set_sched, action_class::shell};
+                                    action_class::proc_set_sched, action_class::shell,
+                                    action_class::java_function_fault};
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& names, std::string_view name) {
@@ -96,6 +97,7 @@ std::optional<Action> default_fault_action(const Event& event, int fs_errno) {
     if (fs_errno == 0) return make_action(event, action_class::filesystem_fault);
     return make_action(event, action_class::filesystem_fault, nlohmann::json{{"errno", fs_errno}}.dump());
   }
+  if (event.class_name == event_class::java_function) return make_action(event, action_class::java_function_fault);
   return std::nullopt;
 }
 

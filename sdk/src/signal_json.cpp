@@ -2,6 +2,7 @@
 #include <nmz/sdk/signal_json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include <nmz/sdk/json_string.hpp>
 
 #include "base64.hpp"
+#include "plain_json.hpp"
 
 namespace nmz::sdk {
 namespace {
@@ -88,6 +90,101 @@ Result<json> parse_signal(std::string_view text, std::string_view expected_type)
   return object;
 }
 
+// An action's option in nlohmann's compact form; "{}" when it is not a JSON
+// object.
+std::string canonical_option(std::string_view text) {
+  if (text == "{}") return std::string(text);
+  std::string out;
+  std::string_view rest = text;
+  std::string_view no_aside;
+  if (append_plain_json_object(rest, out, {}, no_aside)) {
+    skip_json_space(rest);
+    if (rest.empty()) return out;
+  }
+  return option_object(std::string(text)).dump();
+}
+
+// event_from_json for the plain subset (plain_json.hpp) with nothing
+// refused, parsed in one pass without a tree; nothing when the text is
+// outside that subset or wrong in any way: nlohmann's path then decides,
+// and words the error.
+std::optional<Event> plain_event_from_json(std::string_view text) {
+  Event event;
+  std::string_view type;
+  std::string_view bytes;
+  bool has_uuid = false, has_entity = false, has_class = false, has_hint = false, has_deferred = false;
+  bool has_option = false;
+  std::string_view rest = text;
+  skip_json_space(rest);
+  if (rest.empty() || rest.front() != '{') return std::nullopt;
+  rest.remove_prefix(1);
+  skip_json_space(rest);
+  if (!rest.empty() && rest.front() == '}') return std::nullopt;  // no type: nlohmann's error
+  for (;;) {
+    std::string_view key;
+    skip_json_space(rest);
+    if (!read_plain_json_string(rest, key)) return std::nullopt;
+    skip_json_space(rest);
+    if (rest.empty() || rest.front() != ':') return std::nullopt;
+    rest.remove_prefix(1);
+    skip_json_space(rest);
+    const auto read_string = [&](bool& seen, auto&& store) {
+      std::string_view value;
+      if (seen || !read_plain_json_string(rest, value)) return false;
+      seen = true;
+      store(value);
+      return true;
+    };
+    bool ok = false;
+    if (key == "type") {
+      bool seen = !type.empty();
+      ok = read_string(seen, [&](std::string_view v) { type = v; }) && !type.empty();
+    } else if (key == "uuid") {
+      ok = read_string(has_uuid, [&](std::string_view v) { event.uuid = v; });
+    } else if (key == "entity") {
+      ok = read_string(has_entity, [&](std::string_view v) { event.entity = v; });
+    } else if (key == "class") {
+      ok = read_string(has_class, [&](std::string_view v) { event.class_name = v; });
+    } else if (key == "replay_hint") {
+      ok = read_string(has_hint, [&](std::string_view v) { event.replay_hint = v; });
+    } else if (key == "deferred" && !has_deferred) {
+      has_deferred = true;
+      for (std::string_view literal : {"true", "false"}) {
+        if (rest.substr(0, literal.size()) == literal) {
+          event.deferred = literal == "true";
+          rest.remove_prefix(literal.size());
+          ok = true;
+        }
+      }
+    } else if (key == "option" && !has_option) {
+      has_option = true;
+      event.option.clear();
+      if (rest.substr(0, 4) == "null") {
+        event.option = "{}";
+        rest.remove_prefix(4);
+        ok = true;
+      } else {
+        ok = append_plain_json_object(rest, event.option, "bytes", bytes);
+      }
+    }
+    if (!ok) return std::nullopt;  // unknown members, duplicates and odd values go nlohmann's way
+    const JsonNext next = read_json_separator(rest, '}');
+    if (next == JsonNext::closed) break;
+    if (next == JsonNext::malformed) return std::nullopt;
+  }
+  skip_json_space(rest);
+  if (!rest.empty() || type != "event" || !has_uuid || !has_entity || !has_class ||
+      !is_known_event_class(event.class_name)) {
+    return std::nullopt;
+  }
+  if (!bytes.empty()) {
+    auto decoded = base64_decode(bytes);
+    if (!decoded) return std::nullopt;
+    event.payload = std::move(*decoded);
+  }
+  return event;
+}
+
 std::string option_text(const json& object) {
   auto it = object.find("option");
   return it == object.end() || it->is_null() ? std::string("{}") : it->dump();
@@ -131,16 +228,30 @@ std::string to_json(const Event& event) {
 }
 
 std::string to_json(const Action& action) {
-  json object{{"uuid", action.uuid},
-              {"entity", action.entity},
-              {"type", "action"},
-              {"class", action.class_name},
-              {"option", option_object(action.option)}};
-  if (!action.event_uuid.empty()) object["event_uuid"] = action.event_uuid;
-  return object.dump();
+  // Assembled by hand, in nlohmann's (sorted) key order: one action per
+  // held operation is written, and a tree for it cost more than the rest of
+  // a REST round trip's user time.
+  std::string option = canonical_option(action.option);
+  std::string out;
+  out.reserve(option.size() + action.uuid.size() + action.entity.size() + action.event_uuid.size() + 96);
+  out += "{\"class\":";
+  append_json_string(out, action.class_name);
+  out += ",\"entity\":";
+  append_json_string(out, action.entity);
+  if (!action.event_uuid.empty()) {
+    out += ",\"event_uuid\":";
+    append_json_string(out, action.event_uuid);
+  }
+  out += ",\"option\":";
+  out += option;
+  out += ",\"type\":\"action\",\"uuid\":";
+  append_json_string(out, action.uuid);
+  out += '}';
+  return out;
 }
 
 Result<Event> event_from_json(std::string_view text) {
+  if (auto plain = plain_event_from_json(text)) return std::move(*plain);
   auto object = parse_signal(text, "event");
   if (!object) return object.status();
   auto uuid = string_member(*object, "uuid", true);

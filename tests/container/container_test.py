@@ -12,6 +12,7 @@ usage: container_test.py CASE
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -277,6 +278,24 @@ def case_exit_status(podman):
     check(result.returncode == 0 and result.stdout == "hello world\n", f"-i/-e: {result.returncode} {result.stdout!r}")
 
 
+def case_short(podman):
+    """Containers that end about as soon as they start, with the proc
+    inspector on: some end before the engine reports their PID, some while
+    the inspector attaches to it (`-pid N`: no process N). Either way they ran
+    uninspected, and nmz's status is theirs, never 125. One such run is a
+    coin toss (6 of 12 failed before the fix), so it is repeated."""
+    require_plugins("proc")
+    config = write_config(podman, 'explorePolicy = "random"\n[container]\nenableFSInspector = false\n')
+    notes = 0
+    for attempt in range(12):
+        result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", IMAGE, "/bin/sh", "-c", "exit 4"])
+        check(result.returncode == 4, f"run {attempt}: expected the container's status 4, got {result.returncode}: "
+                                      f"{result.stderr}")
+        notes += "the container ended before its inspectors could attach" in result.stderr
+    print(f"{notes} of 12 runs ended before the inspectors attached")
+    check(not podman.containers(), f"containers left: {podman.containers()}")
+
+
 def case_volume_direct(podman):
     config = write_config(podman, CONFIG_NO_INSPECTORS)
     host_dir = tempfile.mkdtemp(prefix="vol-", dir=podman.dir)
@@ -343,6 +362,87 @@ def case_ethernet(podman):
     result = run_nmz(podman, ["--nmz-autopilot", write_config(podman, config_text), "--rm", "--net", "host", IMAGE,
                               "/bin/true"])
     check(result.returncode == 125 and "--net host" in result.stderr, f"--net host: {result.stderr}")
+
+
+JAVA_PROBE = """
+public class Probe {
+  static void hit() {}
+
+  public static void main(String[] args) throws Exception {
+    System.out.println("JAVA_TOOL_OPTIONS " + (System.getenv("JAVA_TOOL_OPTIONS") == null ? "unset" : "set"));
+    // Until one call is held as long as the policy holds every event (the
+    // inspector attaches after the JVM started; the agent retries).
+    for (int i = 0; i < Integer.parseInt(args[0]); i++) {
+      long started = System.nanoTime();
+      hit();
+      long ms = (System.nanoTime() - started) / 1000000;
+      if (ms >= 250) {
+        System.out.println("held");
+        return;
+      }
+      Thread.sleep(100);
+    }
+    System.out.println("free");
+  }
+}
+"""
+
+JAVA_PROBE_RULE = """RULE nmz probe
+CLASS Probe
+METHOD hit
+AT ENTRY
+HELPER org.nmz.java.NmzHelper
+IF true
+DO nmzCall("Probe.hit")
+ENDRULE
+"""
+
+
+def case_java(podman):
+    require_plugins("java")
+    jdk = os.path.realpath(shutil.which("javac") or "")
+    if not jdk.endswith("/bin/javac"):
+        raise Skip("no JDK here (apt-get install default-jdk-headless)")
+    java_home = os.path.dirname(os.path.dirname(jdk))
+    probe = tempfile.mkdtemp(prefix="probe-", dir=podman.dir)
+    with open(os.path.join(probe, "Probe.java"), "w") as f:
+        f.write(JAVA_PROBE)
+    with open(os.path.join(probe, "probe.btm"), "w") as f:
+        f.write(JAVA_PROBE_RULE)
+    subprocess.run(["javac", "-d", probe, os.path.join(probe, "Probe.java")], check=True)
+    # No JDK image can be pulled here: the busybox image gets the host's
+    # JDK and the libraries it needs, bound read-only.
+    binds = []
+    for path in ("/usr/lib/jvm", "/usr/lib/x86_64-linux-gnu", "/etc/java-17-openjdk", probe):
+        binds += ["-v", f"{path}:{path}:ro"]
+    # The loader (/lib64/ld-linux-x86-64.so.2) links to /lib/x86_64-linux-gnu.
+    binds += ["-v", f"{os.path.realpath('/lib64')}:/lib64:ro",
+              "-v", f"{os.path.realpath('/usr/lib/x86_64-linux-gnu')}:/lib/x86_64-linux-gnu:ro"]
+    command = [IMAGE, os.path.join(java_home, "bin", "java"), "-Xshare:off", "-cp", probe, "Probe"]
+    base = 'explorePolicy = "random"\n[explorePolicyParam]\nminInterval = "300ms"\nmaxInterval = "300ms"\n' \
+           "[container]\nenableProcInspector = false\nenableFSInspector = false\n"
+    # Without the java inspector nothing holds the calls: the probe can
+    # tell the difference.
+    result = run_nmz(podman, ["--nmz-autopilot", write_config(podman, base), "--rm", "--net", "none"] + binds +
+                     command + ["5"])
+    check(result.returncode == 0 and result.stdout.split() == ["JAVA_TOOL_OPTIONS", "unset", "free"],
+          f"without the java inspector: status {result.returncode}: {result.stdout!r} {result.stderr}")
+    config = write_config(podman, base + f'enableJavaInspector = true\njavaRules = ["{probe}/probe.btm"]\n')
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none"] + binds + command + ["300"])
+    check(result.returncode == 0, f"status {result.returncode}: {result.stdout!r} {result.stderr}")
+    check(result.stdout.split() == ["JAVA_TOOL_OPTIONS", "set", "held"],
+          f"the container's JVM was never held by nmz: {result.stdout!r} {result.stderr}")
+    # The user's own JAVA_TOOL_OPTIONS stay, before the agent's.
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", "-e",
+                              "JAVA_TOOL_OPTIONS=-Dmine=1"] + binds + [IMAGE, "/bin/sh", "-c",
+                                                                       'echo "$JAVA_TOOL_OPTIONS"'])
+    check(result.returncode == 0 and result.stdout.startswith("-Dmine=1 -javaagent:"),
+          f"JAVA_TOOL_OPTIONS: {result.stdout!r} {result.stderr}")
+    # A rule file that cannot be read is nmz's error, before any container.
+    bad = write_config(podman, base + 'enableJavaInspector = true\njavaRules = ["/nonexistent/x.btm"]\n')
+    result = run_nmz(podman, ["--nmz-autopilot", bad, "--rm", "--net", "none", IMAGE, "/bin/true"])
+    check(result.returncode == 125 and "/nonexistent/x.btm" in result.stderr, f"bad rules: {result.stderr}")
+    check(not podman.containers(), f"containers left: {podman.containers()}")
 
 
 def case_proc(podman):
@@ -484,6 +584,47 @@ def case_tty(podman):
     check("40 120" in pane, f"the new terminal size was not passed on: {pane!r}")
 
 
+def case_pty_log_lines(podman):
+    """nmz's own log lines while -it holds the terminal raw end in \\r\\n:
+    a raw terminal does not turn \\n into \\r\\n, so bare \\n lines would
+    staircase. A real pseudo-terminal (pty module) is nmz's stdin, stdout and
+    stderr; NMZ_DEBUG=1 and the proc inspector make nmz log while the
+    container runs."""
+    import pty
+    require_plugins("proc")
+    config = write_config(podman, 'explorePolicy = "random"\n[container]\nenableFSInspector = false\n'
+                                  'procWatchInterval = "100ms"\n')
+    env = dict(nmz_env(podman), NMZ_DEBUG="1")
+    pid, master = pty.fork()
+    if pid == 0:
+        os.execvpe(NMZ, [NMZ, "container", "run", "--nmz-autopilot", config, "-it", "--rm", "--net", "none", IMAGE,
+                         "/bin/sh", "-c", "echo container-started; sleep 2; echo container-done; exit 6"], env)
+    output = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every process closed the terminal
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(master)
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 6, f"status {status}: {output[-2000:]!r}")
+    started = output.find(b"container-started")
+    done = output.find(b"container-done")
+    check(0 <= started < done, f"the container's output is missing: {output[-2000:]!r}")
+    raw_lines = [line for line in output[started:done].split(b"\n")[1:] if b"[NMZ-" in line]
+    check(raw_lines, f"nmz logged nothing while the container ran: {output[-2000:]!r}")
+    staircase = [line for line in output.split(b"\n")[:-1] if not line.endswith(b"\r")]
+    check(not staircase, f"lines ending in a bare \\n (staircase): {staircase[:5]!r}")
+
+
 def case_errors(podman):
     config = write_config(podman, CONFIG_NO_INSPECTORS)
 
@@ -514,6 +655,23 @@ def case_errors(podman):
     check(not podman.containers(), f"a failed run left containers: {podman.containers()}")
     result = subprocess.run([NMZ, "container", "frobnicate"], capture_output=True, text=True)
     check(result.returncode == 2 and "not a nmz container command" in result.stderr, result.stderr)
+    # -it needs a terminal on stdin: a pipe is refused at once, not waited on.
+    result = run_nmz(podman, ["--nmz-autopilot", config, "-it", "--rm", "--net", "none", IMAGE, "/bin/cat"],
+                     stdin="piped\n", timeout=60)
+    check(result.returncode == 125 and "not a terminal" in result.stderr, f"-it with a pipe: {result.returncode} "
+                                                                          f"{result.stderr}")
+    check(not podman.containers(), f"-it with a pipe left containers: {podman.containers()}")
+    # The engine's own words, not just its HTTP status: a name in use
+    # (create), and a container the runtime cannot set up (attach).
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--name", "nmz-test-taken", "--net", "none", IMAGE, "/bin/true"])
+    check(result.returncode == 0, f"first run with the name: {result.stderr}")
+    expect(["--nmz-autopilot", config, "--name", "nmz-test-taken", IMAGE, "/bin/true"], ["nmz-test-taken", "in use"])
+    podman.api("DELETE", "/containers/nmz-test-taken?force=1")
+    host_dir = tempfile.mkdtemp(prefix="vol-", dir=podman.dir)
+    result = run_nmz(podman, ["--nmz-autopilot", config, "--rm", "--net", "none", "-v", host_dir + ":/bin/busybox",
+                              IMAGE, "/bin/true"])
+    check(result.returncode == 125, f"a directory bound over a file: {result.returncode} {result.stderr}")
+    check(re.search(r'answered "HTTP/1.1 \d+ [^"]*": \S', result.stderr), f"no engine message: {result.stderr}")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -76,7 +76,7 @@ Fault slow(std::uint32_t role, nanoseconds delay, nanoseconds start, nanoseconds
 TEST_CASE("plan generation: the seed and the state reproduce the plan") {
   ExploreSettings settings;
   ExploreState state;
-  state.catalogue = {3, 2, 1};
+  state.catalogue = {3, 2, 1, {}, 0ns};
   std::set<std::string> distinct;
   for (std::uint64_t seed = 1; seed <= 40; ++seed) {
     Plan a = draw_plan(settings, state, seed);
@@ -87,7 +87,7 @@ TEST_CASE("plan generation: the seed and the state reproduce the plan") {
     distinct.insert(describe(a));
     for (const Fault& f : a.faults) {
       CHECK(f.start >= 0ns);
-      CHECK(f.start < settings.start_max);
+      CHECK(f.start < kDefaultStartMax);
       CHECK(f.end - f.start >= settings.window_min);
       CHECK(f.end - f.start < settings.window_max);
       if (f.kind == FaultKind::slow_node || f.kind == FaultKind::delay_flow) {
@@ -105,6 +105,19 @@ TEST_CASE("plan generation: the seed and the state reproduce the plan") {
     for (const Fault& f : a.faults) CHECK(arms.insert(f.arm()).second);
   }
   CHECK(distinct.size() >= 35);
+  // Windows start within the shortest run seen, unless startMax says otherwise.
+  ExploreState short_runs = state;
+  short_runs.catalogue.span = 800ms;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    for (const Fault& f : draw_plan(settings, short_runs, seed).faults) CHECK(f.start < 800ms);
+  }
+  ExploreSettings fixed_start = settings;
+  fixed_start.start_max = 5s;
+  bool later = false;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    for (const Fault& f : draw_plan(fixed_start, short_runs, seed).faults) later = later || f.start >= 800ms;
+  }
+  CHECK(later);
   // The same seed with another learned state may give another plan.
   ExploreState learned = state;
   credit(learned.arms, {"partition node#2"}, 1.0);
@@ -129,13 +142,13 @@ TEST_CASE("plan generation: arms follow the catalogue and the settings") {
   settings.kinds = {FaultKind::pause_process, FaultKind::fail_fs};
   CHECK(candidate_arms(settings, none).empty());
   CHECK(draw_plan(settings, ExploreState{}, 7).faults.empty());
-  arms = candidate_arms(settings, Catalogue{0, 2, 3});
+  arms = candidate_arms(settings, Catalogue{0, 2, 3, {}, 0ns});
   CHECK(arms.size() == 5);
   // A delay range entirely below 200 ms has only short arms.
   settings = ExploreSettings{};
   settings.kinds = {FaultKind::slow_node};
   settings.delay_max = 100ms;
-  for (const auto& f : candidate_arms(settings, Catalogue{2, 0, 0})) CHECK(f.arm().ends_with(" short"));
+  for (const auto& f : candidate_arms(settings, Catalogue{2, 0, 0, {}, 0ns})) CHECK(f.arm().ends_with(" short"));
 }
 
 TEST_CASE("plan words and JSON") {
@@ -211,7 +224,7 @@ TEST_CASE("bandit: a plan arm that keeps failing is drawn far more often") {
   ExploreSettings settings;
   settings.max_faults = 1;
   ExploreState state;
-  state.catalogue = {3, 0, 0};
+  state.catalogue = {3, 0, 0, {}, 0ns};
   // Five runs each: one arm failed every time, the others showed nothing new.
   for (const auto& f : candidate_arms(settings, state.catalogue)) {
     const double reward = f.arm() == "slow-node node#1 long" ? kRewardKnownFailure : kRewardNothingNew;
@@ -224,10 +237,10 @@ TEST_CASE("bandit: a plan arm that keeps failing is drawn far more often") {
 
 TEST_CASE("learning: new signatures reward, repeats do not, broken runs count as tried") {
   ExploreState state;
-  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0}};
+  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0, {}, 0ns}};
   learn(state, r);
   CHECK(state.arms["partition node#0"] == ArmStats{1, 1});
-  CHECK(state.catalogue == Catalogue{3, 0, 0});
+  CHECK(state.catalogue == Catalogue{3, 0, 0, {}, 0ns});
   learn(state, r);  // the same run again: ignored
   CHECK(state.arms["partition node#0"] == ArmStats{1, 1});
   r.id = "00000001";
@@ -257,7 +270,7 @@ TEST_CASE("state file: round trip; torn or edited files are detected") {
   state.arms["slow-node node#0 long"] = {3, 1.5};
   state.signatures["s1"] = 2;
   state.learned_runs = {"00000000", "00000001"};
-  state.catalogue = {3, 1, 2};
+  state.catalogue = {3, 1, 2, {}, 0ns};
   const std::string text = to_json(state).dump(1, '\t');
   auto back = state_from_json(text);
   REQUIRE(back);
@@ -284,7 +297,7 @@ TEST_CASE("state file: refreshed from the runs' records, rebuilt when damaged") 
   CHECK(logger.warnings.empty());
   CHECK(state.learned_runs == std::set<std::string>{"00000000", "00000001"});
   CHECK(state.arms["slow-node node#1 long"] == ArmStats{1, 1});
-  CHECK(state.catalogue == Catalogue{3, 0, 1});
+  CHECK(state.catalogue == Catalogue{3, 0, 1, {}, 0ns});
   const std::string saved = read(storage.path / kStateFile);
   // Refreshing again learns nothing twice.
   CHECK(refresh_state(storage.path, logger) == state);
@@ -331,7 +344,7 @@ TEST_CASE("executor: roles bind to targets in order of appearance, faults act in
   CHECK(!executor.decide(packet("_namazu_unknown_entity", "_namazu_unknown_entity"), 3500ms).drop);
   CHECK(executor.bound() == std::map<std::string, std::string>{{"node#0", "a"}, {"node#1", "10.0.0.2"}, {"node#2", "c"}});
   CHECK(executor.applied() == std::vector<std::uint64_t>{1, 2});
-  CHECK(executor.observed() == Catalogue{3, 0, 0});
+  CHECK(executor.observed() == Catalogue{3, 0, 0, {{"node", {"a", "10.0.0.2", "c"}}}, 4s});
   // The digest depends on who talked to whom first, not on exact counts.
   PlanExecutor same(Plan{});
   same.decide(packet("a", "entity-10.0.0.2:2380"), 0s);
@@ -345,6 +358,84 @@ TEST_CASE("executor: roles bind to targets in order of appearance, faults act in
   PlanExecutor other(Plan{});
   other.decide(packet("b", "a"), 0s);
   CHECK(other.traffic_digest() != executor.traffic_digest());
+}
+
+TEST_CASE("executor: roles bind by the names earlier runs showed, not by who sends first") {
+  // node#0 is "c1" in every run whose plan knows the names, even when c2
+  // or the server sends first; a name the plan does not know comes after.
+  Plan plan;
+  plan.faults.push_back(slow(0, 700ms, 0s, 10s));
+  plan.roles = {{"node", {"c1", "server", "c2"}}, {"fsop", {"pre-fsync", "pre-write"}}};
+  PlanExecutor executor(plan);
+  CHECK(executor.decide(packet("c2", "server"), 0s).delay == 0ns);
+  CHECK(executor.decide(packet("server", "c2"), 0s).delay == 0ns);
+  CHECK(executor.decide(packet("c1", "server"), 0s).delay == 700ms);
+  CHECK(executor.decide(packet("c3", "server"), 0s).delay == 0ns);
+  CHECK(executor.bound() ==
+        std::map<std::string, std::string>{{"node#0", "c1"}, {"node#1", "server"}, {"node#2", "c2"}, {"node#3", "c3"}});
+  CHECK(executor.observed().nodes == 4);
+  CHECK(executor.observed().names.at("node") == std::vector<std::string>{"c1", "server", "c2", "c3"});
+  // Known names not seen in this run are not bound, and not counted.
+  PlanExecutor partial(plan);
+  partial.decide(packet("server", "c1"), 0s);
+  CHECK(partial.bound() == std::map<std::string, std::string>{{"node#0", "c1"}, {"node#1", "server"}});
+  CHECK(partial.observed().nodes == 2);
+  // The roles travel with the plan's JSON (a replay binds the same way).
+  auto back = plan_from_json(to_json(plan));
+  REQUIRE(back);
+  CHECK(*back == plan);
+  CHECK(plan_from_json(nlohmann::json::parse(R"({"faults": [], "roles": {"node": [1]}})")).status().message() ==
+        "\"roles\" must map \"node\", \"process\" or \"fsop\" to arrays of names");
+  // Drawn plans carry the names the state learned.
+  ExploreState state;
+  state.catalogue = {3, 0, 0, {{"node", {"c1", "server", "c2"}}}, 0ns};
+  CHECK(draw_plan(ExploreSettings{}, state, 7).roles == state.catalogue.names);
+  // Processes bind in start (pid) order, whatever order the event lists them in.
+  Fault pause;
+  pause.kind = FaultKind::pause_process;
+  pause.role = 0;
+  pause.end = 5s;
+  PlanExecutor procs(Plan{{pause}, {}});
+  auto event = nmz::sdk::make_proc_set_event("_namazu_proc_inspector", {30, 12}, {30, 12});
+  CHECK(procs.decide(event, 1s).pauses == std::map<int, nanoseconds>{{12, 4s}});
+}
+
+TEST_CASE("learning: names of roles accumulate in order of first appearance") {
+  ExploreState state;
+  RunRecord first{"00000000", false, false, std::string("s"), {}, {2, 0, 0, {{"node", {"c1", "server"}}}, 2s}};
+  RunRecord second{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"server", "c2", "c1"}}}, 1500ms}};
+  learn(state, first);
+  learn(state, second);
+  CHECK(state.catalogue.names.at("node") == std::vector<std::string>{"c1", "server", "c2"});
+  CHECK(state.catalogue.nodes == 3);
+  CHECK(state.catalogue.span == 1500ms);  // the shortest run
+  RunRecord broken{"00000002", false, true, std::nullopt, {}, {3, 0, 0, {}, 100ms}};
+  learn(state, broken);
+  CHECK(state.catalogue.span == 1500ms);  // a broken run's span says nothing
+  auto back = state_from_json(to_json(state).dump());
+  REQUIRE(back);
+  CHECK(*back == state);
+}
+
+TEST_CASE("learning: novelty is the target's behaviour, not the plan's own faults and holds") {
+  const std::string base = "script: leader=2; recv c1: server+ server; recv server: c1+ c1 c2+ c2";
+  const std::string a = behaviour_signature(base + "; faults: fault c1>server x2+; held>=1s: c1>server");
+  const std::string b = behaviour_signature(base + "; held>=0.2s: c2>server, server>c2");
+  CHECK(a == b);
+  CHECK(a == behaviour_signature(base));
+  CHECK(a.starts_with("behaviour:"));
+  // Another order of one message is another behaviour.
+  CHECK(a != behaviour_signature("script: leader=2; recv c1: server+ server; recv server: c2+ c1+ c1 c2"));
+  CHECK(behaviour_signature("script: leader=1") != behaviour_signature("script: leader=2"));
+  // read from result.json's signature_text when there is one.
+  TempDir storage;
+  NullLogger logger;
+  write(storage.path / "00000000" / "result.json",
+        R"({"status":"passed","signature":"1111","signature_text":")" + base + R"(; held>=1s: c1>server"})");
+  write(storage.path / "00000001" / "result.json",
+        R"({"status":"passed","signature":"2222","signature_text":")" + base + R"(; held>=0.2s: server>c1"})");
+  ExploreState state = refresh_state(storage.path, logger);
+  CHECK(state.signatures == std::map<std::string, std::uint64_t>{{a, 2}});
 }
 
 TEST_CASE("executor: flows, filesystem ops and processes") {

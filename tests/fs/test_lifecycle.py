@@ -55,7 +55,7 @@ def sigkill_with_target_unmounts_and_ends_target():
         records = [f for f in os.listdir(m.env["NMZ_RESTORE_DIR"]) if f.endswith(".json")]
         assert len(records) == 1 and "fusermount3" in open(os.path.join(m.env["NMZ_RESTORE_DIR"], records[0])).read()
         m.stop(signal.SIGKILL)
-        assert m.wait_unmounted(10), "the mount outlived a SIGKILLed nmz while its target lived"
+        assert m.wait_unmounted(30), "the mount outlived a SIGKILLed nmz while its target lived"
         deadline = time.monotonic() + 10
         while os.path.exists("/proc/%d" % pid) and open("/proc/%d/stat" % pid).read().split()[2] != "Z":
             assert time.monotonic() < deadline, "the target outlived a SIGKILLed nmz"
@@ -163,7 +163,10 @@ def bad_flags_are_explained():
         expect_error(["-original-dir", d, "-mount-point", root, "-bogus"], "-bogus")
         expect_error(["-original-dir", d, "-mount-point", root, "stray"], "stray")
         expect_error(["-original-dir", d, "-mount-point", root, "-max-threads", "x"], "-max-threads")
-        expect_error(["-h"], "usage: nmz inspectors fs", "-fault-kinds", "-track-unsynced", code=2)
+        status, out = run_nmz(["-h"])
+        assert status == 0, (status, out)
+        for needle in ("usage: nmz inspectors fs", "-fault-kinds", "-track-unsynced"):
+            assert needle in out, "%r not in:\n%s" % (needle, out)
         assert not mounted(root) and not mounted(d)
     finally:
         subprocess.run(["rm", "-rf", root])

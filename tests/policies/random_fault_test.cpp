@@ -53,9 +53,10 @@ TEST_CASE("random: only events with a fault action get faults") {
   random.queue(numbered(sdk::make_filesystem_event("fs", "pre-write", "/a", ""), 1));
   random.queue(numbered(sdk::make_nop_event("n1"), 2));
   random.queue(numbered(sdk::make_log_event("n1", "n1", "hello"), 3));
-  random.queue(numbered(sdk::make_event("j", sdk::event_class::java_function, true, "{}"), 4));
+  random.queue(numbered(sdk::make_event("c", sdk::event_class::c_function, true, "{}"), 4));
   random.queue(numbered(sdk::make_event("n1", sdk::event_class::packet, false, "{}"), 5));
-  REQUIRE(random.sink().wait_for(6));
+  random.queue(numbered(sdk::make_event("j", sdk::event_class::java_function, true, "{}"), 6));
+  REQUIRE(random.sink().wait_for(7));
   std::map<std::string, std::string> by_event;
   for (const auto& e : random.sink().emitted()) by_event[e.action.event_uuid] = e.action.class_name;
   CHECK(by_event["e-0"] == sdk::action_class::packet_fault);
@@ -64,6 +65,7 @@ TEST_CASE("random: only events with a fault action get faults") {
   CHECK(by_event["e-3"] == sdk::action_class::nop);
   CHECK(by_event["e-4"] == sdk::action_class::event_acceptance);  // deferred, but no fault exists for it
   CHECK(by_event["e-5"] == sdk::action_class::nop);               // not deferred: nothing to fail
+  CHECK(by_event["e-6"] == sdk::action_class::java_function_fault);
 }
 
 std::set<std::int64_t> fs_fault_errnos(const std::string& params) {

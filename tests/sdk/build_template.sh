@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The out-of-tree story end to end: install the SDK alone to a temporary
-# prefix, build examples/template against it through pkg-config, then show
-# that nmz loads the result, that explorePolicy = "mypolicy" selects the
+# The out-of-tree story end to end, with the commands docs/plugin-authoring.md
+# gives: install the SDK alone to a temporary prefix (Debian's multiarch
+# library directory), build examples/template against it through
+# pkg-config, meson install it into the prefix's plugin directory, then show
+# that nmz loads the result (found through pluginPath), that explorePolicy = "mypolicy" selects the
 # template's policy, that its actions flow through the orchestrator, and
 # that `nmz inspectors syslog` runs the template's inspector.
 set -euo pipefail
@@ -16,19 +18,26 @@ trap cleanup EXIT
 
 step() { echo "== $*"; }
 
-step "install the SDK only"
-meson setup "$work/sdk-build" "$NMZ_SOURCE_ROOT" -Dsdk_only=true --prefix="$work/prefix" --libdir=lib >"$work/sdk-setup.log"
-meson install -C "$work/sdk-build" >"$work/sdk-install.log"
-test -f "$work/prefix/lib/pkgconfig/nmz-sdk.pc"
-test -f "$work/prefix/include/nmz/sdk/version.hpp"
-test ! -e "$work/prefix/include/nmz/sdk/version.hpp.in"
-grep -q '^plugindir=${libdir}/nmz/plugins' "$work/prefix/lib/pkgconfig/nmz-sdk.pc"
+step "install the SDK only (docs/plugin-authoring.md's commands, with \$work/prefix for \$HOME/nmz-sdk)"
+multiarch=$(gcc -print-multiarch)
+if [[ "$multiarch" != x86_64-linux-gnu ]]; then
+  echo "SKIP: the documented commands name Debian's amd64 library directory; this is $multiarch"
+  exit 77
+fi
+prefix="$work/prefix"
+(cd "$NMZ_SOURCE_ROOT" && meson setup "$work/build-sdk" -Dsdk_only=true --prefix="$prefix") >"$work/sdk-setup.log"
+meson install -C "$work/build-sdk" >"$work/sdk-install.log"
+export PKG_CONFIG_PATH="$prefix/lib/x86_64-linux-gnu/pkgconfig"
+pkg-config --modversion nmz-sdk
+test -f "$prefix/include/nmz/sdk/version.hpp"
+test ! -e "$prefix/include/nmz/sdk/version.hpp.in"
+plugindir=$(pkg-config --variable=plugindir nmz-sdk)
+[[ "$plugindir" == "$prefix/lib/x86_64-linux-gnu/nmz/plugins" ]] || { echo "plugindir is $plugindir"; exit 1; }
 
-step "build the template against the installed SDK"
-cp -r "$NMZ_SOURCE_ROOT/examples/template" "$work/template"
-PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" meson setup "$work/template-build" "$work/template" -Dwerror=true >"$work/template-setup.log"
-ninja -C "$work/template-build" >"$work/template-build.log"
-plugin="$work/template-build/nmz-template.so"
+step "build the template against the installed SDK and meson install it"
+cp -r "$NMZ_SOURCE_ROOT/examples/template" "$work/my-plugin"
+(cd "$work/my-plugin" && meson setup build -Dwerror=true && ninja -C build && meson install -C build) >"$work/template.log"
+plugin="$plugindir/nmz-template.so"
 test -f "$plugin"
 
 step "the template exports its entry symbol and nothing else"
@@ -42,7 +51,7 @@ grep -q "policy mypolicy" "$work/inspect.txt"
 grep -q "inspector syslog" "$work/inspect.txt"
 
 step "built with clang++ (same libstdc++ ABI), it loads too, labelled clang"
-PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" CXX=clang++ meson setup "$work/template-clang" "$work/template" \
+CXX=clang++ meson setup "$work/template-clang" "$work/my-plugin" \
   -Dwerror=true >"$work/template-clang-setup.log"
 ninja -C "$work/template-clang" >"$work/template-clang-build.log"
 python3 "$NMZ_SOURCE_ROOT/tests/sdk/check_plugin_symbols.py" "$abi" "$work/template-clang/nmz-template.so"
@@ -51,14 +60,17 @@ grep -Eq "toolchain: +clang[0-9]+-cxx" "$work/inspect-clang.txt"
 grep -q "policy mypolicy" "$work/inspect-clang.txt"
 
 step "nmz plugins list finds it through NMZ_PLUGIN_PATH"
-NMZ_PLUGIN_PATH="$work/template-build" "$NMZ_BIN" plugins list | tee "$work/list.txt"
+NMZ_PLUGIN_PATH="$plugindir" "$NMZ_BIN" plugins list | tee "$work/list.txt"
 grep -Eq "^mypolicy +policy +0.1.0 +$plugin" "$work/list.txt"
 grep -Eq "^syslog +inspector" "$work/list.txt"
 
 step "explorePolicy = \"mypolicy\" and the syslog inspector, through the orchestrator"
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 marker="$work/leader-seen"
+# The installed plugin directory through the config's pluginPath, as the
+# docs say to when the SDK's prefix is not nmz's own.
 cat >"$work/config.toml" <<TOML
+pluginPath = ["$plugindir"]
 explorePolicy = "mypolicy"
 [explorePolicyParam]
 holdFor = "20ms"
@@ -67,8 +79,7 @@ shellOnMatch = "LEADING"
 shellOnMatchEntity = "zk-log"
 shellCommand = "touch $marker"
 TOML
-NMZ_DEBUG=1 NMZ_PLUGIN_PATH="$work/template-build" \
-  "$NMZ_BIN" inspectors syslog -autopilot "$work/config.toml" -entity-id zk-log -port "$port" -source zk1 2>"$work/inspector.log" &
+NMZ_DEBUG=1 "$NMZ_BIN" inspectors syslog -autopilot "$work/config.toml" -entity-id zk-log -port "$port" -source zk1 2>"$work/inspector.log" &
 inspector_pid=$!
 for _ in $(seq 50); do grep -q "listening on udp" "$work/inspector.log" && break; sleep 0.1; done
 python3 - "$port" <<'PY'

@@ -158,3 +158,17 @@ TEST_CASE("seeds: config, Namazu's seed key, environment, or chosen") {
   CHECK(nmz::core::resolve_seed("42").value == 7);
   unsetenv("NMZ_REPLAY_SEED");
 }
+
+TEST_CASE("[container] enableJavaInspector needs rule files, resolved against the config's directory") {
+  auto config = parse_config("[container]\nenableJavaInspector = true\njavaRules = [\"zk.btm\", \"/abs/x.btm\"]\n",
+                             "/etc/exp/c.toml")
+                    .value();
+  CHECK(config.container.enable_java_inspector);
+  CHECK(config.container.java_rules == std::vector<std::string>{"/etc/exp/zk.btm", "/abs/x.btm"});
+  CHECK(config.container.java_pb_port == 10000);
+  CHECK(parse_config("[container]\nenableJavaInspector = true\n", "c.toml").status().message() ==
+        "c.toml: key container.javaRules: expected at least one byteman rule file when enableJavaInspector is true");
+  CHECK(parse_config("[container]\njavaPBPort = 0\n", "c.toml").status().message() ==
+        "c.toml:2:14: key container.javaPBPort: expected a port from 1 to 65535, got integer 0");
+  CHECK_FALSE(parse_config("[container]\njavaRules = \"one.btm\"\n", "c.toml"));
+}

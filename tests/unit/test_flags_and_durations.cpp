@@ -61,6 +61,10 @@ TEST_CASE("Go-style and GNU-style flags") {
         "nmz inspectors proc: flag -watch-interval: invalid duration \"3\": missing unit (expected Go syntax such as "
         "\"80ms\", \"1.5s\" or \"1h30m\")");
   CHECK(flags.usage().find("-pid value") != std::string::npos);
+  // -h, -help, --help: the usage, as the error nmz prints for an inspector's -h.
+  for (const char* help : {"-h", "-help", "--help"}) {
+    CHECK(flags.parse({"-pid", "3", help}).message() == "usage: nmz inspectors proc [flags]\n" + flags.usage());
+  }
 }
 
 TEST_CASE("list flags append to their defaults, and usage shows the defaults") {

@@ -115,7 +115,9 @@ TEST_CASE("default and fault actions per class") {
   CHECK(default_action(plain).class_name == action_class::nop);
   CHECK(default_fault_action(deferred)->class_name == action_class::packet_fault);
   CHECK_FALSE(default_fault_action(plain).has_value());
-  CHECK_FALSE(default_fault_action(make_event("j", event_class::java_function, true, "{}")).has_value());
+  CHECK(default_fault_action(make_event("j", event_class::java_function, true, "{}"))->class_name ==
+        action_class::java_function_fault);
+  CHECK_FALSE(default_fault_action(make_event("c", event_class::c_function, true, "{}")).has_value());
   CHECK(is_orchestrator_side_only(default_action(plain)));
   CHECK(is_orchestrator_side_only(make_shell_action("echo hi")));
   CHECK_FALSE(is_orchestrator_side_only(default_action(deferred)));
@@ -209,4 +211,77 @@ TEST_CASE("one JSON string quoting: control characters escaped, invalid UTF-8 re
   std::string quoted = json_string("name\xff");
   CHECK(quoted == "\"name\xef\xbf\xbd\"");
   CHECK(nlohmann::json::parse(quoted) == "name\xef\xbf\xbd");
+}
+
+TEST_CASE("events read without a tree equal what nlohmann reads, inside and outside the plain subset") {
+  const std::string head = R"({"type":"event","class":"PacketEvent","entity":"eth","uuid":"u","deferred":true,"option":)";
+  const char* options[] = {
+      R"({"src_entity":"a","dst_entity":"b","message":{}})",
+      R"( { "z" : [ 1 , -2 , true , false , null , "s" , [ ] , { } ] , "a" : { "y" : 0 , "b" : -17 } } )",
+      R"({"n":123456789012345678,"big":1234567890123456789012,"f":1.5,"e":1e3,"neg0":-0})",
+      R"({"esc":"a\"b\\c\u00e9","utf8":"h\u00c3\u00a9","slash":"a\/b"})",
+      "{\"raw\":\"caf\xc3\xa9\"}",
+      R"({"bytes":"aGVsbG8=","src_entity":"a"})",
+      R"({"bytes":"","x":1})",
+      R"({"bytes":5,"x":1})",
+      R"({"dup":1,"dup":2})",
+      R"({"":"empty key","bytes":"aGk="})",
+      R"({"bytes":"aGVsbG8=","bytes":"aGk="})",
+      "null",
+  };
+  for (const char* option : options) {
+    const std::string text = head + option + "}";
+    CAPTURE(text);
+    auto reference = nlohmann::json::parse(text);
+    auto& expected_option = reference["option"];
+    if (expected_option.is_null()) expected_option = nlohmann::json::object();
+    std::string expected_payload;
+    if (auto bytes = expected_option.find("bytes"); bytes != expected_option.end() && bytes->is_string()) {
+      expected_payload = bytes->get<std::string>() == "aGk=" ? "hi" : bytes->get<std::string>().empty() ? "" : "hello";
+      expected_option.erase("bytes");
+    }
+    auto event = event_from_json(text);
+    REQUIRE(event.has_value());
+    CHECK(event->option == expected_option.dump());
+    CHECK(event->payload == expected_payload);
+    CHECK(event->uuid == "u");
+    CHECK(event->deferred);
+  }
+  // Members in any order, with whitespace, and the errors nlohmann's path words.
+  auto reordered = event_from_json(R"( { "option" : {} , "uuid":"u2", "entity":"e","deferred":false,
+      "class":"LogEvent","replay_hint":"h","type":"event" } )");
+  REQUIRE(reordered.has_value());
+  CHECK(reordered->uuid == "u2");
+  CHECK(reordered->class_name == "LogEvent");
+  CHECK(reordered->replay_hint == "h");
+  CHECK_FALSE(reordered->deferred);
+  CHECK(event_from_json(R"({"type":"event","class":"NoSuchEvent","entity":"e","uuid":"u"})").status().message() ==
+        "unknown event class \"NoSuchEvent\"");
+  CHECK(event_from_json(R"({"type":"action","class":"LogEvent","entity":"e","uuid":"u"})").status().message() ==
+        "\"type\" must be \"event\", got \"action\"");
+  CHECK(event_from_json(R"({"type":"event","class":"LogEvent","entity":"e"})").status().message() ==
+        "missing \"uuid\"");
+  CHECK_FALSE(event_from_json(R"({"type":"event","class":"LogEvent","entity":"e","uuid":"u"} x)").has_value());
+  CHECK_FALSE(event_from_json(R"({"type":"event","class":"LogEvent","entity":"e","uuid":"u","option":[]})")
+                  .has_value());
+  CHECK_FALSE(event_from_json(R"({"type":"event","class":"LogEvent","entity":"e","uuid":"u","option":{"a":01}})")
+                  .has_value());
+}
+
+TEST_CASE("an action is written as nlohmann writes it, whatever its option") {
+  for (const char* option : {"{}", R"({"b":1,"a":[true,{"d":null,"c":"x"}]})", R"( {"f": 2.50, "s":"\u00e9"} )",
+                             R"({"":"empty key","a":1})",
+                             "[1]", "not json", ""}) {
+    CAPTURE(option);
+    Action action{"a-uuid", "ent\"ity", std::string(action_class::filesystem_fault), "e-uuid", option};
+    std::string text = to_json(action);
+    auto json = nlohmann::json::parse(text);
+    CHECK(text == json.dump());
+    auto expected = nlohmann::json::parse(option, nullptr, false);
+    CHECK(json["option"] == (expected.is_object() ? expected : nlohmann::json::object()));
+    CHECK(json["event_uuid"] == "e-uuid");
+    CHECK(json["entity"] == "ent\"ity");
+  }
+  Action without_cause{"a", "e", std::string(action_class::nop), "", "{}"};
+  CHECK(to_json(without_cause) == R"({"class":"NopAction","entity":"e","option":{},"type":"action","uuid":"a"})");
 }

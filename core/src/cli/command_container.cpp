@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "util/signal_watcher.hpp"
+#include "cli/verb_flags.hpp"
 #include "config/config.hpp"
 #include "container/container_run.hpp"
 #include "container/engine_client.hpp"
@@ -32,7 +33,7 @@ const char* container_usage() {
 }  // namespace
 
 int command_container(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+  if (args.empty() || asks_for_help({args[0]}) || args[0] == "help") {
     std::cout << container_usage();
     return 0;
   }

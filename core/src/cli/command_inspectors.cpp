@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/common_inspector_flags.hpp"
 #include "util/signal_watcher.hpp"
+#include "cli/verb_flags.hpp"
 #include "config/config.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/local_inspector_host.hpp"
@@ -37,6 +38,27 @@ int list_inspectors(const PluginHost& host) {
   return 0;
 }
 
+constexpr const char* kCommonFlags =
+    "flags every inspector takes:\n"
+    "  -autopilot config.toml     run an embedded orchestrator with this config (policy, seed, restPort)\n"
+    "  -entity-id ID              this inspector's entity (default _namazu_NAME_inspector)\n"
+    "  -orchestrator-url URL      local:// (embedded, the default) or http://HOST:PORT/api/v3\n";
+
+// An inspector's own usage comes from its configure(): the SDK's FlagSet
+// (and fs's and proc's own) answer -h with an error holding the usage.
+int print_inspector_help(const std::string& name, sdk::Inspector& inspector, const sdk::ComponentContext& context,
+                         const sdk::InspectorSettings& settings) {
+  const sdk::Status answer = inspector.configure(context, settings);
+  if (answer) {
+    std::cout << "usage: nmz inspectors " << name << " [flags] [-- CMD ARGS...]\n(the " << name
+              << " inspector describes no flags of its own)\n";
+  } else {
+    std::cout << answer.message() << "\n";
+  }
+  std::cout << kCommonFlags;
+  return 0;
+}
+
 // A remote inspector has no config file (-autopilot is for the embedded
 // orchestrator), so its fail-open time comes from NMZ_ORCHESTRATOR_TIMEOUT.
 sdk::Result<rest::RestInspectorHost::Options> remote_options(const std::string& name, const CommonInspectorFlags& flags,
@@ -60,7 +82,7 @@ sdk::Result<rest::RestInspectorHost::Options> remote_options(const std::string& 
 int command_inspectors(const std::vector<std::string>& args) {
   init_logging();
   PluginHost host;  // first: destroyed last, after every plugin object
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+  if (args.empty() || asks_for_help({args[0]})) {
     load_plugins(host, Config{});
     return list_inspectors(host);
   }
@@ -85,6 +107,7 @@ int command_inspectors(const std::vector<std::string>& args) {
   auto inspector = host.create_inspector(name);
   if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
   sdk::InspectorSettings settings{flags->entity_id, flags->inspector_args};
+  if (asks_for_help(flags->inspector_args)) return print_inspector_help(name, **inspector, context, settings);
   const PluginCallLabel configure_label = call_label("inspector", *inspector, "configure");
   const PluginCallLabel run_label = call_label("inspector", *inspector, "run");
   const PluginCallLabel on_action_label = call_label("inspector", *inspector, "on_action");

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/verb_flags.hpp"
 #include "plugin/plugin_host.hpp"
 #include "plugin/plugin_loading.hpp"
 
@@ -22,16 +23,20 @@ void print_components(const PluginHost& host) {
   }
 }
 
-int usage() {
-  std::cerr << "usage: nmz plugins list\n"
-               "       nmz plugins inspect FILE.so\n";
-  return 2;
+// To stdout with status 0 when asked for (-h), else to stderr with 2.
+int usage(const std::vector<std::string>& args) {
+  const bool help = asks_for_help(args);
+  (help ? std::cout : std::cerr) << "usage: nmz plugins list\n"
+                                    "       nmz plugins inspect FILE.so\n"
+                                    "list: the plugins nmz finds in NMZ_PLUGIN_PATH, the build tree and the installed plugin directory\n"
+                                    "inspect: one plugin file's name, version, SDK/ABI and components\n";
+  return help ? 0 : 2;
 }
 
 }  // namespace
 
 int command_plugins(const std::vector<std::string>& args) {
-  if (args.empty()) return usage();
+  if (args.empty() || asks_for_help(args)) return usage(args);
   if (args[0] == "list" && args.size() == 1) {
     PluginHost host;
     bool refused = false;
@@ -61,7 +66,7 @@ int command_plugins(const std::vector<std::string>& args) {
     }
     return 0;
   }
-  return usage();
+  return usage(args);
 }
 
 }  // namespace nmz::core::cli

@@ -102,7 +102,10 @@ sdk::Result<json> failing_plan(const experiment::Storage& storage, const std::st
   if (!plan.is_object() || !plan.contains("faults") || !plan["faults"].is_array()) {
     return sdk::Status::invalid((dir / "result.json").string() + ": \"plan\" has no \"faults\" array");
   }
-  return json{{"faults", plan["faults"]}};
+  json failing{{"faults", plan["faults"]}};
+  // Candidates bind roles to the targets the failing run bound them to.
+  if (plan.contains("roles")) failing["roles"] = plan["roles"];
+  return failing;
 }
 
 }  // namespace

@@ -125,8 +125,9 @@ int submit_k8s(const std::vector<std::string>& args) {
 
 int command_submit(const std::vector<std::string>& args) {
   if (args.empty() || (args[0] != "slurm" && args[0] != "k8s")) {
-    std::cerr << "usage: " << kUsage << "\n";
-    return 2;
+    const bool help = !args.empty() && asks_for_help({args[0]});
+    (help ? std::cout : std::cerr) << "usage: " << kUsage << "\n";
+    return help ? 0 : 2;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   return args[0] == "slurm" ? submit_slurm(rest) : submit_k8s(rest);

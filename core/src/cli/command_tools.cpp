@@ -42,13 +42,11 @@ int dump_trace(const std::vector<std::string>& args) {
   std::string path;
   sdk::FlagSet flags("nmz tools dump-trace");
   flags.add_string("trace-path", &path, "trace file (<run>/trace.jsonl)");
-  if (auto status = flags.parse(args); !status) {
-    std::cerr << status.message() << "\n";
-    return 2;
-  }
+  constexpr const char* kSynopsis = "nmz tools dump-trace [-trace-path] STORAGE/RUN[/trace.jsonl]";
+  if (!parse_verb_flags_at_most(flags, args, 1, kSynopsis)) return 2;
   if (path.empty() && flags.positionals().size() == 1) path = flags.positionals()[0];
   if (path.empty()) {
-    std::cerr << "usage: nmz tools dump-trace [-trace-path] STORAGE/RUN/trace.jsonl\n";
+    std::cerr << "usage: " << kSynopsis << "\n" << flags.usage();
     return 2;
   }
   // A run directory (or a storage's run) holds its trace as trace.jsonl.
@@ -87,16 +85,11 @@ int visualize(const std::vector<std::string>& args) {
   sdk::FlagSet flags("nmz tools visualize");
   flags.add_string("mode", &mode, "output format (gnuplot)");
   flags.add_bool("po-reduction", &po_reduction, "compare traces per entity (partial-order reduction)");
-  if (auto status = flags.parse(args); !status) {
-    std::cerr << status.message() << "\n";
+  if (!parse_verb_flags(flags, args, 1, "nmz tools visualize [-mode gnuplot] [-po-reduction=true|false] STORAGE_DIR")) {
     return 2;
   }
   if (mode != "gnuplot") {
     std::cerr << "nmz tools visualize: unknown mode \"" << mode << "\" (expected gnuplot)\n";
-    return 2;
-  }
-  if (flags.positionals().size() != 1) {
-    std::cerr << "usage: nmz tools visualize [-mode gnuplot] [-po-reduction=true|false] STORAGE_DIR\n";
     return 2;
   }
   auto storage = experiment::Storage::open(flags.positionals()[0]);
@@ -133,14 +126,7 @@ int cleanup(const std::vector<std::string>& args) {
   bool dry_run = false;
   sdk::FlagSet flags("nmz tools cleanup");
   flags.add_bool("n", &dry_run, "only list what dead nmz processes left");
-  if (auto status = flags.parse(args); !status) {
-    std::cerr << status.message() << "\n";
-    return 2;
-  }
-  if (!flags.positionals().empty()) {
-    std::cerr << "usage: nmz tools cleanup [-n]\n";
-    return 2;
-  }
+  if (!parse_verb_flags(flags, args, 0, "nmz tools cleanup [-n]")) return 2;
   auto found = experiment::clean_leftovers(!dry_run, [](const std::string& line) { std::cout << line << "\n"; });
   for (const auto& leftover : found) {
     for (const auto& step : leftover.steps) std::cout << (dry_run ? "  would run: " : "  ran: ") << step << "\n";
@@ -160,14 +146,16 @@ int command_tools(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "analyze") return analyze(rest);
   if (!args.empty() && args[0] == "cleanup") return cleanup(rest);
   if (!args.empty() && args[0] == "shrink") return command_shrink(rest);
-  std::cerr << "usage: nmz tools summary|dump-trace|visualize|analyze|shrink|cleanup ...\n"
+  const bool help = !args.empty() && asks_for_help({args[0]});
+  (help ? std::cout : std::cerr) << "usage: nmz tools summary|dump-trace|visualize|analyze|shrink|cleanup ...\n"
                "  summary STORAGE       the same as nmz summary\n"
                "  dump-trace FILE       print a run's trace.jsonl\n"
                "  visualize STORAGE     distinct traces as runs accumulate (gnuplot data)\n"
                "  analyze STORAGE       execution patterns from each run's coverage (gcov, JaCoCo)\n"
                "  shrink STORAGE RUN    the smallest part of a failing run's explore plan that still fails\n"
-               "  cleanup [-n]          undo what killed nmz processes left (runs, mounts, rules, threads)\n";
-  return 2;
+               "  cleanup [-n]          undo what killed nmz processes left (runs, mounts, rules, threads)\n"
+               "Run `nmz tools NAME -h` for a tool's flags.\n";
+  return help ? 0 : 2;
 }
 
 }  // namespace nmz::core::cli

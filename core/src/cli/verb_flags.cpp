@@ -10,12 +10,9 @@ namespace nmz::core::cli {
 namespace {
 bool parse_with_count(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t min_positionals,
                       std::size_t max_positionals, std::string_view synopsis) {
-  for (const auto& arg : args) {
-    if (arg == "--") break;
-    if (arg == "-h" || arg == "-help" || arg == "--help") {
-      std::cout << "usage: " << synopsis << "\n" << flags.usage();
-      std::exit(0);
-    }
+  if (asks_for_help(args)) {
+    std::cout << "usage: " << synopsis << "\n" << flags.usage();
+    std::exit(0);
   }
   auto status = flags.parse(args);
   const auto count = flags.positionals().size();
@@ -26,6 +23,14 @@ bool parse_with_count(sdk::FlagSet& flags, const std::vector<std::string>& args,
 }
 }  // namespace
 
+bool asks_for_help(const std::vector<std::string>& args) {
+  for (const auto& arg : args) {
+    if (arg == "--") return false;
+    if (arg == "-h" || arg == "-help" || arg == "--help") return true;
+  }
+  return false;
+}
+
 bool parse_verb_flags(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t positionals,
                       std::string_view synopsis) {
   return parse_with_count(flags, args, positionals, positionals, synopsis);
@@ -34,6 +39,11 @@ bool parse_verb_flags(sdk::FlagSet& flags, const std::vector<std::string>& args,
 bool parse_verb_flags_at_least(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t min_positionals,
                                std::string_view synopsis) {
   return parse_with_count(flags, args, min_positionals, SIZE_MAX, synopsis);
+}
+
+bool parse_verb_flags_at_most(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t max_positionals,
+                              std::string_view synopsis) {
+  return parse_with_count(flags, args, 0, max_positionals, synopsis);
 }
 
 }  // namespace nmz::core::cli

@@ -20,4 +20,11 @@ bool parse_verb_flags(sdk::FlagSet& flags, const std::vector<std::string>& args,
 bool parse_verb_flags_at_least(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t min_positionals,
                                std::string_view synopsis);
 
+// The same for verbs that take at most `max_positionals`.
+bool parse_verb_flags_at_most(sdk::FlagSet& flags, const std::vector<std::string>& args, std::size_t max_positionals,
+                              std::string_view synopsis);
+// Whether `args` hold -h, -help or --help before any "--": every verb,
+// tool and inspector then prints its usage to stdout and exits 0.
+bool asks_for_help(const std::vector<std::string>& args);
+
 }  // namespace nmz::core::cli

@@ -140,7 +140,18 @@ Status check_port(const TomlLookup& lookup, std::string_view key, std::int64_t p
 }
 
 constexpr std::string_view kKnownContainerKeys[] = {"enableEthernetInspector", "ethernetNFQNumber",
-                                                    "enableProcInspector", "procWatchInterval", "enableFSInspector"};
+                                                    "enableProcInspector", "procWatchInterval", "enableFSInspector",
+                                                    "enableJavaInspector", "javaRules", "javaPBPort"};
+
+// Relative to the config file, wherever nmz is started from (the current
+// directory may be anyone's).
+void resolve_against_config(std::vector<std::string>& paths, const std::string& file) {
+  for (auto& path : paths) {
+    if (!path.empty() && path.front() != '/' && !file.empty()) {
+      path = (std::filesystem::absolute(file).parent_path() / path).lexically_normal().string();
+    }
+  }
+}
 
 Result<Config> build(std::shared_ptr<const toml::table> document, const std::string& file) {
   Config config;
@@ -176,13 +187,7 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(top, "actionTimeout", &config.action_timeout, &TomlLookup::get_duration),
   });
   if (!status) return status;
-  // Relative to the config file, wherever nmz is started from (the current
-  // directory may be anyone's).
-  for (auto& dir : config.plugin_path) {
-    if (!dir.empty() && dir.front() != '/' && !file.empty()) {
-      dir = (std::filesystem::absolute(file).parent_path() / dir).lexically_normal().string();
-    }
-  }
+  resolve_against_config(config.plugin_path, file);
   if (config.storage_type != "naive") return top.invalid("storageType", "\"naive\" (the only storage nmz has)");
   if (config.explore_policy.empty()) return top.invalid("explorePolicy", "a policy name");
   if (auto s = check_port(top, "restPort", config.rest_port); !s) return s;
@@ -219,8 +224,16 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(container, "enableProcInspector", &c.enable_proc_inspector, &TomlLookup::get_bool),
       read_into(container, "procWatchInterval", &c.proc_watch_interval, &TomlLookup::get_duration),
       read_into(container, "enableFSInspector", &c.enable_fs_inspector, &TomlLookup::get_bool),
+      read_into(container, "enableJavaInspector", &c.enable_java_inspector, &TomlLookup::get_bool),
+      read_into(container, "javaRules", &c.java_rules, &TomlLookup::get_string_list),
+      read_into(container, "javaPBPort", &c.java_pb_port, &TomlLookup::get_int),
   });
   if (!status) return status;
+  resolve_against_config(c.java_rules, file);
+  if (c.enable_java_inspector && c.java_rules.empty()) {
+    return container.invalid("javaRules", "at least one byteman rule file when enableJavaInspector is true");
+  }
+  if (c.java_pb_port < 1 || c.java_pb_port > 65535) return container.invalid("javaPBPort", "a port from 1 to 65535");
   if (c.enable_ethernet_inspector && (c.ethernet_nfq_number <= 0 || c.ethernet_nfq_number > 65535)) {
     return container.invalid("ethernetNFQNumber", "a queue number from 1 to 65535");
   }

@@ -25,6 +25,13 @@ struct ContainerConfig {
   bool enable_proc_inspector = true;
   std::chrono::nanoseconds proc_watch_interval = std::chrono::seconds(1);
   bool enable_fs_inspector = true;
+  // The java inspector, listening on 127.0.0.1:java_pb_port inside the
+  // container's network namespace; its agent reaches the JVMs through
+  // JAVA_TOOL_OPTIONS. Rule files absolute (relative ones are resolved
+  // against the config file's directory).
+  bool enable_java_inspector = false;
+  std::vector<std::string> java_rules;
+  std::int64_t java_pb_port = 10000;
 };
 
 // Everything config.toml can say. Namazu's keys keep their names and

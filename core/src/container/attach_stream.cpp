@@ -7,7 +7,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 
@@ -29,6 +33,32 @@ bool write_all(int fd, const char* data, std::size_t size) {
 
 sdk::Status io_error(const std::string& what) {
   return sdk::Status::error(sdk::StatusCode::unavailable, "attach: " + what + ": " + std::strerror(errno));
+}
+
+// The body of an error answer (the engine's JSON message): up to its
+// Content-Length, or until the engine closes the connection; bounded in
+// size and time, as it only decorates the error.
+std::string error_body(int fd, const std::string& headers, std::string body) {
+  constexpr std::size_t kMaxBody = 64 * 1024;
+  constexpr int kReadTimeoutMs = 2000;
+  std::size_t wanted = kMaxBody;
+  std::string lower = headers;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (auto at = lower.find("\r\ncontent-length:"); at != std::string::npos) {
+    wanted = std::min(kMaxBody, static_cast<std::size_t>(std::strtoull(lower.c_str() + at + 17, nullptr, 10)));
+  }
+  std::array<char, 4096> buffer{};
+  while (body.size() < wanted) {
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, kReadTimeoutMs) <= 0) break;
+    ssize_t n = ::read(fd, buffer.data(), std::min(buffer.size(), wanted - body.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    body.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  body.resize(std::min(body.size(), wanted));
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  return body;
 }
 
 }  // namespace
@@ -72,8 +102,12 @@ sdk::Result<std::unique_ptr<AttachStream>> AttachStream::open(const std::string&
   }
   const std::string status_line = received.substr(0, received.find("\r\n"));
   if (status_line.find(" 101 ") == std::string::npos && status_line.find(" 200 ") == std::string::npos) {
+    const std::string body = error_body(fd, received.substr(0, header_end), received.substr(header_end + 4));
     ::close(fd);
-    return sdk::Status::error(sdk::StatusCode::internal, "attach: the engine answered \"" + status_line + "\"");
+    int http_status = 0;
+    std::sscanf(status_line.c_str(), "HTTP/%*s %d", &http_status);
+    return sdk::Status::error(sdk::StatusCode::internal, "attach: the engine answered \"" + status_line +
+                                                             "\": " + engine_error_message(http_status, body));
   }
   return std::unique_ptr<AttachStream>(new AttachStream(fd, received.substr(header_end + 4), with_stdin, tty));
 }

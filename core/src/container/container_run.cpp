@@ -18,6 +18,7 @@
 #include <nmz/sdk/duration.hpp>
 
 #include "container/attach_stream.hpp"
+#include "container/java_agent.hpp"
 #include "container/raw_terminal.hpp"
 #include "log/logging.hpp"
 
@@ -72,6 +73,17 @@ nlohmann::json state_of(const nlohmann::json& inspected) {
   return it != inspected.end() && it->is_object() ? *it : nlohmann::json::object();
 }
 
+// Whether the process `pid` has ended: gone, or a zombie its parent (the
+// engine's monitor) has not reaped yet.
+bool process_ended(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const std::size_t after_name = line.rfind(')');
+  return after_name == std::string::npos || line.size() < after_name + 3 || line[after_name + 2] == 'Z' ||
+         line[after_name + 2] == 'X';
+}
+
 std::string bind_of(const std::string& source, const VolumeSpec& volume) {
   return source + ":" + volume.destination + (volume.read_only ? ":ro" : "");
 }
@@ -86,6 +98,11 @@ void block_window_changes() {
 }
 
 Status ContainerRun::check_prerequisites() {
+  // The container's terminal would wait for input a pipe cannot give it (a
+  // terminal sends no end of file): refused, as docker does.
+  if (options_.tty && options_.interactive && !options_.detach && ::isatty(STDIN_FILENO) == 0) {
+    return Status::invalid("-it: the input is not a terminal; use -i without -t to pipe input into the container");
+  }
   const ContainerConfig& wanted = config_.container;
   if (wanted.enable_ethernet_inspector) {
     if (wanted.ethernet_nfq_number < 0 || wanted.ethernet_nfq_number > 65535) {
@@ -172,7 +189,39 @@ Status ContainerRun::attach_post_start_inspectors(int pid) {
                                       "/proc/" + std::to_string(pid) + "/ns/net");
     if (!running) return running.status();
   }
+  if (wanted.enable_java_inspector) {
+    // Its listener lives in the container's network namespace, where the
+    // agent looks for it (127.0.0.1:javaPBPort) whatever the network mode.
+    // A JVM that calls a ruled method before this point proceeds and tries
+    // again a second later (the agent fails open).
+    std::vector<std::string> args{"-pb-address", "127.0.0.1", "-pb-port", std::to_string(wanted.java_pb_port)};
+    for (const auto& rule : wanted.java_rules) {
+      args.push_back("-rules");
+      args.push_back(rule);
+    }
+    auto running = inspectors_->start("java", kContainerJavaEntity, std::move(args),
+                                      "/proc/" + std::to_string(pid) + "/ns/net");
+    if (!running) return running.status();
+  }
   return Status::ok();
+}
+
+sdk::Result<RunOptions> ContainerRun::with_java_agent(std::vector<std::string>& binds) const {
+  RunOptions request = options_;
+  if (!config_.container.enable_java_inspector) return request;
+  auto agent = java_agent_for_container(config_.container, config_.plugin_path);
+  if (!agent) return agent.status();
+  binds.insert(binds.end(), agent->binds.begin(), agent->binds.end());
+  // Options the user gave the container's JVMs stay, before the agent's.
+  constexpr std::string_view kName = "JAVA_TOOL_OPTIONS=";
+  auto given = std::find_if(request.env.begin(), request.env.end(),
+                            [&](const std::string& entry) { return entry.rfind(kName, 0) == 0; });
+  if (given == request.env.end()) {
+    request.env.push_back(std::string(kName) + agent->tool_options);
+  } else {
+    *given += (given->size() > kName.size() ? " " : "") + agent->tool_options;
+  }
+  return request;
 }
 
 sdk::Result<int> ContainerRun::execute() {
@@ -192,7 +241,9 @@ sdk::Result<int> ContainerRun::run_to_exit() {
   if (!binds) return binds.status();
   if (interrupted()) return 128 + first_signal_.load();
 
-  auto created = engine_.create_container(create_request(options_, *binds), options_.name);
+  auto request = with_java_agent(*binds);
+  if (!request) return request.status();
+  auto created = engine_.create_container(create_request(*request, *binds), options_.name);
   if (!created) return Status::error(created.status().code(), "cannot create the container: " + created.status().message());
   {
     std::lock_guard lock(mutex_);
@@ -239,8 +290,14 @@ sdk::Result<int> ContainerRun::run_to_exit() {
   }
   if (pid > 0) {
     if (auto status = attach_post_start_inspectors(pid); !status) {
-      (void)engine_.kill_container(*created, "SIGKILL");
-      return status;
+      // A short container may end while its inspectors attach: it just ran
+      // (partly) uninspected, and its own exit status is the answer.
+      if (!process_ended(pid)) {
+        (void)engine_.kill_container(*created, "SIGKILL");
+        return status;
+      }
+      named_logger("container")->info("the container ended before its inspectors could attach ({}); it ran uninspected",
+                                      status.message());
     }
   } else {
     named_logger("container")->info("the container ended before its inspectors could attach");

@@ -22,7 +22,7 @@
 namespace nmz::core::container {
 
 // One `nmz container run`: volumes (through fs inspectors), the container,
-// the proc and ethernet inspectors on it, the wait for its exit status, and
+// the proc, ethernet and java inspectors on it, the wait for its exit status, and
 // the teardown of everything set up, whichever way it ends.
 class ContainerRun {
  public:
@@ -50,6 +50,9 @@ class ContainerRun {
   sdk::Result<std::vector<std::string>> prepare_volumes();
   sdk::Status wait_for_fuse_mount(const std::string& mount_point, const AttachedInspectors::Running& inspector);
   sdk::Status attach_post_start_inspectors(int pid);
+  // The options of the container to create: with enableJavaInspector, the
+  // agent in JAVA_TOOL_OPTIONS and its files added to `binds`.
+  sdk::Result<RunOptions> with_java_agent(std::vector<std::string>& binds) const;
   sdk::Result<int> wait_for_exit();
   void tear_down();
   bool interrupted() const { return signals_.load() > 0; }

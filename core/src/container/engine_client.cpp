@@ -24,12 +24,6 @@ std::unique_ptr<httplib::Client> connect(const std::string& socket_path, std::ch
   return client;
 }
 
-std::string engine_message(const httplib::Response& response) {
-  auto body = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_object() && body.contains("message") && body["message"].is_string()) return body["message"];
-  return response.body.empty() ? "HTTP " + std::to_string(response.status) : response.body;
-}
-
 sdk::StatusCode code_for(int http_status) {
   switch (http_status) {
     case 400: return sdk::StatusCode::invalid_argument;
@@ -40,6 +34,12 @@ sdk::StatusCode code_for(int http_status) {
 }
 
 }  // namespace
+
+std::string engine_error_message(int http_status, const std::string& body) {
+  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()) return parsed["message"];
+  return body.empty() ? "HTTP " + std::to_string(http_status) : body;
+}
 
 sdk::Result<std::string> engine_socket_from_environment() {
   const char* host = std::getenv("DOCKER_HOST");
@@ -72,7 +72,7 @@ sdk::Result<nlohmann::json> EngineClient::call(const std::string& method, const 
                                   "its socket");
   }
   if (result->status < 200 || result->status > 299) {
-    return sdk::Status::error(code_for(result->status), engine_message(*result));
+    return sdk::Status::error(code_for(result->status), engine_error_message(result->status, result->body));
   }
   if (result->body.empty()) return nlohmann::json();
   auto parsed = nlohmann::json::parse(result->body, nullptr, /*allow_exceptions=*/false);

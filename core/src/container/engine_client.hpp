@@ -50,6 +50,10 @@ class EngineClient {
   std::string socket_path_;
 };
 
+// What an engine's error answer says: the "message" of its JSON body, the
+// body itself, or the HTTP status when the body is empty.
+std::string engine_error_message(int http_status, const std::string& body);
+
 // "/v1.41": the API version nmz speaks; Podman's compatible API and every
 // Docker since 20.10 accept it.
 inline constexpr const char* kEngineApiPrefix = "/v1.41";

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include "log/logging.hpp"
+
 namespace nmz::core::container {
 
 RawTerminal::RawTerminal(int fd) : fd_(fd) {
@@ -10,10 +12,13 @@ RawTerminal::RawTerminal(int fd) : fd_(fd) {
   termios raw = saved_;
   ::cfmakeraw(&raw);
   active_ = ::tcsetattr(fd_, TCSANOW, &raw) == 0;
+  if (active_) set_console_raw_terminal(true);
 }
 
 RawTerminal::~RawTerminal() {
-  if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
+  if (!active_) return;
+  ::tcsetattr(fd_, TCSANOW, &saved_);
+  set_console_raw_terminal(false);
 }
 
 }  // namespace nmz::core::container

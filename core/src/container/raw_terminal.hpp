@@ -6,8 +6,8 @@
 namespace nmz::core::container {
 
 // Puts the terminal on `fd` into raw mode (keys such as Ctrl-C go to the
-// container's terminal, not to nmz) for its lifetime; does nothing when
-// `fd` is not a terminal.
+// container's terminal, not to nmz) for its lifetime, and nmz's console log
+// lines end in "\r\n" meanwhile; does nothing when `fd` is not a terminal.
 class RawTerminal {
  public:
   explicit RawTerminal(int fd);

@@ -180,7 +180,7 @@ const char* run_usage() {
          "\n"
          "options:\n"
          "  -i, --interactive         keep stdin open and forward it\n"
-         "  -t, --tty                 allocate a pseudo-terminal\n"
+         "  -t, --tty                 allocate a pseudo-terminal (with -i, stdin must be a terminal)\n"
          "  -d, --detach              print the container id instead of attaching (nmz still waits for it)\n"
          "      --rm                  remove the container when it exits\n"
          "      --name NAME           container name\n"

@@ -21,6 +21,7 @@
 #include "experiment/run_slot.hpp"
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "pb/pb_endpoint.hpp"
 #include "plugin/plugin_call.hpp"
 #include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
@@ -111,7 +112,16 @@ class Run {
       orchestrator.stop();
       return broken("the REST endpoint did not start: " + endpoint.status().message());
     }
+    auto pb_endpoint = pb::start_pb_endpoint(orchestrator, config_, options.any_rest_port && config_.pb_port >= 0 ? 0 : -1);
+    if (!pb_endpoint) {
+      orchestrator.stop();
+      return broken("the PB endpoint did not start: " + pb_endpoint.status().message());
+    }
     std::vector<std::string> env;
+    // JVMs that run.sh starts find the PB endpoint as Namazu's Java
+    // inspector did (NMZ_GA_TCP_PORT), and `nmz inspectors java
+    // --print-agent-options` reads it too.
+    if (*pb_endpoint) env.push_back("NMZ_GA_TCP_PORT=" + std::to_string((*pb_endpoint)->port()));
     // Inspectors that run.sh starts (`$NMZ_BIN inspectors ...`) find the
     // config's plugins too.
     if (!config_.plugin_path.empty()) {
@@ -139,6 +149,7 @@ class Run {
     auto run_rc = scripts_->run(script_command(storage_, config_.run_script), env, deadline_);
     orchestrator.stop();
     if (*endpoint) (*endpoint)->stop();
+    if (*pb_endpoint) (*pb_endpoint)->stop();
     result_.required_time = std::chrono::steady_clock::now() - started;
     Trace trace = orchestrator.take_trace();
     result_.trace_length = trace.size();

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -54,6 +55,13 @@ void add_log_file(const std::filesystem::path& path) {
   file->set_pattern(kPattern);
   g_sinks.push_back(file);
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& logger) { logger->sinks().push_back(file); });
+}
+
+void set_console_raw_terminal(bool raw) {
+  std::lock_guard lock(g_sinks_mutex);
+  if (g_sinks.empty()) return;
+  g_sinks.front()->set_formatter(
+      std::make_unique<spdlog::pattern_formatter>(kPattern, spdlog::pattern_time_type::local, raw ? "\r\n" : "\n"));
 }
 
 std::shared_ptr<spdlog::logger> named_logger(const std::string& name) {

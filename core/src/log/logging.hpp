@@ -18,6 +18,11 @@ void init_logging();
 // Also writes every logger's lines to `path` (nmz run's <workdir>/nmz.log).
 void add_log_file(const std::filesystem::path& path);
 
+// While the terminal is raw (`nmz container run -it`), it no longer turns
+// "\n" into "\r\n": console lines then end in "\r\n" themselves, or each
+// would start where the previous one ended. Pass false to undo.
+void set_console_raw_terminal(bool raw);
+
 // A named logger sharing the console (and file) sinks.
 std::shared_ptr<spdlog::logger> named_logger(const std::string& name);
 

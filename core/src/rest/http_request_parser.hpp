@@ -7,7 +7,8 @@
 
 namespace nmz::core::rest {
 
-// One HTTP/1.x request, as much of it as the REST API reads.
+// One HTTP/1.x request, as much of it as the REST API reads. The parser
+// reuses it from request to request: reset() in its .cpp empties every member.
 struct HttpRequest {
   std::string method;
   std::string path;   // percent-decoded

@@ -39,7 +39,10 @@ class FlagSet {
   void add_string_list(std::string name, std::vector<std::string>* target, std::string help);
 
   // Errors: `nmz inspectors proc: flag -pid: expected an integer, got "x"`,
-  // `... unknown flag -foo`, `... flag -pid: needs a value`.
+  // `... unknown flag -foo`, `... flag -pid: needs a value`. -h, -help and
+  // --help (unless added as flags) give an error whose message is
+  // "usage: COMMAND [flags]" and usage(): nmz prints it for an inspector's
+  // -h and exits 0.
   Status parse(const std::vector<std::string>& args);
 
   [[nodiscard]] const std::vector<std::string>& positionals() const noexcept;

@@ -29,6 +29,9 @@ inline constexpr std::string_view nop = "NopAction";
 inline constexpr std::string_view event_acceptance = "EventAcceptanceAction";
 inline constexpr std::string_view packet_fault = "PacketFaultAction";
 inline constexpr std::string_view filesystem_fault = "FilesystemFaultAction";
+// Not in Namazu: the java inspector's helper returns true to its byteman
+// rule, which then throws the exception the rule names.
+inline constexpr std::string_view java_function_fault = "JavaFunctionFaultAction";
 inline constexpr std::string_view proc_set_sched = "ProcSetSchedAction";
 inline constexpr std::string_view shell = "ShellAction";
 }  // namespace action_class
@@ -78,8 +81,9 @@ NMZ_SDK_API std::string new_uuid();
 NMZ_SDK_API Action default_action(const Event& event);
 
 // PacketFaultAction for a PacketEvent, FilesystemFaultAction for a
-// FilesystemEvent (with `fs_errno`, 0 meaning the inspector's default EIO);
-// nothing for other classes or for events that are not deferred.
+// FilesystemEvent (with `fs_errno`, 0 meaning the inspector's default EIO),
+// JavaFunctionFaultAction for a JavaFunctionEvent; nothing for other
+// classes or for events that are not deferred.
 NMZ_SDK_API std::optional<Action> default_fault_action(const Event& event, int fs_errno = 0);
 
 NMZ_SDK_API Event make_nop_event(std::string entity, std::string option_json = "{}");
