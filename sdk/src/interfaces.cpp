@@ -17,6 +17,7 @@ InspectorHost::~InspectorHost() = default;
 Inspector::~Inspector() = default;
 Inspector::ActionDelivery Inspector::action_delivery() const noexcept { return ActionDelivery::delivery_thread; }
 Registrar::~Registrar() = default;
+ParameterRegistrar::~ParameterRegistrar() = default;
 
 namespace detail {
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstddef>
 #include <exception>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +38,32 @@ class NMZ_SDK_API Registrar {
   // with this message.
   virtual void fail(std::string_view message) noexcept = 0;
 };
+
+// Since SDK 0.5: the host's Registrar implements this interface too (a
+// separate interface, so that Registrar's vtable stays as plugins built
+// before know it). A component that declares the parameter names it reads
+// lets the host warn about the others in its config table (a misspelled
+// `[explorePolicyParam]` key, with the closest declared name). A component
+// that declares nothing gets no such warnings.
+class NMZ_SDK_API ParameterRegistrar {
+ public:
+  virtual ~ParameterRegistrar();
+  // `names[0..count)` are the keys `component` reads from its table,
+  // compared without case; nested tables dotted ("procPolicyParam.useBatch").
+  // The host copies them. Called by the plugin's register function, on the
+  // host's main thread, after the component was added; never blocks.
+  virtual void declare_parameters(std::string_view component, const std::string_view* names,
+                                  std::size_t count) noexcept = 0;
+};
+
+// Declares `component`'s parameter names (see ParameterRegistrar). Does
+// nothing with a host whose Registrar predates the declaration.
+inline void declare_parameters(Registrar& registrar, std::string_view component,
+                               std::initializer_list<std::string_view> names) noexcept {
+  if (auto* parameters = dynamic_cast<ParameterRegistrar*>(&registrar)) {
+    parameters->declare_parameters(component, names.begin(), names.size());
+  }
+}
 
 namespace detail {
 // Why the factory running on this thread returns nullptr. Called by the
