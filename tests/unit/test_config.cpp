@@ -107,6 +107,22 @@ TEST_CASE("unknown keys are reported with their line and the closest known key, 
                                  "c.toml:4: unknown key \"container.zzzzzzzz\" ignored"});
 }
 
+TEST_CASE("explorePolicyParam keys the policy does not declare are reported with the closest declared one") {
+  auto config = parse_config("[explorePolicyParam]\nmaxInteval = \"1s\"\nseed = 7\nMININTERVAL = \"0s\"\n"
+                             "[explorePolicyParam.procPolicyParam]\nuseBatch = true\nuseBtach = false\n"
+                             "[explorePolicyParam.other]\nx = 1\n",
+                             "p.toml")
+                    .value();
+  const std::vector<std::string> accepted{"minInterval", "maxInterval", "procPolicyParam.useBatch"};
+  CHECK(nmz::core::unknown_policy_parameters(config, accepted) ==
+        std::vector<std::string>{
+            "p.toml:2: unknown key \"explorePolicyParam.maxInteval\" ignored; did you mean explorePolicyParam.maxInterval?",
+            "p.toml:8: unknown key \"explorePolicyParam.other\" ignored",
+            "p.toml:7: unknown key \"explorePolicyParam.procPolicyParam.useBtach\" ignored; did you mean "
+            "explorePolicyParam.procPolicyParam.useBatch?"});
+  CHECK(nmz::core::unknown_policy_parameters(parse_config("", "p.toml").value(), accepted).empty());
+}
+
 TEST_CASE("keys differing only in case are an error naming both") {
   auto config = parse_config("explorePolicy = \"dumb\"\nexplorepolicy = \"random\"\n", "c.toml");
   CHECK(config.status().message() ==

@@ -14,6 +14,7 @@
 #include "log/logging.hpp"
 #include "orchestrator/local_inspector_host.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "plugin/config_warnings.hpp"
 #include "plugin/plugin_call.hpp"
 #include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
@@ -31,7 +32,7 @@ int exit_code_for(const sdk::Status& status) { return status.code() == sdk::Stat
 
 int list_inspectors(const PluginHost& host) {
   std::cout << "usage: nmz inspectors NAME [-autopilot config.toml] [-entity-id ID] [-orchestrator-url URL] "
-               "[flags] [-- CMD ARGS...]\n\ninspectors:\n";
+               "[-strict] [flags] [-- CMD ARGS...]\n\ninspectors:\n";
   for (const ComponentRecord* c : host.components()) {
     if (c->kind == ComponentKind::inspector) std::cout << "  " << c->name << "  " << c->description << "\n";
   }
@@ -42,7 +43,8 @@ constexpr const char* kCommonFlags =
     "flags every inspector takes:\n"
     "  -autopilot config.toml     run an embedded orchestrator with this config (policy, seed, restPort)\n"
     "  -entity-id ID              this inspector's entity (default _namazu_NAME_inspector)\n"
-    "  -orchestrator-url URL      local:// (embedded, the default) or http://HOST:PORT/api/v3\n";
+    "  -orchestrator-url URL      local:// (embedded, the default) or http://HOST:PORT/api/v3\n"
+    "  -strict                    the -autopilot config's warnings (unknown keys) are errors\n";
 
 // An inspector's own usage comes from its configure(): the SDK's FlagSet
 // (and fs's and proc's own) answer -h with an error holding the usage.
@@ -92,12 +94,14 @@ int command_inspectors(const std::vector<std::string>& args) {
 
   auto config = flags->autopilot.empty() ? parse_config("", "<defaults>") : load_config(flags->autopilot);
   if (!config) return fail("nmz inspectors " + name + ": " + config.status().message(), 2);
-  for (const auto& warning : config->unknown_keys) named_logger("config")->warn("{}", warning);
   // Only the inspector and the embedded orchestrator's policy: loading every
   // plugin was most of a short run's start-up.
   std::vector<std::string> needed{name};
   if (flags->orchestrator_url.rfind("local://", 0) == 0) needed.push_back(config->explore_policy);
   load_plugins_for(host, *config, needed);
+  if (auto status = report_config_warnings(*config, host, flags->strict); !status) {
+    return fail("nmz inspectors " + name + ": " + status.message(), 2);
+  }
 
   // Declared before the inspector, so destroyed after it: the SDK lends
   // `context` to a component until its destructor has returned.

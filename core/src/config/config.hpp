@@ -93,6 +93,11 @@ sdk::Result<Config> load_config(const std::string& path);
 // The same from text (tests, `nmz orchestrator` without a file).
 sdk::Result<Config> parse_config(std::string_view text, const std::string& source_name);
 
+// Warnings, in the form of Config::unknown_keys, for the keys of
+// `[explorePolicyParam]` that are neither `seed` nor among `accepted` (the
+// parameter names the policy declared; dotted for nested tables).
+std::vector<std::string> unknown_policy_parameters(const Config& config, const std::vector<std::string>& accepted);
+
 // The policy's view of `[explorePolicyParam]`.
 class TomlConfigView final : public sdk::ConfigView {
  public:

@@ -47,7 +47,7 @@ SdkVersion parse_version(const char* text) {
 
 // Collects one plugin's registrations; they are committed only if the whole
 // registration succeeded, so a failing plugin leaves nothing behind.
-class StagingRegistrar final : public sdk::Registrar {
+class StagingRegistrar final : public sdk::Registrar, public sdk::ParameterRegistrar {
  public:
   void add_explore_policy(std::string_view name, sdk::ExplorePolicyFactory factory,
                           std::string_view description) noexcept override {
@@ -61,6 +61,20 @@ class StagingRegistrar final : public sdk::Registrar {
     try {
       if (failure.empty()) failure = std::string(message);
     } catch (...) {
+    }
+  }
+  void declare_parameters(std::string_view component, const std::string_view* names,
+                          std::size_t count) noexcept override {
+    try {
+      auto record = std::find_if(records.begin(), records.end(), [&](const ComponentRecord& r) { return r.name == component; });
+      if (record == records.end()) {
+        fail("declare_parameters(\"" + std::string(component) + "\"): no component of that name was added before");
+        return;
+      }
+      auto& declared = record->parameters.emplace();
+      for (std::size_t i = 0; i < count; ++i) declared.emplace_back(names[i]);
+    } catch (...) {
+      fail("out of memory while registering");
     }
   }
 
@@ -137,8 +151,9 @@ Status creation_failed(const ComponentRecord& record) {
 // The components nmz ships: a plugin from elsewhere registering one of
 // these names must be allowed to (allowPluginOverride). Kept equal to what
 // the in-tree plugins register by tests/plugins/test_plugin_host.cpp.
-constexpr std::string_view kBuiltinComponentNames[] = {"dumb", "ethernet", "explore", "fs", "native", "netfault",
-                                                       "pct", "proc", "random", "random-walk", "replayable"};
+constexpr std::string_view kBuiltinComponentNames[] = {"dumb", "ethernet", "explore", "fs", "java", "native",
+                                                       "netfault", "pct", "proc", "random", "random-walk",
+                                                       "replayable"};
 
 }  // namespace
 

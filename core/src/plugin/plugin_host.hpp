@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct ComponentRecord {
   std::string description;
   sdk::ExplorePolicyFactory policy_factory = nullptr;
   sdk::InspectorFactory inspector_factory = nullptr;
+  // The parameter names the component declared (ParameterRegistrar);
+  // nullopt when it declared none, so its config keys cannot be checked.
+  std::optional<std::vector<std::string>> parameters;
   std::shared_ptr<const LoadedLibrary> library;
 };
 
@@ -97,9 +101,6 @@ class PluginHost {
   std::map<std::string, ComponentRecord, std::less<>> registry_;
 };
 
-// Where plugins are looked for, in order: NMZ_PLUGIN_PATH (colon-separated),
-// the config's pluginPath, the build tree when nmz runs uninstalled, and the
-// installed plugin directory.
 // Whether an in-tree plugin registers `name` (compared without case).
 bool is_builtin_component_name(std::string_view name);
 
@@ -107,6 +108,9 @@ bool is_builtin_component_name(std::string_view name);
 // plugins/ or the installed plugin directory).
 bool is_bundled(const std::filesystem::path& library);
 
+// Where plugins are looked for, in order: NMZ_PLUGIN_PATH (colon-separated),
+// the config's pluginPath, the build tree when nmz runs uninstalled, and the
+// installed plugin directory.
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& config_plugin_path);
 
 }  // namespace nmz::core
