@@ -40,21 +40,21 @@ class PolicyParameters(unittest.TestCase):
     def nmz(self, *args):
         return subprocess.run([NMZ, *args], capture_output=True, text=True, env=self.env, timeout=120, cwd=self.tmp)
 
-    def init(self, config, *flags):
+    def init(self, config, *flags, storage="storage"):
         write(self.tmp / "config.toml", 'run = "run.sh"\n' + config)
         return self.nmz("init", *flags, "--force", str(self.tmp / "config.toml"), str(self.materials),
-                        str(self.tmp / "storage"))
+                        str(self.tmp / storage))
 
     def test_init_warns_about_each_misspelled_parameter_and_strict_refuses(self):
         p = self.init(MISSPELLED)
         self.assertEqual(p.returncode, 0, p.stderr)
         for warning in WARNINGS:
             self.assertIn(warning, p.stderr)
-        p = self.init(MISSPELLED, "--strict")
+        p = self.init(MISSPELLED, "--strict", storage="strict")
         self.assertEqual(p.returncode, 2, p.stderr)
         for warning in WARNINGS:
             self.assertIn(warning + " (--strict)", p.stderr)
-        self.assertFalse((self.tmp / "storage" / "config.toml").exists())
+        self.assertFalse((self.tmp / "strict" / "config.toml").exists())
         p = self.init('explorePolicy = "random"\n[explorePolicyParam]\nmaxInterval = "10ms"\nseed = 3\n'
                       '[explorePolicyParam.procPolicyParam]\nuseBatch = false\n', "--strict")
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -80,7 +80,7 @@ class PolicyParameters(unittest.TestCase):
         self.assertEqual(p.stderr.count(WARNINGS[0]), 1, p.stderr)
 
     def test_inspectors_autopilot_warns_and_strict_refuses(self):
-        write(self.tmp / "config.toml", MISSPELLED)
+        write(self.tmp / "config.toml", 'run = "run.sh"\n' + MISSPELLED)
         probe = ["inspectors", "rest-probe", "-autopilot", str(self.tmp / "config.toml"), "-class", "FilesystemEvent",
                  "-events", "1", "-wait", "60s"]
         p = self.nmz(*probe, "-strict")
