@@ -25,6 +25,13 @@ TEST_CASE("defaults are Namazu's") {
   CHECK(config.rest_address == "127.0.0.1");
 }
 
+TEST_CASE("a policy may hold an event 30 s by default (actionTimeout), 0 for no limit, never a negative time") {
+  CHECK(parse_config("", "c.toml")->action_timeout == 30s);
+  CHECK(parse_config("actionTimeout = \"0s\"\n", "c.toml")->action_timeout == 0s);
+  CHECK(parse_config("actionTimeout = \"-1s\"\n", "c.toml").status().message() ==
+        "c.toml:1:17: key actionTimeout: expected a duration, 0 for no limit, got string \"-1s\"");
+}
+
 TEST_CASE("keys are case-insensitive and bools accept Namazu's strings") {
   auto config = parse_config(R"(
 ExplorePolicy = "dumb"
