@@ -62,7 +62,7 @@ constexpr int kInputsPerOrchestrator = 5000;
 
 std::unique_ptr<core::Orchestrator> make_orchestrator() {
   auto orchestrator = std::make_unique<core::Orchestrator>(
-      core::PluginObject<sdk::ExplorePolicy>{nullptr, std::make_unique<ImmediatePolicy>()},
+      core::PluginObject<sdk::ExplorePolicy>{nullptr, std::make_unique<ImmediatePolicy>(), "immediate"},
       core::Orchestrator::Options{});
   if (!orchestrator->start()) std::abort();
   spdlog::set_level(spdlog::level::off);  // also the loggers just registered

@@ -42,6 +42,7 @@ class DumbPolicy final : public nmz::sdk::ExplorePolicy {
 void register_components(nmz::sdk::Registrar& registrar) {
   registrar.add_explore_policy("dumb", &nmz::sdk::make_policy<DumbPolicy>,
                                "default action for every event, in order, `interval` apart");
+  nmz::sdk::declare_parameters(registrar, "dumb", {"interval"});
 }
 
 }  // namespace

@@ -121,6 +121,9 @@ class ExplorePolicy final : public sdk::ExplorePolicy {
 void register_components(sdk::Registrar& registrar) {
   registrar.add_explore_policy("explore", &sdk::make_policy<ExplorePolicy>,
                                "faults aimed at discovered nodes, flows, processes and fs ops, learned across runs");
+  sdk::declare_parameters(registrar, "explore",
+                          {"faults", "maxFaults", "assumedNodes", "delayMin", "delayMax", "windowMin", "windowMax",
+                           "startMax", "faultErrno"});
 }
 
 }  // namespace

@@ -122,6 +122,10 @@ class NetfaultPolicy final : public sdk::ExplorePolicy {
 void register_components(sdk::Registrar& registrar) {
   registrar.add_explore_policy("netfault", &sdk::make_policy<NetfaultPolicy>,
                                "seeded per-run network faults on one node: delay, partition, clog, duplicate");
+  sdk::declare_parameters(registrar, "netfault",
+                          {"minInterval", "maxInterval", "faultStartMin", "faultStartMax", "faultDurationMin",
+                           "faultDurationMax", "victimMinDelay", "victimMaxDelay", "faultActionProbability",
+                           "duplicateProbability", "nodes", "expectedNodes", "faults"});
 }
 
 }  // namespace

@@ -136,6 +136,8 @@ void register_components(nmz::sdk::Registrar& registrar) {
                                "PCT over event streams: random stream priorities, depth-1 change points");
   registrar.add_explore_policy("random-walk", &nmz::sdk::make_policy<RandomWalkPolicy>,
                                "releases one held event at a time from a random stream");
+  nmz::sdk::declare_parameters(registrar, "pct", {"depth", "steps", "interval"});
+  nmz::sdk::declare_parameters(registrar, "random-walk", {"interval"});
 }
 
 }  // namespace

@@ -138,6 +138,12 @@ class RandomPolicy final : public nmz::sdk::ExplorePolicy {
 void register_components(nmz::sdk::Registrar& registrar) {
   registrar.add_explore_policy("random", &nmz::sdk::make_policy<RandomPolicy>,
                                "seeded random delays, reordering, faults and thread scheduling (Namazu's default)");
+  nmz::sdk::declare_parameters(
+      registrar, "random",
+      {"minInterval", "maxInterval", "prioritizedEntities", "faultActionProbability", "faultErrno",
+       "shellActionInterval", "shellActionCommand", "procPolicy", "procPolicyParam.useBatch",
+       "procPolicyParam.prioritized", "procPolicyParam.resetProbability", "procPolicyParam.affinity",
+       "procPolicyParam.pauseProbability", "procPolicyParam.maxPause"});
 }
 
 }  // namespace

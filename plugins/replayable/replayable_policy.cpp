@@ -73,6 +73,7 @@ class ReplayablePolicy final : public nmz::sdk::ExplorePolicy {
 void register_components(nmz::sdk::Registrar& registrar) {
   registrar.add_explore_policy("replayable", &nmz::sdk::make_policy<ReplayablePolicy>,
                                "delay = FNV-1a-64(seed, replay_hint) mod maxInterval, then the default action");
+  nmz::sdk::declare_parameters(registrar, "replayable", {"maxInterval"});
 }
 
 }  // namespace

@@ -17,5 +17,28 @@ InspectorHost::~InspectorHost() = default;
 Inspector::~Inspector() = default;
 Inspector::ActionDelivery Inspector::action_delivery() const noexcept { return ActionDelivery::delivery_thread; }
 Registrar::~Registrar() = default;
+ParameterRegistrar::~ParameterRegistrar() = default;
+
+namespace detail {
+
+namespace {
+thread_local std::string creation_failure;
+}  // namespace
+
+void record_creation_failure(std::string_view why) noexcept {
+  try {
+    creation_failure.assign(why);
+  } catch (...) {
+    creation_failure.clear();
+  }
+}
+
+std::string take_creation_failure() noexcept {
+  std::string why;
+  why.swap(creation_failure);
+  return why;
+}
+
+}  // namespace detail
 
 }  // namespace nmz::sdk

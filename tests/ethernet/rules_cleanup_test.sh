@@ -6,7 +6,8 @@
 #   SIGKILL  nmz's rules stay behind, but traffic keeps flowing because
 #            they carry --queue-bypass (no reader: the kernel accepts); the
 #            next nmz on that queue removes the stale rules before adding
-#            its own (and deleting the namespace removes them too).
+#            its own (and deleting the namespace removes them too), and
+#            `nmz tools cleanup` removes them without a new start.
 source "$(dirname "$0")/lib.sh"
 write_config hold.toml 'explorePolicy = "netfault"
 seed = "hold"
@@ -48,4 +49,14 @@ ns python3 "$TRAFFIC" tcp-check 127.0.0.1 6106 100000 --timeout 10 || fail "traf
 stop_nmz TERM
 [ "$(nmz_count events)" -gt 0 ] || fail "the restarted inspector saw no packets"
 nmz_rules_present 27 && fail "rules left after the second SIGTERM"
+
+# SIGKILL, then `nmz tools cleanup` (no nmz start): it applies the killed
+# inspector's restore record, in the namespace the rules were added in.
+start_nmz 27 dumb.toml -rule-tcp-ports 6106
+stop_nmz KILL
+nmz_rules_present 27 || fail "expected stale rules after SIGKILL (test premise)"
+"$NMZ_BIN" tools cleanup > "$TMP/cleanup.out" 2>&1 || { cat "$TMP/cleanup.out"; fail "nmz tools cleanup failed"; }
+grep -q "ethernet inspector: iptables rules of NFQUEUE 27" "$TMP/cleanup.out" || { cat "$TMP/cleanup.out"; fail "cleanup did not list the killed inspector's rules"; }
+nmz_rules_present 27 && { cat "$TMP/cleanup.out"; fail "rules left after nmz tools cleanup"; }
+ns iptables -w -S OUTPUT | grep -q user-rule || fail "nmz tools cleanup removed the user's own rule"
 echo PASS

@@ -75,6 +75,21 @@ class Verbs(unittest.TestCase):
             self.assertIn("belongs to uid 65534", result.stderr)
             self.assertNotIn("test-good-policy", result.stdout)
 
+    @unittest.skipUnless(os.geteuid() == 0, "the ownership rules apply when nmz runs as root")
+    def test_a_refused_plugin_runs_no_code(self):
+        """Refused before dlopen: not even the library's static constructors run."""
+        with tempfile.TemporaryDirectory() as tmp:
+            marker = pathlib.Path(tmp) / "loaded"
+            for mode, loaded in ((0o777, False), (0o755, True)):
+                plugins = pathlib.Path(tmp) / ("plugins-%o" % mode)
+                plugins.mkdir()
+                plugins.chmod(mode)
+                (plugins / "a.so").write_bytes((TEST_PLUGINS / "test_load_marker.so").read_bytes())
+                result = nmz("plugins", "list", env={"NMZ_PLUGIN_PATH": str(plugins),
+                                                     "NMZ_TEST_LOAD_MARKER": str(marker)})
+                self.assertEqual("test-load-marker" in result.stdout, loaded, result.stdout + result.stderr)
+                self.assertEqual(marker.exists(), loaded, "mode %o: %s" % (mode, result.stderr))
+
     def test_plugin_path_mistakes_warn(self):
         with tempfile.TemporaryDirectory() as tmp:
             config = pathlib.Path(tmp) / "config.toml"

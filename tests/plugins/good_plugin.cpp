@@ -32,6 +32,7 @@ class IdleInspector final : public nmz::sdk::Inspector {
 void register_components(nmz::sdk::Registrar& registrar) {
   registrar.add_explore_policy("test-good-policy", &nmz::sdk::make_policy<EchoPolicy>, "answers at once");
   registrar.add_inspector("test-good-inspector", &nmz::sdk::make_inspector<IdleInspector>, "does nothing");
+  nmz::sdk::declare_parameters(registrar, "test-good-policy", {"interval", "procPolicyParam.useBatch"});
 }
 
 }  // namespace

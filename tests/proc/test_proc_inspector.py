@@ -14,7 +14,7 @@ import time
 NMZ = os.environ["NMZ_BIN"]
 PROBE = os.environ["SCHED_PROBE"]
 TEST_PLUGIN_DIR = os.environ["FIXEDSCHED_DIR"]
-SCHED_OTHER, SCHED_BATCH = 0, 3
+SCHED_OTHER, SCHED_RR, SCHED_BATCH = 0, 2, 3
 ALL_CPUS = os.sched_getaffinity(0)
 
 
@@ -46,8 +46,8 @@ class Env:
             lines.append(f"{key} = {value!r}".replace("'", '"'))
         return self.config("\n".join(lines) + "\n", "fixed.toml")
 
-    def start(self, args, **kwargs):
-        env = dict(os.environ, NMZ_PLUGIN_PATH=TEST_PLUGIN_DIR)
+    def start(self, args, env=None, **kwargs):
+        env = env or dict(os.environ, NMZ_PLUGIN_PATH=TEST_PLUGIN_DIR)
         p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kwargs)
         self.procs.append(p)
         return p
@@ -150,6 +150,26 @@ def case_restore_on_sigterm(env):
     check(holder.poll() is None, "the target did not survive")
     after = {t: sched_of(t) for t in tids_of(holder.pid)}
     check(after == before, f"not restored: before {before}, after {after}\n{err}")
+
+
+def case_restore_after_sigkill(env):
+    """-pid mode: nmz SIGKILLed leaves the threads SCHED_RR on one CPU;
+    `nmz tools cleanup` (its restore record) puts them back."""
+    holder = start_holder(env)
+    before = {t: sched_of(t) for t in tids_of(holder.pid)}
+    config = env.fixed(schedPolicy=SCHED_RR, priority=1, cpus="0")
+    restore = dict(os.environ, NMZ_RESTORE_DIR=os.path.join(env.dir, "restore"))
+    nmz = env.start([NMZ, "inspectors", "proc", "-autopilot", config, "-watch-interval", "20ms",
+                     "-pid", str(holder.pid)], env=dict(restore, NMZ_PLUGIN_PATH=TEST_PLUGIN_DIR))
+    wait_until(lambda: all_threads(holder.pid, lambda s: s[0] == SCHED_RR and s[2] == {0}), 10,
+               "all threads to get SCHED_RR on CPU 0")
+    nmz.kill()
+    nmz.wait()
+    check(all_threads(holder.pid, lambda s: s[0] == SCHED_RR), "SIGKILL restored the threads (test premise)")
+    cleanup = subprocess.run([NMZ, "tools", "cleanup"], capture_output=True, text=True, env=restore, timeout=60)
+    check(cleanup.returncode == 0, f"nmz tools cleanup failed:\n{cleanup.stdout}{cleanup.stderr}")
+    after = {t: sched_of(t) for t in tids_of(holder.pid)}
+    check(after == before, f"not restored: before {before}, after {after}\n{cleanup.stdout}{cleanup.stderr}")
 
 
 def case_restore_on_target_exit(env):

@@ -174,6 +174,8 @@ TEST_CASE("interface methods keep their vtable slots") {
   CHECK(vtable_slot(&sdk::Registrar::add_explore_policy) == 2);
   CHECK(vtable_slot(&sdk::Registrar::add_inspector) == 3);
   CHECK(vtable_slot(&sdk::Registrar::fail) == 4);
+
+  CHECK(vtable_slot(&sdk::ParameterRegistrar::declare_parameters) == 2);
 }
 
 TEST_CASE("the entry symbol carries the ABI number") {

@@ -25,6 +25,13 @@ TEST_CASE("defaults are Namazu's") {
   CHECK(config.rest_address == "127.0.0.1");
 }
 
+TEST_CASE("a policy may hold an event 30 s by default (actionTimeout), 0 for no limit, never a negative time") {
+  CHECK(parse_config("", "c.toml")->action_timeout == 30s);
+  CHECK(parse_config("actionTimeout = \"0s\"\n", "c.toml")->action_timeout == 0s);
+  CHECK(parse_config("actionTimeout = \"-1s\"\n", "c.toml").status().message() ==
+        "c.toml:1:17: key actionTimeout: expected a duration, 0 for no limit, got string \"-1s\"");
+}
+
 TEST_CASE("keys are case-insensitive and bools accept Namazu's strings") {
   auto config = parse_config(R"(
 ExplorePolicy = "dumb"
@@ -105,6 +112,22 @@ TEST_CASE("unknown keys are reported with their line and the closest known key, 
                                  "c.toml:3: unknown key \"container.enableProcInspektor\" ignored; did you mean "
                                  "container.enableProcInspector?",
                                  "c.toml:4: unknown key \"container.zzzzzzzz\" ignored"});
+}
+
+TEST_CASE("explorePolicyParam keys the policy does not declare are reported with the closest declared one") {
+  auto config = parse_config("[explorePolicyParam]\nmaxInteval = \"1s\"\nseed = 7\nMININTERVAL = \"0s\"\n"
+                             "[explorePolicyParam.procPolicyParam]\nuseBatch = true\nuseBtach = false\n"
+                             "[explorePolicyParam.other]\nx = 1\n",
+                             "p.toml")
+                    .value();
+  const std::vector<std::string> accepted{"minInterval", "maxInterval", "procPolicyParam.useBatch"};
+  CHECK(nmz::core::unknown_policy_parameters(config, accepted) ==
+        std::vector<std::string>{
+            "p.toml:2: unknown key \"explorePolicyParam.maxInteval\" ignored; did you mean explorePolicyParam.maxInterval?",
+            "p.toml:8: unknown key \"explorePolicyParam.other\" ignored",
+            "p.toml:7: unknown key \"explorePolicyParam.procPolicyParam.useBtach\" ignored; did you mean "
+            "explorePolicyParam.procPolicyParam.useBatch?"});
+  CHECK(nmz::core::unknown_policy_parameters(parse_config("", "p.toml").value(), accepted).empty());
 }
 
 TEST_CASE("keys differing only in case are an error naming both") {

@@ -108,7 +108,7 @@ struct Fixture {
   explicit Fixture(Orchestrator::Options options = {}) {
     auto owned = std::make_unique<ManualPolicy>();
     policy = owned.get();
-    orchestrator = std::make_unique<Orchestrator>(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::move(owned)},
+    orchestrator = std::make_unique<Orchestrator>(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::move(owned), "manual"},
                                                   options);
     REQUIRE(orchestrator->start());
   }
@@ -121,7 +121,7 @@ struct Fixture {
 TEST_CASE("actions go back to the entity that sent the event, and are traced with it") {
   RecordingDestination a;
   RecordingDestination b;
-  Fixture f({/*collect_trace=*/true, /*start_enabled=*/true});
+  Fixture f({/*collect_trace=*/true, /*start_enabled=*/true, {}});
   auto ea = sdk::make_packet_event("a", "x", "y", "p", "");
   auto eb = sdk::make_packet_event("b", "x", "y", "q", "");
   auto nop = sdk::make_nop_event("a");
@@ -160,7 +160,7 @@ TEST_CASE("a stuck entity does not hold up the others") {
 
 TEST_CASE("while disabled, events pass through with their default action") {
   RecordingDestination d;
-  Fixture f({false, /*start_enabled=*/false});
+  Fixture f({false, /*start_enabled=*/false, {}});
   auto e = sdk::make_packet_event("d", "x", "y", "", "");
   REQUIRE(f.orchestrator->submit(e, &d));
   CHECK(d.wait_for(1).at(0).event_uuid == e.uuid);
@@ -226,7 +226,7 @@ TEST_CASE("bad events and double answers are refused") {
 TEST_CASE("shell actions run in the orchestrator") {
   auto marker = std::filesystem::temp_directory_path() / ("nmz-shell-" + std::to_string(::getpid()));
   std::filesystem::remove(marker);
-  Fixture f({true, true});
+  Fixture f({true, true, {}});
   f.policy->sink()->emit(sdk::make_shell_action("touch " + marker.string()));
   f.orchestrator->stop();  // waits for queued shell actions
   CHECK(std::filesystem::exists(marker));

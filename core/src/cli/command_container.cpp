@@ -11,6 +11,7 @@
 #include "container/engine_client.hpp"
 #include "container/run_options.hpp"
 #include "log/logging.hpp"
+#include "plugin/config_warnings.hpp"
 #include "plugin/plugin_loading.hpp"
 
 namespace nmz::core::cli {
@@ -51,7 +52,6 @@ int command_container(const std::vector<std::string>& args) {
   init_logging();
   auto config = options->autopilot.empty() ? parse_config("", "<defaults>") : load_config(options->autopilot);
   if (!config) return fail("--nmz-autopilot: " + config.status().message());
-  for (const auto& warning : config->unknown_keys) named_logger("config")->warn("{}", warning);
 
   auto socket = container::engine_socket_from_environment();
   if (!socket) return fail(socket.status().message());
@@ -67,7 +67,8 @@ int command_container(const std::vector<std::string>& args) {
 
   container::block_window_changes();  // before the first thread
   PluginHost host;  // before everything that holds plugin objects
-  load_plugins(host, config->plugin_path);
+  load_plugins(host, *config);
+  (void)report_config_warnings(*config, host, /*strict=*/false);
   container::ContainerRun run(engine, *options, *config, host);
   SignalWatcher signals([&run](int signal_number) {
     static int count = 0;

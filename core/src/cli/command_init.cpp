@@ -13,11 +13,13 @@ namespace nmz::core::cli {
 int command_init(const std::vector<std::string>& args) {
   init_logging();
   bool force = false;
+  bool strict = false;
   sdk::FlagSet flags("nmz init");
   flags.add_bool("force", &force, "delete and re-create STORAGE first");
-  if (!parse_verb_flags(flags, args, 3, "nmz init [--force] config.toml MATERIALS_DIR STORAGE_DIR")) return 2;
+  flags.add_bool("strict", &strict, "config warnings (unknown keys) are errors");
+  if (!parse_verb_flags(flags, args, 3, "nmz init [--force] [--strict] config.toml MATERIALS_DIR STORAGE_DIR")) return 2;
   const auto& positionals = flags.positionals();
-  if (auto status = experiment::init_storage(positionals[0], positionals[1], positionals[2], {force}); !status) {
+  if (auto status = experiment::init_storage(positionals[0], positionals[1], positionals[2], {force, strict}); !status) {
     std::cerr << "nmz init: " << status.message() << "\n";
     return status.code() == sdk::StatusCode::invalid_argument ? 2 : 1;
   }

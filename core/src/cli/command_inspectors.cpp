@@ -14,6 +14,8 @@
 #include "log/logging.hpp"
 #include "orchestrator/local_inspector_host.hpp"
 #include "orchestrator/orchestrator_session.hpp"
+#include "plugin/config_warnings.hpp"
+#include "plugin/plugin_call.hpp"
 #include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
 #include "rest/rest_inspector_host.hpp"
@@ -30,7 +32,7 @@ int exit_code_for(const sdk::Status& status) { return status.code() == sdk::Stat
 
 int list_inspectors(const PluginHost& host) {
   std::cout << "usage: nmz inspectors NAME [-autopilot config.toml] [-entity-id ID] [-orchestrator-url URL] "
-               "[flags] [-- CMD ARGS...]\n\ninspectors:\n";
+               "[-strict] [flags] [-- CMD ARGS...]\n\ninspectors:\n";
   for (const ComponentRecord* c : host.components()) {
     if (c->kind == ComponentKind::inspector) std::cout << "  " << c->name << "  " << c->description << "\n";
   }
@@ -41,7 +43,8 @@ constexpr const char* kCommonFlags =
     "flags every inspector takes:\n"
     "  -autopilot config.toml     run an embedded orchestrator with this config (policy, seed, restPort)\n"
     "  -entity-id ID              this inspector's entity (default _namazu_NAME_inspector)\n"
-    "  -orchestrator-url URL      local:// (embedded, the default) or http://HOST:PORT/api/v3\n";
+    "  -orchestrator-url URL      local:// (embedded, the default) or http://HOST:PORT/api/v3\n"
+    "  -strict                    the -autopilot config's warnings (unknown keys) are errors\n";
 
 // An inspector's own usage comes from its configure(): the SDK's FlagSet
 // (and fs's and proc's own) answer -h with an error holding the usage.
@@ -82,7 +85,7 @@ int command_inspectors(const std::vector<std::string>& args) {
   init_logging();
   PluginHost host;  // first: destroyed last, after every plugin object
   if (args.empty() || asks_for_help({args[0]})) {
-    load_plugins(host, {});
+    load_plugins(host, Config{});
     return list_inspectors(host);
   }
   const std::string& name = args[0];
@@ -91,12 +94,14 @@ int command_inspectors(const std::vector<std::string>& args) {
 
   auto config = flags->autopilot.empty() ? parse_config("", "<defaults>") : load_config(flags->autopilot);
   if (!config) return fail("nmz inspectors " + name + ": " + config.status().message(), 2);
-  for (const auto& warning : config->unknown_keys) named_logger("config")->warn("{}", warning);
   // Only the inspector and the embedded orchestrator's policy: loading every
   // plugin was most of a short run's start-up.
   std::vector<std::string> needed{name};
   if (flags->orchestrator_url.rfind("local://", 0) == 0) needed.push_back(config->explore_policy);
-  load_plugins_for(host, config->plugin_path, needed);
+  load_plugins_for(host, *config, needed);
+  if (auto status = report_config_warnings(*config, host, flags->strict); !status) {
+    return fail("nmz inspectors " + name + ": " + status.message(), 2);
+  }
 
   // Declared before the inspector, so destroyed after it: the SDK lends
   // `context` to a component until its destructor has returned.
@@ -107,7 +112,13 @@ int command_inspectors(const std::vector<std::string>& args) {
   if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
   sdk::InspectorSettings settings{flags->entity_id, flags->inspector_args};
   if (asks_for_help(flags->inspector_args)) return print_inspector_help(name, **inspector, context, settings);
-  if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
+  const PluginCallLabel configure_label = call_label("inspector", *inspector, "configure");
+  const PluginCallLabel run_label = call_label("inspector", *inspector, "run");
+  const PluginCallLabel on_action_label = call_label("inspector", *inspector, "on_action");
+  {
+    PluginCallScope call(configure_label);
+    if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
+  }
 
   if (flags->autopilot.empty() && flags->orchestrator_url.rfind("local://", 0) == 0) {
     named_logger("nmz")->info("autopilot with the default config (policy \"random\")");
@@ -123,7 +134,8 @@ int command_inspectors(const std::vector<std::string>& args) {
   if (flags->orchestrator_url.rfind("http://", 0) == 0) {
     auto options = remote_options(name, *flags, *config);
     if (!options) return fail(options.status().message(), 2);
-    rest::RestInspectorHost endpoint(target, std::move(options).value());
+    rest::RestInspectorHost endpoint(target, std::move(options).value(), on_action_label);
+    PluginCallScope call(run_label);
     outcome = target.run(endpoint);
     endpoint.stop();
   } else {
@@ -137,8 +149,11 @@ int command_inspectors(const std::vector<std::string>& args) {
       return fail("nmz inspectors " + name + ": " + rest_endpoint.status().message(),
                   exit_code_for(rest_endpoint.status()));
     }
-    LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id);
-    outcome = target.run(endpoint);
+    LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id, on_action_label);
+    {
+      PluginCallScope call(run_label);
+      outcome = target.run(endpoint);
+    }
     (*session)->orchestrator->stop();
   }
   if (!outcome.status) return fail("nmz inspectors " + name + ": " + outcome.status.message(), exit_code_for(outcome.status));

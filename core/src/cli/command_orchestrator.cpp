@@ -10,6 +10,7 @@
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
 #include "pb/pb_endpoint.hpp"
+#include "plugin/config_warnings.hpp"
 #include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
 
@@ -30,7 +31,8 @@ int command_orchestrator(const std::vector<std::string>& args) {
     return 2;
   }
   PluginHost host;
-  load_plugins(host, config->plugin_path);
+  load_plugins(host, *config);
+  (void)report_config_warnings(*config, host, /*strict=*/false);
 
   std::mutex mutex;
   std::condition_variable interrupted;

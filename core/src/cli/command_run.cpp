@@ -21,6 +21,8 @@
 #include "experiment/statistics.hpp"
 #include "experiment/summary.hpp"
 #include "log/logging.hpp"
+#include "plugin/config_warnings.hpp"
+#include "plugin/plugin_loading.hpp"
 #include "util/spawn.hpp"
 
 namespace nmz::core::cli {
@@ -167,6 +169,17 @@ int run_shard(const experiment::Storage& storage, const std::string& shard_text,
       .execute();
 }
 
+// Once per `nmz run`: the plugins on pluginPath may have changed since `nmz
+// init` checked the config. A config that does not load is left to the run,
+// which reports it as it always did.
+sdk::Status check_config(const experiment::Storage& storage, bool strict) {
+  auto config = storage.load_config();
+  if (!config) return sdk::Status::ok();
+  PluginHost plugins;
+  load_plugins_for(plugins, *config, {config->explore_policy});
+  return report_config_warnings(*config, plugins, strict);
+}
+
 }  // namespace
 
 int command_run(const std::vector<std::string>& args) {
@@ -178,6 +191,7 @@ int command_run(const std::vector<std::string>& args) {
   bool any_rest_port = false;
   std::string shard_text;
   std::int64_t run_number = -1;
+  bool strict = false;
   sdk::FlagSet flags("nmz run");
   flags.add_int("n", &count, "number of runs");
   flags.add_bool("until-failure", &until_failure, "stop at the first run that fails (or breaks)");
@@ -186,8 +200,9 @@ int command_run(const std::vector<std::string>& args) {
   flags.add_bool("any-rest-port", &any_rest_port, "(internal) REST on any free port instead of restPort");
   flags.add_string("shard", &shard_text, "I/N: only the run numbers below -n that are I modulo N (docs/scale-out.md)");
   flags.add_int("run-number", &run_number, "(internal) the shard run number this child runs");
+  flags.add_bool("strict", &strict, "config warnings (unknown keys, undeclared policy parameters) are errors");
   if (!parse_verb_flags(flags, args, 1,
-                        "nmz run [-n N] [--until-failure] [--parallel K] [--shard I/N] STORAGE_DIR\n"
+                        "nmz run [-n N] [--until-failure] [--parallel K] [--shard I/N] [--strict] STORAGE_DIR\n"
                         "exit status: 0 every run passed, 1 a run failed validation, 3 a run was broken, 4 a run timed out\n"
                         "(runTimeout), 2 bad usage")) {
     return kExitUsage;
@@ -205,6 +220,13 @@ int command_run(const std::vector<std::string>& args) {
   if (!storage) {
     std::cerr << "nmz run: " << storage.status().message() << "\n";
     return kExitUsage;
+  }
+  // Once per `nmz run`, before any run: not again in each run's child.
+  if (!child) {
+    if (auto status = check_config(*storage, strict); !status) {
+      std::cerr << "nmz run: " << status.message() << "\n";
+      return kExitUsage;
+    }
   }
   if (!shard_text.empty()) return run_shard(*storage, shard_text, count, parallel, until_failure, run_number, child);
   if (count == 1 && parallel == 1 && !until_failure) return experiment::execute_run(*storage, {child, any_rest_port, {}});

@@ -28,6 +28,15 @@ sdk::Result<CommonInspectorFlags> split_common_inspector_flags(const std::string
       continue;
     }
     std::string_view name = body.substr(0, body.find('='));
+    if (name == "strict") {
+      const std::string_view value = name.size() < body.size() ? body.substr(name.size() + 1) : "true";
+      if (value != "true" && value != "false") {
+        return sdk::Status::invalid("nmz inspectors " + inspector_name + ": flag -strict: expected true or false, got \"" +
+                                    std::string(value) + "\"");
+      }
+      flags.strict = value == "true";
+      continue;
+    }
     auto match = std::find_if(known.begin(), known.end(), [&](const auto& k) { return name == k.first; });
     if (match == known.end()) {
       flags.inspector_args.push_back(arg);

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "plugin/plugin_call.hpp"
 
 namespace nmz::core::cli {
 namespace {
@@ -60,6 +61,8 @@ int run_cli(const std::vector<std::string>& args) {
     print_help(std::cerr);
     return 2;
   }
+  // A plugin that crashes takes nmz down with it: say which one, and how.
+  install_plugin_crash_report();
   return it->second.run(std::vector<std::string>(args.begin() + 1, args.end()));
 }
 

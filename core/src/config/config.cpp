@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 namespace nmz::core {
@@ -26,7 +27,8 @@ Status read_into(const TomlLookup& lookup, std::string_view key, T* target, Gett
 constexpr std::string_view kKnownTopLevelKeys[] = {
     "init", "run", "validate", "clean", "notCleanIfValidationFail", "storageType", "pbPort", "restPort",
     "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "restToken",
-    "pluginPath", "seed", "orchestratorTimeout", "signature", "signatureTrace", "runTimeout"};
+    "pluginPath", "seed", "orchestratorTimeout", "signature", "signatureTrace", "runTimeout",
+    "allowPluginOverride", "actionTimeout"};
 
 // Keys that differ only in case name the same setting (keys are
 // case-insensitive): two of them in one table is a mistake to point at.
@@ -108,24 +110,34 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-// "<file>:<line>: unknown key "maxInteval" ignored; did you mean maxInterval?"
-template <std::size_t N>
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+// Notes every key of `table` that `known` does not name: "<file>:<line>:
+// unknown key "explorePolicyParam.maxInteval" ignored; did you mean
+// explorePolicyParam.maxInterval?". Keys below `path` are dotted; a
+// sub-table is entered when a known name lies inside it.
 void note_unknown_keys(const toml::table* table, const std::string& file, const std::string& prefix,
-                       const std::string_view (&known)[N], std::vector<std::string>& out) {
+                       const std::string& path, std::span<const std::string_view> known, std::vector<std::string>& out) {
   if (table == nullptr) return;
   for (const auto& [key, node] : *table) {
-    const std::string_view name = key.str();
+    const std::string name = path + std::string(key.str());
+    if (std::any_of(known.begin(), known.end(), [&](std::string_view k) { return iequals(k, name); })) continue;
+    const std::string inner = name + ".";
+    if (node.is_table() &&
+        std::any_of(known.begin(), known.end(), [&](std::string_view k) { return starts_with_ignoring_case(k, inner); })) {
+      note_unknown_keys(node.as_table(), file, prefix, inner, known, out);
+      continue;
+    }
     std::string_view closest;
     std::size_t best = name.size() / 3 + 2;  // further than that is another word
-    bool exact = false;
     for (auto candidate : known) {
-      exact = exact || iequals(candidate, name);
       if (auto d = edit_distance(name, candidate); d < best) {
         best = d;
         closest = candidate;
       }
     }
-    if (exact) continue;
     std::ostringstream message;
     message << file << ":" << node.source().begin.line << ": unknown key \"" << prefix << name << "\" ignored";
     if (!closest.empty()) message << "; did you mean " << prefix << closest << "?";
@@ -182,6 +194,8 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(top, "pluginPath", &config.plugin_path, &TomlLookup::get_string_list),
       read_into(top, "orchestratorTimeout", &config.orchestrator_timeout, &TomlLookup::get_duration),
       read_into(top, "runTimeout", &config.run_timeout, &TomlLookup::get_duration),
+      read_into(top, "allowPluginOverride", &config.allow_plugin_override, &TomlLookup::get_string_list),
+      read_into(top, "actionTimeout", &config.action_timeout, &TomlLookup::get_duration),
   });
   if (!status) return status;
   resolve_against_config(config.plugin_path, file);
@@ -194,6 +208,7 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
   }
   if (config.orchestrator_timeout.count() <= 0) return top.invalid("orchestratorTimeout", "a positive duration");
   if (config.run_timeout.count() < 0) return top.invalid("runTimeout", "a duration, 0 for no limit");
+  if (config.action_timeout.count() < 0) return top.invalid("actionTimeout", "a duration, 0 for no limit");
 
   auto param = top.get_table("explorePolicyParam");
   if (!param) return param.status();
@@ -236,8 +251,8 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
   if (c.enable_proc_inspector && c.proc_watch_interval.count() <= 0) {
     return container.invalid("procWatchInterval", "a positive duration");
   }
-  note_unknown_keys(document.get(), file, "", kKnownTopLevelKeys, config.unknown_keys);
-  note_unknown_keys(*container_table, file, "container.", kKnownContainerKeys, config.unknown_keys);
+  note_unknown_keys(document.get(), file, "", "", kKnownTopLevelKeys, config.unknown_keys);
+  note_unknown_keys(*container_table, file, "container.", "", kKnownContainerKeys, config.unknown_keys);
   config.document = std::move(document);
   return config;
 }
@@ -248,6 +263,15 @@ const toml::table* Config::explore_policy_param() const {
   if (!document) return nullptr;
   auto table = TomlLookup(document.get(), source, "").get_table("explorePolicyParam");
   return table ? *table : nullptr;
+}
+
+std::vector<std::string> unknown_policy_parameters(const Config& config, const std::vector<std::string>& accepted) {
+  std::vector<std::string_view> known(accepted.begin(), accepted.end());
+  known.emplace_back("seed");  // read by nmz itself (Namazu's place for the seed)
+  std::vector<std::string> warnings;
+  note_unknown_keys(config.explore_policy_param(), config.source.empty() ? "<defaults>" : config.source,
+                    "explorePolicyParam.", "", known, warnings);
+  return warnings;
 }
 
 Result<Config> parse_config(std::string_view text, const std::string& source_name) {

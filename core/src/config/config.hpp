@@ -70,6 +70,13 @@ struct Config {
   // long again; then their process group is killed and the run ends as
   // `timeout`. Zero: no limit.
   std::chrono::nanoseconds run_timeout{0};
+  // nmz: built-in component names ("random") a plugin from the user's
+  // plugin path may register in place of the bundled one.
+  std::vector<std::string> allow_plugin_override;
+  // nmz: an event the policy has not answered after this long gets its
+  // default action from the orchestrator (fail open), with a warning.
+  // Zero: wait as long as the policy wants.
+  std::chrono::nanoseconds action_timeout = std::chrono::seconds(30);
 
   // Warnings about keys nmz does not know, top level and [container]
   // (Namazu ignored them; nmz warns): file, line, key, closest known key.
@@ -85,6 +92,11 @@ struct Config {
 sdk::Result<Config> load_config(const std::string& path);
 // The same from text (tests, `nmz orchestrator` without a file).
 sdk::Result<Config> parse_config(std::string_view text, const std::string& source_name);
+
+// Warnings, in the form of Config::unknown_keys, for the keys of
+// `[explorePolicyParam]` that are neither `seed` nor among `accepted` (the
+// parameter names the policy declared; dotted for nested tables).
+std::vector<std::string> unknown_policy_parameters(const Config& config, const std::vector<std::string>& accepted);
 
 // The policy's view of `[explorePolicyParam]`.
 class TomlConfigView final : public sdk::ConfigView {

@@ -22,6 +22,7 @@
 #include "log/logging.hpp"
 #include "orchestrator/orchestrator_session.hpp"
 #include "pb/pb_endpoint.hpp"
+#include "plugin/plugin_call.hpp"
 #include "plugin/plugin_loading.hpp"
 #include "rest/rest_endpoint.hpp"
 #include "util/atomic_file.hpp"
@@ -75,6 +76,9 @@ class Run {
     result_.policy = config.explore_policy;
     result_.started_at_ns = now_ns();
   }
+  ~Run() { clear_crash_record(); }
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
 
   int execute(const RunOptions& options) {
     auto slot = RunSlot::acquire();
@@ -96,10 +100,12 @@ class Run {
     if (auto self = fs::read_symlink("/proc/self/exe", error); !error) ::setenv("NMZ_BIN", self.c_str(), 0);
 
     PluginHost plugins;  // outlives every plugin object below
-    load_plugins(plugins, config_.plugin_path);
+    load_plugins(plugins, config_);
+    arm_crash_record();
     auto session = start_orchestrator(plugins, config_, /*collect_trace=*/true);
     if (!session) return broken("the orchestrator did not start: " + session.status().message());
     result_.seed = (*session)->seed.text;
+    arm_crash_record();
     Orchestrator& orchestrator = *(*session)->orchestrator;
     auto endpoint = rest::start_rest_endpoint(orchestrator, config_, options.any_rest_port && config_.rest_port >= 0 ? 0 : -1);
     if (!endpoint) {
@@ -182,6 +188,20 @@ class Run {
   }
 
  private:
+  // While plugins run in this process, a crash (a plugin's fatal signal or
+  // escaping exception) must still leave result.json: broken, with the
+  // crash report as its reason (plugin_call.hpp).
+  void arm_crash_record() {
+    RunResult crashed = result_;
+    crashed.status = RunStatus::broken;
+    crashed.reason = "\x01";
+    const std::string json = to_json(crashed);
+    const std::string marker = "\\u0001";
+    const auto at = json.find(marker);
+    if (at == std::string::npos) return;
+    set_crash_record(run_.dir / "result.json", json.substr(0, at), json.substr(at + marker.size()));
+  }
+
   // A policy may leave RUN/plan.json (the explore policy does): it goes
   // into result.json as "plan", so that one file says what the run was.
   void record_policy_plan() {

@@ -15,6 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "log/logging.hpp"
+#include "orchestrator/orchestrator_session.hpp"
+#include "plugin/config_warnings.hpp"
+#include "plugin/plugin_loading.hpp"
 #include "util/atomic_file.hpp"
 #include "util/spawn.hpp"
 
@@ -181,6 +185,12 @@ Status init_storage(const fs::path& config_file, const fs::path& materials, cons
   auto config = core::load_config(config_file.string());
   if (!config) return config.status();
   if (config->run_script.empty()) return Status::invalid(config_file.string() + ": key run: missing (the script nmz run starts)");
+  // A misspelt or missing policy, or a parameter it rejects, must show now,
+  // not at every run.
+  PluginHost plugins;
+  load_plugins(plugins, *config);
+  if (auto status = check_policy_configures(plugins, *config); !status) return Status::invalid(status.message());
+  if (auto status = report_config_warnings(*config, plugins, options.strict); !status) return status;
   if (!fs::is_directory(materials, error)) return Status::invalid(materials.string() + ": not a directory");
 
   if (options.force) {

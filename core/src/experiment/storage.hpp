@@ -61,6 +61,8 @@ sdk::Status link_tree(const std::filesystem::path& from, const std::filesystem::
 
 struct InitOptions {
   bool force = false;
+  // Config warnings (unknown keys) are errors.
+  bool strict = false;
 };
 
 // `nmz init`: checks and copies the config, hard-links the materials (copies

@@ -3,12 +3,14 @@
 
 namespace nmz::core {
 
-LocalInspectorHost::LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id)
+LocalInspectorHost::LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id,
+                                       const PluginCallLabel& on_action_label)
     : orchestrator_(orchestrator),
       inspector_(inspector),
       entity_id_(std::move(entity_id)),
       inline_delivery_(inspector.action_delivery() == sdk::Inspector::ActionDelivery::inline_allowed),
-      logger_("inspector." + entity_id_) {}
+      logger_("inspector." + entity_id_),
+      on_action_label_(on_action_label) {}
 
 sdk::Status LocalInspectorHost::submit(sdk::Event event) noexcept {
   try {
@@ -23,6 +25,9 @@ sdk::Status LocalInspectorHost::submit(sdk::Event event) noexcept {
   }
 }
 
-void LocalInspectorHost::deliver(sdk::Action action) noexcept { inspector_.on_action(std::move(action)); }
+void LocalInspectorHost::deliver(sdk::Action action) noexcept {
+  PluginCallScope call(on_action_label_);
+  inspector_.on_action(std::move(action));
+}
 
 }  // namespace nmz::core

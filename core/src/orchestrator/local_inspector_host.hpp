@@ -8,6 +8,7 @@
 #include "log/logging.hpp"
 #include "orchestrator/action_destination.hpp"
 #include "orchestrator/orchestrator.hpp"
+#include "plugin/plugin_call.hpp"
 
 namespace nmz::core {
 
@@ -18,7 +19,9 @@ class LocalInspectorHost final : public sdk::InspectorHost, private ActionDestin
  public:
   // `orchestrator` and `inspector` are borrowed and must outlive this.
   // Construct it after the inspector's configure() succeeded.
-  LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id);
+  // `on_action_label` names the inspector in a crash report.
+  LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id,
+                     const PluginCallLabel& on_action_label = {});
 
   sdk::Status submit(sdk::Event event) noexcept override;
   [[nodiscard]] sdk::Logger& logger() noexcept override { return logger_; }
@@ -33,6 +36,7 @@ class LocalInspectorHost final : public sdk::InspectorHost, private ActionDestin
   std::string entity_id_;
   bool inline_delivery_;
   ComponentLogger logger_;
+  PluginCallLabel on_action_label_;
 };
 
 }  // namespace nmz::core

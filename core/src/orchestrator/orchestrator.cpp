@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "orchestrator/orchestrator.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <vector>
+
+#include <nmz/sdk/duration.hpp>
 
 #include "log/logging.hpp"
 
@@ -14,17 +17,25 @@ Orchestrator::Orchestrator(PluginObject<sdk::ExplorePolicy> policy, Options opti
     : log_(named_logger("orchestrator")),
       policy_(std::move(policy)),
       options_(options),
-      enabled_(options.start_enabled) {}
+      enabled_(options.start_enabled),
+      start_label_(call_label("policy", policy_, "start")),
+      queue_event_label_(call_label("policy", policy_, "queue_event")),
+      stop_label_(call_label("policy", policy_, "stop")) {}
 
 Orchestrator::~Orchestrator() { stop(); }
 
 Status Orchestrator::start() {
   if (started_.exchange(true)) return Status::invalid("orchestrator already started");
-  Status status = policy_->start(*this);
+  Status status;
+  {
+    PluginCallScope call(start_label_);
+    status = policy_->start(*this);
+  }
   if (!status) {
     stopped_ = true;
     return status;
   }
+  if (options_.action_timeout.count() > 0) expiry_thread_ = std::thread([this] { expire_pending(); });
   if (!enabled_) log_->info("orchestration starts disabled: events pass through until it is enabled");
   return Status::ok();
 }
@@ -34,7 +45,18 @@ void Orchestrator::stop() {
   for (auto inside = submits_inside_.load(); inside != 0; inside = submits_inside_.load()) {
     submits_inside_.wait(inside);
   }
-  if (started_) policy_->stop();
+  if (expiry_thread_.joinable()) {
+    {
+      std::lock_guard lock(expiry_mutex_);
+      expiry_stopping_ = true;
+    }
+    expiry_wakeup_.notify_all();
+    expiry_thread_.join();
+  }
+  if (started_) {
+    PluginCallScope call(stop_label_);
+    policy_->stop();
+  }
   // A policy that kept events past stop() must not leave their operations
   // held forever: answer them here.
   release_pending();
@@ -112,11 +134,14 @@ Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
     std::lock_guard lock(shard.mutex);
     auto [it, inserted] =
         shard.events.try_emplace(event.uuid, options_.collect_trace
-                                                 ? PendingEvent{event, std::chrono::system_clock::now(), mailbox}
-                                                 : PendingEvent{routing_part(event), {}, mailbox});
+                                                 ? PendingEvent{event, std::chrono::system_clock::now(),
+                                                                std::chrono::steady_clock::now(), mailbox}
+                                                 : PendingEvent{routing_part(event), {},
+                                                                std::chrono::steady_clock::now(), mailbox});
     if (!inserted) return Status::invalid("an event with uuid " + event.uuid + " is already pending");
   }
   if (enabled_) {
+    PluginCallScope call(queue_event_label_);
     policy_->queue_event(std::move(event));
   } else {
     emit(sdk::default_action(event));
@@ -134,7 +159,7 @@ void Orchestrator::emit(sdk::Action action) noexcept {
       if (!node.empty()) cause = std::move(node.mapped());
     }
     if (!action.event_uuid.empty() && !cause) {
-      log_->warn("dropped {} for event {}: that event is not pending (answered twice, or unknown)",
+      log_->warn("dropped {} for event {}: that event is not pending (answered twice, released after actionTimeout, or unknown)",
                  action.class_name, action.event_uuid);
       return;
     }
@@ -184,6 +209,36 @@ void Orchestrator::release_pending() {
   }
   if (!releases.empty()) log_->info("released {} held event(s) with their default action", releases.size());
   for (auto& action : releases) emit(std::move(action));
+}
+
+void Orchestrator::expire_pending() {
+  const auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.action_timeout);
+  // A quarter of the timeout late at most, and no busier than every 1 ms.
+  const auto period = std::clamp<std::chrono::steady_clock::duration>(timeout / 4, std::chrono::milliseconds(1),
+                                                                       std::chrono::seconds(1));
+  std::unique_lock lock(expiry_mutex_);
+  while (!expiry_wakeup_.wait_for(lock, period, [this] { return expiry_stopping_; })) {
+    lock.unlock();
+    release_expired(std::chrono::steady_clock::now() - timeout);
+    lock.lock();
+  }
+}
+
+void Orchestrator::release_expired(std::chrono::steady_clock::time_point submitted_before) {
+  std::vector<sdk::Event> expired;
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (const auto& [uuid, pending] : shard.events) {
+      if (pending.submitted < submitted_before) expired.push_back(routing_part(pending.event));
+    }
+  }
+  if (expired.empty()) return;
+  const sdk::Event& first = expired.front();
+  log_->warn("policy \"{}\" did not answer {} event(s) within actionTimeout {} (first: {} {} of entity \"{}\"): "
+             "released with their default action (fail open)",
+             policy_.name, expired.size(), sdk::format_duration(options_.action_timeout), first.class_name, first.uuid,
+             first.entity);
+  for (const auto& event : expired) emit(sdk::default_action(event));
 }
 
 void Orchestrator::set_enabled(bool enabled) {

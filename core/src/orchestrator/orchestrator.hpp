@@ -3,11 +3,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include <spdlog/logger.h>
@@ -21,6 +23,7 @@
 #include "orchestrator/shell_action_runner.hpp"
 #include "orchestrator/trace.hpp"
 #include "plugin/loaded_library.hpp"
+#include "plugin/plugin_call.hpp"
 
 namespace nmz::core {
 
@@ -36,6 +39,9 @@ class Orchestrator final : private sdk::ActionSink {
   struct Options {
     bool collect_trace = false;
     bool start_enabled = true;
+    // An event the policy has not answered after this long gets its default
+    // action (fail open) and a warning. Zero: no limit.
+    std::chrono::nanoseconds action_timeout{0};
   };
 
   Orchestrator(PluginObject<sdk::ExplorePolicy> policy, Options options);
@@ -71,6 +77,7 @@ class Orchestrator final : private sdk::ActionSink {
   struct PendingEvent {
     sdk::Event event;
     std::chrono::system_clock::time_point arrived;  // read only for the trace
+    std::chrono::steady_clock::time_point submitted;  // for the action timeout
     // The event's entity's mailbox: its action needs no second lookup.
     // Mailboxes live until stop(), after every pending event was answered.
     EntityMailbox* mailbox;
@@ -89,6 +96,9 @@ class Orchestrator final : private sdk::ActionSink {
   // `mailbox` is the entity's when the caller knows it, else null.
   void route(sdk::Action action, EntityMailbox* mailbox);
   void release_pending();
+  // The action-timeout thread: answers events held longer than the timeout.
+  void expire_pending();
+  void release_expired(std::chrono::steady_clock::time_point now);
 
   std::shared_ptr<spdlog::logger> log_;
   PluginObject<sdk::ExplorePolicy> policy_;
@@ -111,6 +121,16 @@ class Orchestrator final : private sdk::ActionSink {
   // Reset by stop(), which thereby waits for queued shell actions: a fault
   // script the policy asked for runs before the run is declared over.
   std::unique_ptr<ShellActionRunner> shell_runner_ = std::make_unique<ShellActionRunner>();
+
+  // A crash inside one of these policy calls names it (plugin_call.hpp).
+  PluginCallLabel start_label_;
+  PluginCallLabel queue_event_label_;
+  PluginCallLabel stop_label_;
+
+  std::mutex expiry_mutex_;
+  std::condition_variable expiry_wakeup_;
+  bool expiry_stopping_ = false;
+  std::thread expiry_thread_;
 };
 
 }  // namespace nmz::core

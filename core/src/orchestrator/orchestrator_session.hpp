@@ -28,4 +28,9 @@ struct OrchestratorSession {
 sdk::Result<std::unique_ptr<OrchestratorSession>> start_orchestrator(const PluginHost& plugins, const Config& config,
                                                                      bool collect_trace);
 
+// Creates and configures the policy as start_orchestrator would, then drops
+// it without starting it: nmz init's check that explorePolicy exists and
+// accepts its `[explorePolicyParam]` values.
+sdk::Status check_policy_configures(const PluginHost& plugins, const Config& config);
+
 }  // namespace nmz::core

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include <boost/dll/shared_library.hpp>
@@ -27,6 +28,7 @@ template <class T>
 struct PluginObject {
   std::shared_ptr<const LoadedLibrary> library;
   std::unique_ptr<T> object;
+  std::string name;  // the component's registered name
 
   T* operator->() const noexcept { return object.get(); }
   T& operator*() const noexcept { return *object; }

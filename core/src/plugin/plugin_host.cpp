@@ -47,7 +47,7 @@ SdkVersion parse_version(const char* text) {
 
 // Collects one plugin's registrations; they are committed only if the whole
 // registration succeeded, so a failing plugin leaves nothing behind.
-class StagingRegistrar final : public sdk::Registrar {
+class StagingRegistrar final : public sdk::Registrar, public sdk::ParameterRegistrar {
  public:
   void add_explore_policy(std::string_view name, sdk::ExplorePolicyFactory factory,
                           std::string_view description) noexcept override {
@@ -61,6 +61,20 @@ class StagingRegistrar final : public sdk::Registrar {
     try {
       if (failure.empty()) failure = std::string(message);
     } catch (...) {
+    }
+  }
+  void declare_parameters(std::string_view component, const std::string_view* names,
+                          std::size_t count) noexcept override {
+    try {
+      auto record = std::find_if(records.begin(), records.end(), [&](const ComponentRecord& r) { return r.name == component; });
+      if (record == records.end()) {
+        fail("declare_parameters(\"" + std::string(component) + "\"): no component of that name was added before");
+        return;
+      }
+      auto& declared = record->parameters.emplace();
+      for (std::size_t i = 0; i < count; ++i) declared.emplace_back(names[i]);
+    } catch (...) {
+      fail("out of memory while registering");
     }
   }
 
@@ -126,7 +140,78 @@ std::string lowercase(std::string_view text) {
   return out;
 }
 
+// A factory that returned nullptr may have said why (its constructor's exception).
+Status creation_failed(const ComponentRecord& record) {
+  std::string why = sdk::detail::take_creation_failure();
+  return Status::error(sdk::StatusCode::internal, std::string(to_string(record.kind)) + " \"" + record.name +
+                                                      "\" (" + record.library->path.string() + ") could not be created" +
+                                                      (why.empty() ? std::string() : ": " + why));
+}
+
+// The components nmz ships: a plugin from elsewhere registering one of
+// these names must be allowed to (allowPluginOverride). Kept equal to what
+// the in-tree plugins register by tests/plugins/test_plugin_host.cpp.
+constexpr std::string_view kBuiltinComponentNames[] = {"dumb", "ethernet", "explore", "fs", "java", "native",
+                                                       "netfault", "pct", "proc", "random", "random-walk",
+                                                       "replayable"};
+
 }  // namespace
+
+bool is_builtin_component_name(std::string_view name) {
+  const std::string lowercase_name = lowercase(name);
+  return std::find(std::begin(kBuiltinComponentNames), std::end(kBuiltinComponentNames), lowercase_name) !=
+         std::end(kBuiltinComponentNames);
+}
+
+namespace {
+
+bool is_under(const std::filesystem::path& file, const std::filesystem::path& directory) {
+  auto relative = file.lexically_normal().lexically_relative(directory.lexically_normal());
+  return !relative.empty() && *relative.begin() != "..";
+}
+
+}  // namespace
+
+bool is_bundled(const std::filesystem::path& library) {
+  return is_under(library, std::filesystem::path(NMZ_BUILD_ROOT) / "plugins") ||
+         is_under(library, NMZ_INSTALLED_PLUGIN_DIR);
+}
+
+void PluginHost::allow_overrides(const std::vector<std::string>& names) {
+  for (const auto& name : names) allowed_overrides_.push_back(lowercase(name));
+}
+
+Result<PluginHost::NameCheck> PluginHost::check_names(const std::filesystem::path& path,
+                                                      const std::vector<ComponentRecord>& records) const {
+  NameCheck outcome;
+  const bool bundled = is_bundled(path);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& name = records[i].name;
+    const std::string folded = lowercase(name);
+    const bool allowed =
+        std::find(allowed_overrides_.begin(), allowed_overrides_.end(), folded) != allowed_overrides_.end();
+    if (!bundled && is_builtin_component_name(folded) && !allowed) {
+      return refuse(path, "component \"" + name + "\" has the name of one nmz ships; to use this plugin's instead, " +
+                              "add \"" + folded + "\" to allowPluginOverride in config.toml");
+    }
+    // Names are compared without case: "Random" beside "random" is a trap.
+    for (const auto& [known, record] : registry_) {
+      if (lowercase(known) != folded) continue;
+      // An allowed override wins over the bundled component, whichever of
+      // the two was loaded first.
+      if (allowed && bundled != is_bundled(record.library->path)) {
+        (bundled ? outcome.skipped : outcome.replaced).push_back(bundled ? name : known);
+        continue;
+      }
+      return refuse(path, "component \"" + name + "\" is already registered" +
+                              (known == name ? "" : " as \"" + known + "\"") + " by " + record.library->path.string());
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (lowercase(records[j].name) == folded) return refuse(path, "component \"" + name + "\" is registered twice");
+    }
+  }
+  return outcome;
+}
 
 Status PluginHost::load_file(const std::filesystem::path& path) {
   std::error_code ec;
@@ -203,21 +288,14 @@ Status PluginHost::load_file(const std::filesystem::path& path) {
                             (registrar.failure.empty() ? std::string("no reason given") : registrar.failure));
   }
   if (registrar.records.empty()) return refuse(path, "plugin \"" + plugin_name + "\" registered no component");
-  for (std::size_t i = 0; i < registrar.records.size(); ++i) {
-    const auto& name = registrar.records[i].name;
-    // Names are compared without case: "Random" beside "random" is a trap.
-    for (const auto& [known, record] : registry_) {
-      if (lowercase(known) == lowercase(name)) {
-        return refuse(path, "component \"" + name + "\" is already registered" +
-                                (known == name ? "" : " as \"" + known + "\"") + " by " + record.library->path.string());
-      }
-    }
-    for (std::size_t j = 0; j < i; ++j) {
-      if (lowercase(registrar.records[j].name) == lowercase(name)) {
-        return refuse(path, "component \"" + name + "\" is registered twice");
-      }
-    }
-  }
+  auto names = check_names(loaded->path, registrar.records);
+  if (!names) return names.status();
+  for (const auto& name : names->replaced) registry_.erase(name);
+  std::erase_if(registrar.records, [&](const ComponentRecord& record) {
+    return std::find(names->skipped.begin(), names->skipped.end(), record.name) != names->skipped.end();
+  });
+  // Every component was overridden on purpose: nothing of it is used.
+  if (registrar.records.empty()) return Status::ok();
   std::shared_ptr<const LoadedLibrary> shared = loaded;
   libraries_.push_back(shared);
   for (auto& record : registrar.records) {
@@ -261,7 +339,11 @@ std::vector<Status> PluginHost::load_components(const std::vector<std::filesyste
   std::vector<Status> errors;
   for (const auto& name : names) {
     if (registry_.count(name) != 0) continue;
+    // An override may lie in a file of any name: nmz-NAME.so is the bundled one.
+    const bool overridden =
+        std::find(allowed_overrides_.begin(), allowed_overrides_.end(), lowercase(name)) != allowed_overrides_.end();
     for (const auto& directory : directories) {
+      if (overridden) break;
       std::filesystem::path file = directory / ("nmz-" + name + ".so");
       std::error_code ec;
       if (!std::filesystem::is_regular_file(file, ec) || loaded(file)) continue;
@@ -311,8 +393,9 @@ Result<PluginObject<sdk::ExplorePolicy>> PluginHost::create_policy(std::string_v
                                                          "\"; registered policies: " +
                                                          names(ComponentKind::explore_policy) + searched());
   }
-  PluginObject<sdk::ExplorePolicy> object{record->library, record->policy_factory()};
-  if (!object) return Status::error(sdk::StatusCode::internal, "policy \"" + record->name + "\" could not be created");
+  sdk::detail::take_creation_failure();  // a reason left over from an earlier factory is not this one's
+  PluginObject<sdk::ExplorePolicy> object{record->library, record->policy_factory(), record->name};
+  if (!object) return creation_failed(*record);
   return object;
 }
 
@@ -323,8 +406,9 @@ Result<PluginObject<sdk::Inspector>> PluginHost::create_inspector(std::string_vi
                                                          "\"; registered inspectors: " +
                                                          names(ComponentKind::inspector) + searched());
   }
-  PluginObject<sdk::Inspector> object{record->library, record->inspector_factory()};
-  if (!object) return Status::error(sdk::StatusCode::internal, "inspector \"" + record->name + "\" could not be created");
+  sdk::detail::take_creation_failure();  // a reason left over from an earlier factory is not this one's
+  PluginObject<sdk::Inspector> object{record->library, record->inspector_factory(), record->name};
+  if (!object) return creation_failed(*record);
   return object;
 }
 

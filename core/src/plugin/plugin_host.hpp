@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct ComponentRecord {
   std::string description;
   sdk::ExplorePolicyFactory policy_factory = nullptr;
   sdk::InspectorFactory inspector_factory = nullptr;
+  // The parameter names the component declared (ParameterRegistrar);
+  // nullopt when it declared none, so its config keys cannot be checked.
+  std::optional<std::vector<std::string>> parameters;
   std::shared_ptr<const LoadedLibrary> library;
 };
 
@@ -62,6 +66,12 @@ class PluginHost {
   std::vector<sdk::Status> load_components(const std::vector<std::filesystem::path>& directories,
                                            const std::vector<std::string>& names);
 
+  // Built-in component names (lowercase) that plugins outside nmz's own
+  // plugin directories may register (config allowPluginOverride). Without
+  // it such a plugin is refused: it would silently replace what the user
+  // believes runs. Call before loading.
+  void allow_overrides(const std::vector<std::string>& names);
+
   [[nodiscard]] const ComponentRecord* find(std::string_view name, ComponentKind kind) const;
   [[nodiscard]] std::vector<const ComponentRecord*> components() const;
   [[nodiscard]] std::vector<std::shared_ptr<const LoadedLibrary>> libraries() const { return libraries_; }
@@ -73,14 +83,30 @@ class PluginHost {
 
  private:
   [[nodiscard]] std::string searched() const;  // for "unknown ..." messages
+  // Allowed overrides (allowPluginOverride) of a bundled component.
+  struct NameCheck {
+    std::vector<std::string> replaced;  // registered bundled names the new plugin takes over
+    std::vector<std::string> skipped;   // the new (bundled) plugin's names already overridden
+  };
+  // Checks `records` (one plugin's) against the registry and the built-in names.
+  sdk::Result<NameCheck> check_names(const std::filesystem::path& path,
+                                                    const std::vector<ComponentRecord>& records) const;
 
   std::vector<std::filesystem::path> searched_;
   // Declared before the registry: records hold libraries, never the reverse.
   [[nodiscard]] bool loaded(const std::filesystem::path& file) const;
 
   std::vector<std::shared_ptr<const LoadedLibrary>> libraries_;
+  std::vector<std::string> allowed_overrides_;  // lowercase
   std::map<std::string, ComponentRecord, std::less<>> registry_;
 };
+
+// Whether an in-tree plugin registers `name` (compared without case).
+bool is_builtin_component_name(std::string_view name);
+
+// Whether `library` lies in nmz's own plugin directories (the build tree's
+// plugins/ or the installed plugin directory).
+bool is_bundled(const std::filesystem::path& library);
 
 // Where plugins are looked for, in order: NMZ_PLUGIN_PATH (colon-separated),
 // the config's pluginPath, the build tree when nmz runs uninstalled, and the

@@ -34,13 +34,14 @@ void warn_refused(const std::vector<sdk::Status>& errors) {
 
 }  // namespace
 
-void load_plugins(PluginHost& host, const std::vector<std::string>& config_plugin_path) {
-  warn_refused(host.load_directories(checked_search_path(config_plugin_path)));
+void load_plugins(PluginHost& host, const Config& config) {
+  host.allow_overrides(config.allow_plugin_override);
+  warn_refused(host.load_directories(checked_search_path(config.plugin_path)));
 }
 
-void load_plugins_for(PluginHost& host, const std::vector<std::string>& config_plugin_path,
-                      const std::vector<std::string>& names) {
-  warn_refused(host.load_components(checked_search_path(config_plugin_path), names));
+void load_plugins_for(PluginHost& host, const Config& config, const std::vector<std::string>& names) {
+  host.allow_overrides(config.allow_plugin_override);
+  warn_refused(host.load_components(checked_search_path(config.plugin_path), names));
 }
 
 }  // namespace nmz::core

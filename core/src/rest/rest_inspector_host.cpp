@@ -54,9 +54,11 @@ std::string describe(const httplib::Result& result) {
 
 }  // namespace
 
-RestInspectorHost::RestInspectorHost(sdk::Inspector& inspector, Options options)
+RestInspectorHost::RestInspectorHost(sdk::Inspector& inspector, Options options,
+                                     const PluginCallLabel& on_action_label)
     : inspector_(inspector),
       options_(std::move(options)),
+      on_action_label_(on_action_label),
       logger_("inspector." + options_.entity_id),
       send_client_(make_client(options_.url,
                                std::min<std::chrono::nanoseconds>(options_.orchestrator_timeout, std::chrono::seconds(5)),
@@ -203,6 +205,7 @@ void RestInspectorHost::refuse(const sdk::Event& event, const std::string& why) 
   if (waiting_.erase(event.uuid) == 0) return;
   failed_open_.insert(event.uuid);
   state.unlock();
+  PluginCallScope call(on_action_label_);
   inspector_.on_action(sdk::default_action(event));
 }
 
@@ -325,6 +328,7 @@ void RestInspectorHost::deliver(sdk::Action action) {
     }
     waiting_.erase(action.event_uuid);
   }
+  PluginCallScope call(on_action_label_);
   inspector_.on_action(std::move(action));
 }
 
@@ -378,6 +382,7 @@ void RestInspectorHost::fail_open_waiting(const std::string& why) {
   }
   if (waiting.empty()) return;
   logger_.warn("answering " + std::to_string(waiting.size()) + " held event(s) with their default action: " + why);
+  PluginCallScope call(on_action_label_);
   for (const auto& [uuid, event] : waiting) inspector_.on_action(sdk::default_action(event));
 }
 

@@ -17,6 +17,7 @@
 #include <nmz/sdk/inspector.hpp>
 
 #include "log/logging.hpp"
+#include "plugin/plugin_call.hpp"
 #include "rest/orchestrator_url.hpp"
 
 namespace httplib {
@@ -43,7 +44,8 @@ class RestInspectorHost final : public sdk::InspectorHost {
   };
 
   // `inspector` is borrowed and must outlive this. Starts both threads.
-  RestInspectorHost(sdk::Inspector& inspector, Options options);
+  // `on_action_label` names the inspector in a crash report.
+  RestInspectorHost(sdk::Inspector& inspector, Options options, const PluginCallLabel& on_action_label = {});
   RestInspectorHost(const RestInspectorHost&) = delete;
   RestInspectorHost& operator=(const RestInspectorHost&) = delete;
   ~RestInspectorHost() override;
@@ -85,6 +87,7 @@ class RestInspectorHost final : public sdk::InspectorHost {
 
   sdk::Inspector& inspector_;
   Options options_;
+  PluginCallLabel on_action_label_;
   ComponentLogger logger_;
   // Sent by both connections: the orchestrator binds the entity to it.
   const std::string client_id_ = sdk::new_uuid();

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""A policy that crashes (segfault) or throws while it decides a file
+operation (test-crashing, tests/plugins/misbehaving_plugin.cpp), on a real
+FUSE mount:
+- orchestrator and fs inspector in separate processes (`nmz orchestrator`,
+  `nmz inspectors fs -orchestrator-url`): the orchestrator dies naming the
+  plugin and the call; the inspector fails open, so the held write goes
+  through, the target ends normally and the mount is removed;
+- one process (`-autopilot`): nmz dies naming the plugin and the call, the
+  kernel drops the mount and the target does not outlive nmz."""
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+
+from fs_harness import NMZ, Mount, mounted, run_checks, skip_unless_possible
+
+skip_unless_possible()
+
+CRASH_PLUGIN_DIR = os.environ["NMZ_CRASH_TEST_PLUGIN_DIR"]
+
+
+def crash_config(root, crash):
+    path = os.path.join(root, "crash.toml")
+    with open(path, "w") as f:
+        f.write('explorePolicy = "test-crashing"\nrestPort = 0\n[explorePolicyParam]\ncrash = "%s"\n' % crash)
+    return path
+
+
+def no_core_dump():
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+class Orchestrator:
+    """`nmz orchestrator` on a free port, its REST URL read from its log."""
+
+    def __init__(self, config, log_path):
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        env = dict(os.environ, NMZ_PLUGIN_PATH=CRASH_PLUGIN_DIR)
+        self.proc = subprocess.Popen([NMZ, "orchestrator", config], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=env, start_new_session=True, preexec_fn=no_core_dump)
+        deadline = time.monotonic() + 30
+        while True:
+            match = re.search(r"REST API v3 listening on (http://\S+/api/v3)", self.read_log())
+            if match:
+                self.url = match.group(1)
+                return
+            assert self.proc.poll() is None and time.monotonic() < deadline, "no REST endpoint:\n" + self.read_log()
+            time.sleep(0.02)
+
+    def read_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def remote_inspector_fails_open_when_the_policy(crash, expected_report):
+    def check():
+        root = tempfile.mkdtemp(prefix="nmz-fs-test-")
+        os.chmod(root, 0o755)
+        orchestrator = Orchestrator(crash_config(root, crash), os.path.join(root, "orchestrator.log"))
+        m = Mount(root=root)
+        m.argv = [NMZ, "inspectors", "fs", "-orchestrator-url", orchestrator.url, "-original-dir", m.orig,
+                  "-mount-point", m.mnt, "--", "sh", "-c", 'echo written > "$0/f"', m.mnt]
+        m.env = {"NMZ_ORCHESTRATOR_TIMEOUT": "1s", "NMZ_RESTORE_DIR": os.path.join(root, "restore")}
+        try:
+            m.start(wait_mounted=False)
+            status = orchestrator.proc.wait(timeout=60)
+            assert status == expected_report[0], (status, orchestrator.read_log())
+            assert re.search(expected_report[1], orchestrator.read_log()), orchestrator.read_log()
+            # The held write goes through once the inspector gives up on
+            # the dead orchestrator: the target ends with its own status.
+            status = m.proc.wait(timeout=60)
+            assert status == 0, (status, m.read_log())
+            assert open(os.path.join(m.orig, "f")).read() == "written\n"
+            assert "FAILING OPEN" in m.read_log(), m.read_log()
+            assert m.wait_unmounted(10), "the mount outlived the inspector"
+        finally:
+            m.cleanup()
+            orchestrator.cleanup()
+    check.__name__ = "remote_inspector_fails_open_when_the_policy_" + crash + "s"
+    return check
+
+
+def one_process_crash_leaves_no_wedged_mount_or_target():
+    root = tempfile.mkdtemp(prefix="nmz-fs-test-")
+    os.chmod(root, 0o755)
+    m = Mount(root=root, policy="test-crashing", params={"crash": "segfault"})
+    # The pid is written outside the mount; the write into it is held by
+    # the policy's first (crashing) decision.
+    m.argv += ["--", "sh", "-c", 'echo $$ > "$0/pid"; echo x > "$1/f"; exec sleep 1000', root, m.mnt]
+    m.env = {"NMZ_PLUGIN_PATH": CRASH_PLUGIN_DIR, "NMZ_RESTORE_DIR": os.path.join(root, "restore")}
+    try:
+        m.start(wait_mounted=False)
+        status = m.proc.wait(timeout=60)
+        assert status == -11, (status, m.read_log())
+        assert re.search(r'nmz: fatal: SIGSEGV in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), '
+                         r'call queue_event\n', m.read_log()), m.read_log()
+        assert m.wait_unmounted(30), "the mount outlived nmz"
+        pid = int(open(os.path.join(root, "pid")).read())
+        deadline = time.monotonic() + 10
+        while os.path.exists("/proc/%d" % pid) and open("/proc/%d/stat" % pid).read().split()[2] != "Z":
+            assert time.monotonic() < deadline, "the target outlived nmz"
+            time.sleep(0.05)
+        # The mount point is an ordinary, usable directory again.
+        probe = threading.Thread(target=lambda: os.listdir(m.mnt), daemon=True)
+        probe.start()
+        probe.join(10)
+        assert not probe.is_alive(), "the mount point hangs"
+        assert not mounted(m.mnt)
+    finally:
+        m.cleanup()
+
+
+run_checks([
+    remote_inspector_fails_open_when_the_policy(
+        "segfault", (-11, r'nmz: fatal: SIGSEGV in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), '
+                          r'call queue_event\n')),
+    remote_inspector_fails_open_when_the_policy(
+        "throw", (-6, r'nmz: fatal: SIGABRT in plugin policy "test-crashing" \(\S+\), call queue_event: '
+                      r'uncaught exception: test-crashing: no decision for event \S+\n')),
+    one_process_crash_leaves_no_wedged_mount_or_target,
+])

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Policies that crash, throw or never answer, run by the real nmz binary
+(test plugins in tests/plugins/misbehaving_plugin.cpp, events from the
+rest-probe inspector): the crash report names the plugin and the call,
+`nmz run` records the run as broken with that reason, and actionTimeout
+releases what a silent policy holds."""
+import json
+import os
+import pathlib
+import resource
+import subprocess
+import tempfile
+import unittest
+
+NMZ = os.environ["NMZ_BIN"]
+
+
+def no_core_dump():
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def write(path, text, mode=0o644):
+    path.write_text(text)
+    path.chmod(mode)
+
+
+class MisbehavingPolicies(unittest.TestCase):
+    def autopilot(self, tmp, config, events=3):
+        write(tmp / "config.toml", config)
+        return subprocess.run([NMZ, "inspectors", "rest-probe", "-autopilot", str(tmp / "config.toml"), "-class",
+                               "FilesystemEvent", "-events", str(events), "-wait", "60s"],
+                              capture_output=True, text=True, timeout=90, cwd=tmp, preexec_fn=no_core_dump)
+
+    def test_a_segfault_in_a_decision_names_the_plugin_and_the_call(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            p = self.autopilot(pathlib.Path(tmp), 'explorePolicy = "test-crashing"\n'
+                                                  '[explorePolicyParam]\ncrash = "segfault"\n')
+            self.assertEqual(p.returncode, -11, p.stderr)
+            self.assertRegex(p.stderr, r'nmz: fatal: SIGSEGV in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), '
+                                       r'call queue_event\n')
+
+    def test_an_exception_out_of_a_decision_names_the_plugin_the_call_and_the_message(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            p = self.autopilot(pathlib.Path(tmp), 'explorePolicy = "test-crashing"\n'
+                                                  '[explorePolicyParam]\ncrash = "throw"\ncrashAt = 2\n')
+            self.assertEqual(p.returncode, -6, p.stderr)
+            self.assertRegex(p.stderr, r'nmz: fatal: SIGABRT in plugin policy "test-crashing" \(\S+\), call queue_event: '
+                                       r'uncaught exception: test-crashing: no decision for event \S+\n')
+
+    def test_a_constructor_exception_reaches_the_user(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            p = self.autopilot(pathlib.Path(tmp), 'explorePolicy = "test-throwing-constructor"\n')
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("could not be created: cannot read /nonexistent/test-model.bin", p.stderr)
+
+    def test_a_policy_that_never_answers_is_released_after_action_timeout(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            p = self.autopilot(pathlib.Path(tmp), 'explorePolicy = "test-silent"\nactionTimeout = "200ms"\n')
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("probe: 3 accepted, 0 faulted, 0 failed-open", p.stdout)
+            self.assertIn('policy "test-silent" did not answer 1 event(s) within actionTimeout 200ms', p.stderr)
+
+    def test_nmz_run_records_a_crashed_policy_as_broken_with_the_reason(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = pathlib.Path(tmp)
+            materials = tmp / "materials"
+            materials.mkdir()
+            write(materials / "run.sh", '#!/bin/sh\nNMZ_ORCHESTRATOR_TIMEOUT=1s "$NMZ_BIN" inspectors rest-probe '
+                                        '-orchestrator-url "$NMZ_REST_URL" -entity-id a -class FilesystemEvent '
+                                        '-events 1 -wait 10s\n', 0o755)
+            write(tmp / "config.toml", 'run = "run.sh"\nrestPort = 0\nexplorePolicy = "test-crashing"\n'
+                                       '[explorePolicyParam]\ncrash = "segfault"\n')
+            env = dict(os.environ, NMZ_RESTORE_DIR=str(tmp / "restore"))
+            storage = tmp / "storage"
+            init = subprocess.run([NMZ, "init", str(tmp / "config.toml"), str(materials), str(storage)],
+                                  capture_output=True, text=True, env=env, timeout=60)
+            self.assertEqual(init.returncode, 0, init.stderr)
+            for args in ([], ["-n", "2"]):
+                run = subprocess.run([NMZ, "run", *args, str(storage)], capture_output=True, text=True, env=env,
+                                     timeout=120, cwd=tmp, preexec_fn=no_core_dump)
+                self.assertNotEqual(run.returncode, 0)
+            for run_id in ("00000000", "00000001", "00000002"):
+                result = json.loads((storage / run_id / "result.json").read_text())
+                self.assertEqual(result["status"], "broken", run_id)
+                self.assertRegex(result["reason"], r'^SIGSEGV in plugin policy "test-crashing" \(\S+\), call queue_event$')
+            summary = subprocess.run([NMZ, "summary", str(storage)], capture_output=True, text=True, env=env,
+                                     timeout=60)
+            self.assertNotIn("result.json missing", summary.stdout + summary.stderr)
+
+    def test_init_checks_the_policy_and_strict_makes_warnings_errors(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = pathlib.Path(tmp)
+            materials = tmp / "materials"
+            materials.mkdir()
+            write(materials / "run.sh", "#!/bin/sh\n", 0o755)
+
+            def init(config, *flags):
+                write(tmp / "config.toml", 'run = "run.sh"\n' + config)
+                return subprocess.run([NMZ, "init", *flags, "--force", str(tmp / "config.toml"), str(materials),
+                                       str(tmp / "storage")], capture_output=True, text=True, timeout=60)
+
+            p = init('explorePolicy = "test-silentt"\n')
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn('config.toml: key explorePolicy: unknown explore policy "test-silentt"', p.stderr)
+            self.assertFalse((tmp / "storage" / "config.toml").exists())
+            p = init('explorePolicy = "test-silent"\nactionTimeut = "1s"\n')
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn('config.toml:3: unknown key "actionTimeut" ignored; did you mean actionTimeout?', p.stderr)
+            p = init('explorePolicy = "test-silent"\nactionTimeut = "1s"\n', "--strict")
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn('did you mean actionTimeout? (--strict)', p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
