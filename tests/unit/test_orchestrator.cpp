@@ -185,7 +185,8 @@ TEST_CASE("stop waits for a submit still inside the policy, whose answer is deli
   RecordingDestination d;
   auto owned = std::make_unique<AnswersWhenToldPolicy>();
   AnswersWhenToldPolicy* policy = owned.get();
-  Orchestrator orchestrator(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::move(owned)}, {});
+  Orchestrator orchestrator(
+      core::PluginObject<sdk::ExplorePolicy>{nullptr, std::move(owned), "answers-when-told"}, {});
   REQUIRE(orchestrator.start());
   auto entered = policy->entered.get_future();
   auto submitted = std::async(std::launch::async, [&] {
