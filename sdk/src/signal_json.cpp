@@ -77,6 +77,12 @@ Result<json> parse_signal(std::string_view text, std::string_view expected_type)
     std::string what = e.what();
     auto at = what.find("parse error at ");
     return Status::invalid("malformed JSON at " + (at == std::string::npos ? what : what.substr(at + 15)));
+  } catch (const json::out_of_range& e) {
+    // A number beyond double's range (1e999999): "[json.exception.
+    // out_of_range.406] number overflow parsing '1e999999'".
+    std::string what = e.what();
+    auto at = what.find("] ");
+    return Status::invalid("malformed JSON: " + (at == std::string::npos ? what : what.substr(at + 2)));
   }
   if (!object.is_object()) return Status::invalid("a signal must be a JSON object");
   auto type = string_member(object, "type", true);

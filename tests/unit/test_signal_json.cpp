@@ -203,6 +203,16 @@ TEST_CASE("absurdly nested JSON is refused with a clear error, not a stack overf
   CHECK(flat.has_value());
 }
 
+TEST_CASE("a number beyond double's range is a clear error, not an exception") {
+  // Found by fuzz/signal_json_fuzzer (fuzz/regressions/signal_json/number-overflow.json).
+  auto event = nmz::sdk::event_from_json(R"({"type":"event","class":"NopEvent","entity":"e","uuid":"u","option":{"x":1e999999}})");
+  REQUIRE(!event.has_value());
+  CHECK(event.status().message() == "malformed JSON: number overflow parsing '1e999999'");
+  auto action = nmz::sdk::action_from_json("7e777");
+  REQUIRE(!action.has_value());
+  CHECK(action.status().message() == "malformed JSON: number overflow parsing '7e777'");
+}
+
 TEST_CASE("one JSON string quoting: control characters escaped, invalid UTF-8 replaced") {
   CHECK(json_string("plain") == "\"plain\"");
   CHECK(json_string("a\"b\\c\n\x01") == "\"a\\\"b\\\\c\\n\\u0001\"");

@@ -17,7 +17,8 @@ namespace nmz::sdk {
 std::string to_json(const Event& event);
 std::string to_json(const Action& action);
 
-// Errors name what is wrong: "malformed JSON at line L, column C: ...", "unknown event
+// Errors name what is wrong: "malformed JSON at line L, column C: ...",
+// "malformed JSON: number overflow parsing '1e999999'", "unknown event
 // class \"X\"", "missing \"class\"", "\"option\" must be an object".
 Result<Event> event_from_json(std::string_view json);
 Result<Action> action_from_json(std::string_view json);
