@@ -148,7 +148,7 @@ fi
 # -fraction 1: a candidate still fails only when both of its runs fail, so
 # that a run that fails by chance (a loaded machine stalling c1, at most 2
 # of 10 runs above) does not keep a fault that does not matter.
-in_ns "$NMZ_BIN" tools shrink -k 2 -fraction 1 -max-candidates 8 "$TMP/five" "$failed_run" | tee "$TMP/shrink.out" ||
+in_ns "$NMZ_BIN" tools shrink -k 2 -fraction 1 -max-candidates 6 "$TMP/five" "$failed_run" | tee "$TMP/shrink.out" ||
   fail "shrink exited with $?"
 python3 - "$TMP/five/shrink-$failed_run/minimal-plan.json" <<'PY' || fail "shrink did not find the one fault that matters"
 import json, sys
