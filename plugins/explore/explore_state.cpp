@@ -101,6 +101,9 @@ sdk::Result<std::optional<RunRecord>> read_run(const fs::path& dir) {
       for (const auto& arm : plan["arms"]) {
         if (arm.is_string()) record.arms.push_back(arm.get<std::string>());
       }
+      if (plan.contains("applied") && plan["applied"].is_array()) {
+        for (const auto& count : plan["applied"]) record.acted.push_back(!count.is_number() || count.get<double>() > 0);
+      }
     }
     const json observed = plan.value("observed", json::object());
     record.observed = catalogue_from(observed);
@@ -165,7 +168,13 @@ void learn(ExploreState& state, const RunRecord& record) {
   bool new_signature = false;
   if (record.signature && !record.broken) new_signature = state.signatures[*record.signature]++ == 0;
   const double reward = record.broken ? kRewardNothingNew : run_reward(record.failed, new_signature);
-  credit(state.arms, record.arms, reward);
+  std::vector<std::string> acting;
+  std::vector<std::string> idle;
+  for (std::size_t i = 0; i < record.arms.size(); ++i) {
+    (i >= record.acted.size() || record.acted[i] ? acting : idle).push_back(record.arms[i]);
+  }
+  credit(state.arms, acting, reward);
+  credit(state.arms, idle, kRewardNothingNew);
 }
 
 json to_json(const ExploreState& state) {

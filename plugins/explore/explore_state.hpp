@@ -58,8 +58,16 @@ struct RunRecord {
   std::optional<std::string> signature;
   std::vector<std::string> arms;         // empty: not an explore run, or a forced plan
   Catalogue observed;
+  // Per arm, in plan order: whether its fault acted on any event (plan.json's
+  // "applied"). Missing entries count as acted (records written before it).
+  std::vector<bool> acted;
 };
 
+// Credits the run's reward to the arms whose fault acted; an arm whose fault
+// acted on no event (its window missed the traffic, or its target never
+// talked) is counted as pulled without reward: it cannot have caused what
+// the run showed, and crediting it would make arms that aim at nothing look
+// as good as the one beside them in the plan that did the work.
 void learn(ExploreState& state, const RunRecord& record);
 
 // The target's behaviour in a run signature's text (docs/experiments.md#run-signatures):

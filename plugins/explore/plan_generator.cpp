@@ -41,6 +41,17 @@ std::size_t fault_count(const ExploreSettings& s, SeededRandom& random) {
   return 1 + static_cast<std::size_t>(random.below(most));
 }
 
+// Half the windows open at the run's first event, the others uniformly in
+// [0, startMax). The start of a run is where a multi-process target's
+// order matters most (elections, membership, the first leases and
+// handshakes), and a window anchored there also covers the busy phase that
+// follows; starts spread uniformly over the whole run put most windows
+// where the target is already idle or shutting down.
+nanoseconds window_start(SeededRandom& random, nanoseconds start_max) {
+  if (random.below(2) == 0) return nanoseconds(0);
+  return random.duration_in(nanoseconds(0), start_max);
+}
+
 sdk::Result<std::int64_t> positive_int(const sdk::ConfigView& options, std::string_view key, std::int64_t fallback,
                                        std::int64_t most) {
   auto value = options.get_int(key);
@@ -180,7 +191,7 @@ Plan draw_plan(const ExploreSettings& s, const ExploreState& state, std::uint64_
       const auto& c = fault.delay >= kLongDelay ? classes.back() : classes.front();
       fault.delay = log_uniform(random, c.low, c.high);
     }
-    fault.start = random.duration_in(nanoseconds(0), start_max);
+    fault.start = window_start(random, start_max);
     fault.end = fault.start + random.duration_in(s.window_min, s.window_max);
     if (fault.kind == FaultKind::fail_fs) fault.errno_name = s.errnos[random.below(s.errnos.size())];
     plan.faults.push_back(std::move(fault));

@@ -105,6 +105,20 @@ TEST_CASE("plan generation: the seed and the state reproduce the plan") {
     for (const Fault& f : a.faults) CHECK(arms.insert(f.arm()).second);
   }
   CHECK(distinct.size() >= 35);
+  // Half the windows open at the first event, the others spread over [0, startMax).
+  std::size_t at_first = 0;
+  std::size_t later_starts = 0;
+  std::set<std::int64_t> spread;
+  for (std::uint64_t seed = 1; seed <= 400; ++seed) {
+    for (const Fault& f : draw_plan(settings, state, seed).faults) {
+      ++(f.start == 0ns ? at_first : later_starts);
+      if (f.start > 0ns) spread.insert(f.start.count() * 10 / kDefaultStartMax.count());
+    }
+  }
+  const double share = static_cast<double>(at_first) / static_cast<double>(at_first + later_starts);
+  CHECK(share > 0.4);
+  CHECK(share < 0.6);
+  CHECK(spread.size() == 10);  // every tenth of [0, startMax) has some
   // Windows start within the shortest run seen, unless startMax says otherwise.
   ExploreState short_runs = state;
   short_runs.catalogue.span = 800ms;
@@ -237,7 +251,7 @@ TEST_CASE("bandit: a plan arm that keeps failing is drawn far more often") {
 
 TEST_CASE("learning: new signatures reward, repeats do not, broken runs count as tried") {
   ExploreState state;
-  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0, {}, 0ns}};
+  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0, {}, 0ns}, {}};
   learn(state, r);
   CHECK(state.arms["partition node#0"] == ArmStats{1, 1});
   CHECK(state.catalogue == Catalogue{3, 0, 0, {}, 0ns});
@@ -263,6 +277,28 @@ TEST_CASE("learning: new signatures reward, repeats do not, broken runs count as
   learn(state, r);
   CHECK(state.arms["partition node#0"] == ArmStats{5, 1.5});
   CHECK(state.signatures.at("leader=1") == 3);
+}
+
+TEST_CASE("learning: only the faults that acted earn the run's reward") {
+  ExploreState state;
+  // A failing, new behaviour: the slow node acted on 12 packets, the flow
+  // between two nodes that never talked acted on none.
+  RunRecord r;
+  r.id = "00000000";
+  r.failed = true;
+  r.signature = "leader=2";
+  r.arms = {"slow-node node#1 long", "delay-flow node#2->node#0 short"};
+  r.acted = {true, false};
+  learn(state, r);
+  CHECK(state.arms["slow-node node#1 long"] == ArmStats{1, 1});
+  CHECK(state.arms["delay-flow node#2->node#0 short"] == ArmStats{1, 0});
+  // Records without "applied" (older runs) credit every arm.
+  r.id = "00000001";
+  r.signature = "leader=0";
+  r.acted.clear();
+  learn(state, r);
+  CHECK(state.arms["slow-node node#1 long"] == ArmStats{2, 2});
+  CHECK(state.arms["delay-flow node#2->node#0 short"] == ArmStats{2, 1});
 }
 
 TEST_CASE("state file: round trip; torn or edited files are detected") {
@@ -293,10 +329,16 @@ TEST_CASE("state file: refreshed from the runs' records, rebuilt when damaged") 
   run("00000000", "passed", "a", "partition node#0");
   run("00000001", "failed", "b", "slow-node node#1 long");
   fs::create_directories(storage.path / "00000002");  // still running: no result.json
+  // plan.json's "applied" says which faults acted: the idle one earns nothing.
+  write(storage.path / "00000004" / "result.json", R"({"successful":false,"status":"failed","signature":"c"})");
+  write(storage.path / "00000004" / "plan.json",
+        R"({"forced":false,"arms":["partition node#2","slow-node node#0 short"],"applied":[0,7],"observed":{"nodes":3}})");
   ExploreState state = refresh_state(storage.path, logger);
   CHECK(logger.warnings.empty());
-  CHECK(state.learned_runs == std::set<std::string>{"00000000", "00000001"});
+  CHECK(state.learned_runs == std::set<std::string>{"00000000", "00000001", "00000004"});
   CHECK(state.arms["slow-node node#1 long"] == ArmStats{1, 1});
+  CHECK(state.arms["partition node#2"] == ArmStats{1, 0});
+  CHECK(state.arms["slow-node node#0 short"] == ArmStats{1, 1});
   CHECK(state.catalogue == Catalogue{3, 0, 1, {}, 0ns});
   const std::string saved = read(storage.path / kStateFile);
   // Refreshing again learns nothing twice.
@@ -402,14 +444,14 @@ TEST_CASE("executor: roles bind by the names earlier runs showed, not by who sen
 
 TEST_CASE("learning: names of roles accumulate in order of first appearance") {
   ExploreState state;
-  RunRecord first{"00000000", false, false, std::string("s"), {}, {2, 0, 0, {{"node", {"c1", "server"}}}, 2s}};
-  RunRecord second{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"server", "c2", "c1"}}}, 1500ms}};
+  RunRecord first{"00000000", false, false, std::string("s"), {}, {2, 0, 0, {{"node", {"c1", "server"}}}, 2s}, {}};
+  RunRecord second{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"server", "c2", "c1"}}}, 1500ms}, {}};
   learn(state, first);
   learn(state, second);
   CHECK(state.catalogue.names.at("node") == std::vector<std::string>{"c1", "server", "c2"});
   CHECK(state.catalogue.nodes == 3);
   CHECK(state.catalogue.span == 1500ms);  // the shortest run
-  RunRecord broken{"00000002", false, true, std::nullopt, {}, {3, 0, 0, {}, 100ms}};
+  RunRecord broken{"00000002", false, true, std::nullopt, {}, {3, 0, 0, {}, 100ms}, {}};
   learn(state, broken);
   CHECK(state.catalogue.span == 1500ms);  // a broken run's span says nothing
   auto back = state_from_json(to_json(state).dump());

@@ -112,11 +112,18 @@ PY
 
 # Shrink: c1 (node#0, bound by name) slowed by 900 ms is what matters; the
 # other four faults touch only c2 or targets this experiment lacks.
+# c1's window outlasts the two that slow c2 by 4 s: while c2 is slowed it
+# holds the lease about 200 ms of every 450, so each of c1's 900 ms-slow
+# ACQUIREs finds it busy almost half the time, and with the same 6 s window
+# for all, one run in seven gave c1 no grant inside its window (no lost
+# update: the plan passed, three times in a row once on a fresh clone).
+# With c2 at full speed a c1 ACQUIRE is all but never refused, so every run
+# of the plan loses an update.
 cat > "$TMP/five.json" <<'EOF_PLAN'
 {"roles": {"node": ["c1", "server", "c2"]}, "faults": [
  {"kind": "slow-node", "role": 2, "delay_ns": 40000000, "start_ns": 0, "end_ns": 6000000000},
  {"kind": "delay-flow", "role": 1, "peer": 2, "delay_ns": 60000000, "start_ns": 0, "end_ns": 6000000000},
- {"kind": "slow-node", "role": 0, "delay_ns": 900000000, "start_ns": 0, "end_ns": 6000000000},
+ {"kind": "slow-node", "role": 0, "delay_ns": 900000000, "start_ns": 0, "end_ns": 10000000000},
  {"kind": "pause-process", "role": 1, "start_ns": 0, "end_ns": 2000000000},
  {"kind": "fail-fs", "role": 0, "errno": "EIO", "start_ns": 0, "end_ns": 6000000000}]}
 EOF_PLAN
@@ -128,8 +135,20 @@ for _ in 1 2 3; do
   grep -q '"status": "failed"' "$TMP/five/$failed_run/result.json" && break
   failed_run=
 done
-[ -n "$failed_run" ] || fail "the 5-fault plan did not fail in 3 runs"
-in_ns "$NMZ_BIN" tools shrink -k 2 -max-candidates 8 "$TMP/five" "$failed_run" | tee "$TMP/shrink.out" ||
+if [ -z "$failed_run" ]; then
+  python3 - "$TMP/five" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+for d in sorted(x for x in os.listdir(root) if len(x) == 8):
+    r = json.load(open(os.path.join(root, d, "result.json")))
+    print(d, r["status"], r.get("reason", ""), "faults acted on", (r.get("plan") or {}).get("applied"))
+PY
+  fail "the 5-fault plan did not fail in 3 runs"
+fi
+# -fraction 1: a candidate still fails only when both of its runs fail, so
+# that a run that fails by chance (a loaded machine stalling c1, at most 2
+# of 10 runs above) does not keep a fault that does not matter.
+in_ns "$NMZ_BIN" tools shrink -k 2 -fraction 1 -max-candidates 6 "$TMP/five" "$failed_run" | tee "$TMP/shrink.out" ||
   fail "shrink exited with $?"
 python3 - "$TMP/five/shrink-$failed_run/minimal-plan.json" <<'PY' || fail "shrink did not find the one fault that matters"
 import json, sys
