@@ -183,15 +183,17 @@ def scenario_fault():
         fail(f"without faults every call should exit normally: {lines}\n{err}")
 
 
-def scenario_run_trace():
-    """`nmz run` with pbPort and restPort at once: a JVM started by run.sh with --print-agent-options reaches
-    the run's PB endpoint, REST answers meanwhile, and the trace holds JavaFunctionEvents with their fields."""
+def traced_java_events(rules, env_lines=""):
+    """`nmz run` with pbPort and restPort at once: run.sh starts JavaTarget (2 threads, 2 calls) with the agent
+    options `-print-agent-options` prints for `rules` (after `env_lines`, shell exports), checks that REST answers
+    meanwhile; returns the JavaFunctionEvents of the run's trace."""
     with tempfile.TemporaryDirectory(prefix="nmz-java-test-") as tmp:
         materials = os.path.join(tmp, "materials")
         os.makedirs(materials)
         write(os.path.join(materials, "run.sh"), f"""#!/bin/sh
 set -e
-JAVA_TOOL_OPTIONS="$("$NMZ_BIN" inspectors java -print-agent-options -rules {RULES} -entity-id jvm1)" \\
+{env_lines}
+JAVA_TOOL_OPTIONS="$("$NMZ_BIN" inspectors java -print-agent-options -rules {rules} -entity-id jvm1)" \\
   {' '.join(TARGET)} 2 2 0 > "$NMZ_WORKING_DIR/jvm.out"
 python3 -c 'import socket,os; s=socket.create_connection(("127.0.0.1", int(os.environ["NMZ_REST_PORT"]))); \\
 s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n"); assert b"200" in s.recv(100).split(b"\\r\\n")[0]'
@@ -217,20 +219,39 @@ s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n"); assert b"200" in s.recv(100).split(b"\
                 event = record.get("event", {})
                 if event.get("class") == "JavaFunctionEvent":
                     events.append(event)
-        if len(events) != 4:
-            fail(f"expected 4 JavaFunctionEvents in the trace, got {len(events)}")
-        for event in events:
-            option = event["option"]
-            thread = option["thread_name"]
-            if (event["entity"] != "jvm1" or not event["deferred"] or option["function_name"] != "JavaTarget.work"
-                    or option["function_event_type"] != "call" or thread not in ("worker-0", "worker-1")
-                    or option["params"].get("$1") != thread or option["params"].get("$2") not in ("0", "1")
-                    or not option["stack"][0].startswith("nmz.test.JavaTarget.work(JavaTarget.java:")
-                    or not event["replay_hint"].startswith(f"JavaTarget.work@{thread}#")):
-                fail("an event with wrong fields: " + json.dumps(event))
-        hints = sorted(e["replay_hint"] for e in events)
-        if hints != sorted(f"JavaTarget.work@worker-{t}#{n}" for t in (0, 1) for n in (1, 2)):
-            fail(f"replay hints {hints}")
+        return events
+
+
+def scenario_run_trace():
+    """The trace of `nmz run` holds the JavaFunctionEvents of a JVM that run.sh started, with their fields."""
+    events = traced_java_events(RULES)
+    if len(events) != 4:
+        fail(f"expected 4 JavaFunctionEvents in the trace, got {len(events)}")
+    for event in events:
+        option = event["option"]
+        thread = option["thread_name"]
+        if (event["entity"] != "jvm1" or not event["deferred"] or option["function_name"] != "JavaTarget.work"
+                or option["function_event_type"] != "call" or thread not in ("worker-0", "worker-1")
+                or option["params"].get("$1") != thread or option["params"].get("$2") not in ("0", "1")
+                or not option["stack"][0].startswith("nmz.test.JavaTarget.work(JavaTarget.java:")
+                or not event["replay_hint"].startswith(f"JavaTarget.work@{thread}#")):
+            fail("an event with wrong fields: " + json.dumps(event))
+    hints = sorted(e["replay_hint"] for e in events)
+    if hints != sorted(f"JavaTarget.work@worker-{t}#{n}" for t in (0, 1) for n in (1, 2)):
+        fail(f"replay hints {hints}")
+
+
+def scenario_namazu_helper():
+    """A rule file written for Namazu's inspector (HELPER net.osrg.namazu.PBEQHelper, eventFuncCall with an
+    argMap and a class filter, eventFuncReturn with a class that is not on the stack), run as Namazu ran it
+    (NMZ_NO_INITIATION): the calls arrive with their argMap, the filtered returns do not."""
+    events = traced_java_events(os.path.join(SOURCE, "tests", "java", "namazu_rules.btm"),
+                                "export NMZ_NO_INITIATION=1")
+    got = sorted((e["option"]["function_event_type"], e["option"]["thread_name"], json.dumps(e["option"]["params"]))
+                 for e in events)
+    want = sorted(("call", f"worker-{t}", json.dumps({"thread": f"worker-{t}"})) for t in (0, 1) for _ in (1, 2))
+    if got != want:
+        fail(f"events {got}, expected {want}")
 
 
 def start_orchestrator(tmp, policy_lines):
