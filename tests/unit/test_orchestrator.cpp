@@ -81,6 +81,29 @@ class StuckDestination final : public core::ActionDestination {
   std::shared_future<void> released = release.get_future().share();
 };
 
+// Answers each event inside queue_event, as the dumb policy does, but only
+// once the test lets it.
+class AnswersWhenToldPolicy final : public sdk::ExplorePolicy {
+ public:
+  sdk::Status configure(const sdk::ComponentContext&) noexcept override { return {}; }
+  sdk::Status start(sdk::ActionSink& sink) noexcept override {
+    sink_ = &sink;
+    return {};
+  }
+  void queue_event(sdk::Event event) noexcept override {
+    entered.set_value();
+    answer.get_future().wait();
+    sink_->emit(sdk::default_action(event));
+  }
+  void stop() noexcept override {}
+
+  std::promise<void> entered;
+  std::promise<void> answer;
+
+ private:
+  sdk::ActionSink* sink_ = nullptr;
+};
+
 struct Fixture {
   explicit Fixture(Orchestrator::Options options = {}) {
     auto owned = std::make_unique<ManualPolicy>();
@@ -156,6 +179,28 @@ TEST_CASE("stop answers whatever the policy still holds (fail open)") {
   CHECK(f.policy->stopped);
   CHECK(d.count() == 5);
   CHECK(f.orchestrator->submit(sdk::make_nop_event("d"), &d).code() == sdk::StatusCode::unavailable);
+}
+
+TEST_CASE("stop waits for a submit still inside the policy, whose answer is delivered") {
+  RecordingDestination d;
+  auto owned = std::make_unique<AnswersWhenToldPolicy>();
+  AnswersWhenToldPolicy* policy = owned.get();
+  Orchestrator orchestrator(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::move(owned)}, {});
+  REQUIRE(orchestrator.start());
+  auto entered = policy->entered.get_future();
+  auto submitted = std::async(std::launch::async, [&] {
+    return static_cast<bool>(orchestrator.submit(sdk::make_packet_event("a", "x", "y", "", ""), &d));
+  });
+  entered.wait();
+  auto stopped = std::async(std::launch::async, [&] { orchestrator.stop(); });
+  // A stop that did not wait would have destroyed the mailbox the answer
+  // goes through by now (ASan reports the use after free).
+  CHECK(stopped.wait_for(200ms) == std::future_status::timeout);
+  policy->answer.set_value();
+  CHECK(submitted.get());
+  stopped.get();
+  CHECK(d.count() == 1);
+  CHECK_FALSE(orchestrator.submit(sdk::make_packet_event("a", "x", "y", "", ""), &d));
 }
 
 TEST_CASE("bad events and double answers are refused") {

@@ -31,6 +31,9 @@ Status Orchestrator::start() {
 
 void Orchestrator::stop() {
   if (stopped_.exchange(true)) return;
+  for (auto inside = submits_inside_.load(); inside != 0; inside = submits_inside_.load()) {
+    submits_inside_.wait(inside);
+  }
   if (started_) policy_->stop();
   // A policy that kept events past stop() must not leave their operations
   // held forever: answer them here.
@@ -87,6 +90,16 @@ void Orchestrator::attach(const std::string& entity, ActionDestination* destinat
 }
 
 Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
+  // Counted before stopped_ is read (both sequentially consistent): either
+  // stop() sees this call inside and waits, or this call sees stopped_.
+  struct Inside {
+    std::atomic<std::size_t>& count;
+    explicit Inside(std::atomic<std::size_t>& c) : count(c) { count.fetch_add(1); }
+    ~Inside() {
+      count.fetch_sub(1);
+      count.notify_all();
+    }
+  } inside(submits_inside_);
   if (stopped_) return Status::error(sdk::StatusCode::unavailable, "the orchestrator is shutting down");
   if (event.entity.empty()) return Status::invalid("event has no entity");
   if (!sdk::is_known_event_class(event.class_name)) {

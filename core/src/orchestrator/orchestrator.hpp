@@ -45,9 +45,11 @@ class Orchestrator final : private sdk::ActionSink {
 
   // Starts the policy. Call once, after the policy was configured.
   sdk::Status start();
-  // Stops the policy (which releases what it holds), answers any event still
-  // held with its default action (fail open), and delivers every queued
-  // action before returning. Idempotent.
+  // Refuses new events, waits for the submit() calls already inside to
+  // return, stops the policy (which releases what it holds), answers any
+  // event still held with its default action (fail open), and delivers every
+  // queued action before returning. Idempotent. Never call it from inside
+  // submit() (a policy's queue_event): it would wait for itself.
   void stop();
 
   // Endpoint side. Thread: any, concurrently; never blocks for long.
@@ -94,6 +96,10 @@ class Orchestrator final : private sdk::ActionSink {
   std::atomic<bool> enabled_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
+  // submit() calls past their stopped_ check: stop() waits for them, since an
+  // immediate policy answers inside submit() and delivers through a mailbox
+  // that stop() destroys.
+  std::atomic<std::size_t> submits_inside_{0};
   PendingShard shards_[kShards];
 
   std::mutex mailboxes_mutex_;
