@@ -23,38 +23,42 @@ public class PBEQHelper extends Helper {
   }
 
   public void eventFuncCall(String name) {
-    NmzChannel.instance().event(NmzChannel.FUNC_CALL, name, (Object[]) null);
+    send(NmzChannel.FUNC_CALL, name, null, null);
   }
 
   public void eventFuncCall(String name, String classFilter) {
-    if (NmzChannel.onStack(classFilter)) eventFuncCall(name);
+    send(NmzChannel.FUNC_CALL, name, null, classFilter);
   }
 
   public void eventFuncCall(String name, Map<String, Object> argMap) {
-    NmzChannel.instance().event(NmzChannel.FUNC_CALL, name, argMap);
+    send(NmzChannel.FUNC_CALL, name, argMap, null);
   }
 
   public void eventFuncCall(String name, Map<String, Object> argMap, String classFilter) {
-    if (NmzChannel.onStack(classFilter)) eventFuncCall(name, argMap);
+    send(NmzChannel.FUNC_CALL, name, argMap, classFilter);
   }
 
   public void eventFuncReturn(String name) {
-    NmzChannel.instance().event(NmzChannel.FUNC_RETURN, name, (Object[]) null);
+    send(NmzChannel.FUNC_RETURN, name, null, null);
   }
 
   public void eventFuncReturn(String name, String classFilter) {
-    if (NmzChannel.onStack(classFilter)) eventFuncReturn(name);
+    send(NmzChannel.FUNC_RETURN, name, null, classFilter);
   }
 
   public void eventFuncReturn(String name, Map<String, Object> argMap) {
-    NmzChannel.instance().event(NmzChannel.FUNC_RETURN, name, argMap);
+    send(NmzChannel.FUNC_RETURN, name, argMap, null);
   }
 
   public void eventFuncReturn(String name, Map<String, Object> argMap, String classFilter) {
-    if (NmzChannel.onStack(classFilter)) eventFuncReturn(name, argMap);
+    send(NmzChannel.FUNC_RETURN, name, argMap, classFilter);
   }
 
   public void stopInspection() {
     NmzChannel.instance().stopInspection();
+  }
+
+  private static void send(int type, String name, Map<String, Object> argMap, String classFilter) {
+    if (classFilter == null || NmzChannel.onStack(classFilter)) NmzChannel.instance().event(type, name, argMap);
   }
 }

@@ -6,12 +6,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
@@ -25,11 +23,12 @@ import java.util.concurrent.locks.LockSupport;
  * variables as fallbacks. Used by NmzHelper and by Namazu's helper name,
  * net.osrg.namazu.PBEQHelper.
  *
- * <p>Each call costs as few thread wake-ups as it can: there is no reader
- * thread. A waiting thread that finds nobody reading reads the answers
- * itself and hands each to its thread, so a lone caller reads its own answer
- * (one wake-up per round trip instead of two); threads that call at once
- * have their requests written together by whichever of them writes first.
+ * <p>A reader thread hands each answer to its waiting thread, reading as
+ * many answers as one read returns; threads that call at once have their
+ * requests written together by whichever of them writes first. (A waiting
+ * thread reading its own answer saves a wake-up, but measured with the JVM
+ * and nmz in different sessions, as nmz run starts them, its round trips
+ * had a long tail: a tenth took milliseconds.)
  */
 public final class NmzChannel {
   public static final int FUNC_CALL = 1;
@@ -89,8 +88,7 @@ public final class NmzChannel {
     private byte[] spare;
     private int pendingLength;
     private boolean writing;
-    // The one thread reading answers holds `reading`; input[inputStart, inputEnd) is read and unhandled.
-    final AtomicBoolean reading = new AtomicBoolean();
+    // The reader thread's: input[inputStart, inputEnd) is read and not handed over yet.
     private final byte[] input = new byte[64 * 1024 + 4];
     private int inputStart;
     private int inputEnd;
@@ -142,13 +140,8 @@ public final class NmzChannel {
       }
     }
 
-    /**
-     * Reads answers, handing each to its waiter, until `own` has its answer
-     * (then also the complete answers already read). False when the
-     * deadline passed first or the connection closed. Only the thread
-     * holding `reading` calls this.
-     */
-    boolean readUntil(Waiter own, long deadlineNanos) {
+    /** The reader thread: hands each answer to its waiter until the connection closes. */
+    void readAnswers() {
       try {
         for (;;) {
           while (inputEnd - inputStart >= 4) {
@@ -158,29 +151,19 @@ public final class NmzChannel {
             if (inputEnd - inputStart < 4 + size) break;
             dispatch(input, inputStart + 4, size);
             inputStart += 4 + size;
-            if (closed) return false;
+            if (closed) return;
           }
-          if (own.result != 0) return true;
           if (inputStart > 0) {
             System.arraycopy(input, inputStart, input, 0, inputEnd - inputStart);
             inputEnd -= inputStart;
             inputStart = 0;
           }
-          long left = deadlineNanos - System.nanoTime();
-          if (left <= 0) return false;
-          socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))));
-          int got;
-          try {
-            got = in.read(input, inputEnd, input.length - inputEnd);
-          } catch (SocketTimeoutException e) {
-            continue;  // the deadline is checked above
-          }
+          int got = in.read(input, inputEnd, input.length - inputEnd);
           if (got < 0) throw new IOException("nmz closed the connection");
           inputEnd += got;
         }
       } catch (IOException e) {
         close(closed ? null : e.getMessage());
-        return false;
       }
     }
 
@@ -339,7 +322,7 @@ public final class NmzChannel {
     });
   }
 
-  /** The answer for `waiter`, reading answers itself while no other thread does. */
+  /** The answer for `waiter`, or ACK when the connection closed or the deadline passed first. */
   private int await(Connection c, Waiter waiter, long deadlineNanos) {
     for (;;) {
       int result = waiter.result;
@@ -347,31 +330,7 @@ public final class NmzChannel {
       if (c.closed || Thread.currentThread().isInterrupted()) return RES_ACK;
       long left = deadlineNanos - System.nanoTime();
       if (left <= 0) return RES_ACK;
-      if (c.reading.compareAndSet(false, true)) {
-        try {
-          c.readUntil(waiter, deadlineNanos);
-        } finally {
-          c.reading.set(false);
-          wakeAReader(waiter);
-        }
-      } else {
-        LockSupport.parkNanos(this, left);
-      }
-    }
-  }
-
-  /**
-   * After a reader stopped reading: some thread still waiting must read
-   * next. It registered before it tried to read, and the reader stopped
-   * before it looks here, so either that thread saw nobody reading or it
-   * is found here.
-   */
-  private void wakeAReader(Waiter done) {
-    for (Waiter w : waiters.values()) {
-      if (w != done && w.result == 0) {
-        LockSupport.unpark(w.thread);
-        return;
-      }
+      LockSupport.parkNanos(this, left);
     }
   }
 
@@ -405,6 +364,9 @@ public final class NmzChannel {
       }
       warnedUnreachable = false;
       connection = c;
+      Thread reader = new Thread(c::readAnswers, "nmz-java-inspector-reader");
+      reader.setDaemon(true);
+      reader.start();
       return c;
     }
   }
