@@ -114,15 +114,16 @@ class Bench:
                 continue
             if run_dir in cmdline:
                 left.append("process %s" % pid)
-        # Node namespaces by inode (run.sh records them): their names belong
-        # to the run slot, which another run on this machine may hold now.
+        # Node namespaces by name and inode (run.sh records both): the names
+        # belong to the run slot, and a deleted namespace's inode number goes
+        # to whichever namespace someone on this machine creates next.
         try:
-            ours = set(open(os.path.join(run_dir, "netns_inodes")).read().split())
+            ours = {tuple(line.split()) for line in open(os.path.join(run_dir, "netns_inodes")) if line.strip()}
         except OSError:
             ours = set()
         for name in os.listdir("/run/netns") if os.path.isdir("/run/netns") else []:
             try:
-                if str(os.stat(os.path.join("/run/netns", name)).st_ino) in ours:
+                if (name, str(os.stat(os.path.join("/run/netns", name)).st_ino)) in ours:
                     left.append("netns %s" % name)
             except OSError:
                 pass
@@ -153,6 +154,8 @@ def read_run(run_dir, seconds, leftovers):
     except (OSError, ValueError):
         result = {"status": "broken", "reason": "no result.json"}
     outcome = text("outcome") or "?"
+    if result.get("status") == "failed" and text("problems"):
+        result["reason"] = text("problems")
     fields = dict(f.split("=", 1) for f in outcome.split() if "=" in f)
     return {"id": os.path.basename(run_dir), "status": result.get("status"), "reason": result.get("reason", ""),
             "seconds": seconds, "outcome": outcome, "first": fields.get("first", "?"), "after": fields.get("after", "?"),
