@@ -24,6 +24,13 @@ struct InspectorServer::Connection {
   std::atomic<bool> finished{false};
   std::mutex write_mutex;
   bool closed = false;  // under write_mutex
+  // While the reader handles the frames of one read (under write_mutex):
+  // answers wait in `outbox` and leave in one send when the frames are
+  // done, so a JVM whose threads call at once gets one write, not one per
+  // thread (each send is a trip through the TCP stack and a wake-up of the
+  // JVM's reader).
+  bool batching = false;
+  std::string outbox;
   // Reader thread only.
   std::string entity;
   std::unordered_map<std::string, std::uint64_t> calls;
@@ -37,22 +44,18 @@ namespace {
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-bool read_exactly(int fd, char* into, std::size_t size) {
-  while (size > 0) {
-    ssize_t got = ::recv(fd, into, size, 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    into += got;
-    size -= static_cast<std::size_t>(got);
-  }
-  return true;
+// What one recv() may take: many frames of a JVM's threads at once.
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+void append_frame(std::string& out, const std::string& message) {
+  auto size = static_cast<std::uint32_t>(message.size());
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((size >> (8 * i)) & 0xFF));
+  out += message;
 }
 
-std::string frame_of(const std::string& message) {
-  std::string frame(4, '\0');
-  auto size = static_cast<std::uint32_t>(message.size());
-  for (int i = 0; i < 4; ++i) frame[static_cast<std::size_t>(i)] = static_cast<char>((size >> (8 * i)) & 0xFF);
-  return frame + message;
+std::uint32_t frame_size(const char* header) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(header);
+  return bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (std::uint32_t{bytes[3]} << 24);
 }
 
 std::string peer_name(const sockaddr_in& address) {
@@ -162,23 +165,53 @@ void InspectorServer::accept_loop() {
 void InspectorServer::serve(const std::shared_ptr<Connection>& connection) {
   logger_.debug("PB connection from " + connection->peer);
   std::string reason;
-  std::string frame;
+  // input[begin, end) is what was read and not handled yet.
+  std::string input(kReadChunk, '\0');
+  std::size_t begin = 0;
+  std::size_t end = 0;
   for (;;) {
-    unsigned char header[4];
-    if (!read_exactly(connection->fd, reinterpret_cast<char*>(header), sizeof header)) break;
-    std::uint32_t size = header[0] | (header[1] << 8) | (header[2] << 16) | (std::uint32_t{header[3]} << 24);
-    if (size > options_.max_frame_bytes) {
-      reason = "a frame of " + std::to_string(size) + " bytes, more than the limit of " +
-               std::to_string(options_.max_frame_bytes);
-      break;
+    {
+      std::lock_guard lock(connection->write_mutex);
+      connection->batching = true;
     }
-    frame.resize(size);
-    if (!read_exactly(connection->fd, frame.data(), size)) {
-      reason = "the connection ended inside a frame";
-      break;
+    // Every complete frame read so far, then their answers in one send.
+    std::size_t incomplete = 4;  // bytes the first unhandled frame needs
+    while (end - begin >= 4) {
+      std::uint32_t size = frame_size(input.data() + begin);
+      if (size > options_.max_frame_bytes) {
+        reason = "a frame of " + std::to_string(size) + " bytes, more than the limit of " +
+                 std::to_string(options_.max_frame_bytes);
+        break;
+      }
+      if (end - begin < 4 + std::size_t{size}) {
+        incomplete = 4 + std::size_t{size};
+        break;
+      }
+      reason = handle_frame(connection, std::string_view(input).substr(begin + 4, size));
+      begin += 4 + size;
+      if (!reason.empty()) break;
     }
-    reason = handle_frame(connection, frame);
+    {
+      std::lock_guard lock(connection->write_mutex);
+      connection->batching = false;
+      flush_outbox(*connection);
+    }
     if (!reason.empty()) break;
+    if (begin > 0) {
+      std::memmove(input.data(), input.data() + begin, end - begin);
+      end -= begin;
+      begin = 0;
+    }
+    if (input.size() < incomplete) input.resize(incomplete);
+    ssize_t got;
+    do {
+      got = ::recv(connection->fd, input.data() + end, input.size() - end, 0);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+      if (end > 0) reason = "the connection ended inside a frame";
+      break;
+    }
+    end += static_cast<std::size_t>(got);
   }
   // Logged before the peer can see the close.
   if (!reason.empty() && !stopping_.load()) {
@@ -243,16 +276,25 @@ std::string InspectorServer::handle_frame(const std::shared_ptr<Connection>& con
 }
 
 bool InspectorServer::send_response(Connection& connection, const std::string& message) {
-  std::string frame = frame_of(message);
   std::lock_guard lock(connection.write_mutex);
   if (connection.closed) return false;
+  append_frame(connection.outbox, message);
+  // The reader sends it with the other answers of its batch.
+  if (connection.batching) return true;
+  return flush_outbox(connection);
+}
+
+bool InspectorServer::flush_outbox(Connection& connection) {
+  std::string frames = std::move(connection.outbox);
+  connection.outbox.clear();
+  if (connection.closed) return false;
   std::size_t sent = 0;
-  while (sent < frame.size()) {
+  while (sent < frames.size()) {
     // Never waits: deliver() runs on the policy's threads (inline
     // delivery). A JVM whose answers fill the socket buffer (hundreds of
     // thousands unread) is not reading them at all: it is disconnected, so
     // its threads proceed.
-    ssize_t n = ::send(connection.fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = ::send(connection.fd, frames.data() + sent, frames.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       logger_.warn("PB connection from " + connection.peer + ": " + errno_text("send") + "; closing it");

@@ -77,7 +77,10 @@ class InspectorServer {
   void serve(const std::shared_ptr<Connection>& connection);
   // Empty when the frame was handled; else why the connection must close.
   std::string handle_frame(const std::shared_ptr<Connection>& connection, std::string_view frame);
+  // Queues one answer; sends it now unless the reader is in a batch.
   bool send_response(Connection& connection, const std::string& message);
+  // Sends what the outbox holds. Caller holds connection.write_mutex.
+  bool flush_outbox(Connection& connection);
   void forget_pending_of(const Connection& connection);
 
   Options options_;

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """bench/java: the java inspector's cost and effect, with baselines measured in the same run.
 
-  run.py BUILD_DIR [--runs N]
+  run.py BUILD_DIR [--runs N] [--repeat N] [--baseline OTHER_NMZ]
 
 1. PB round trips per second through `nmz orchestrator`'s pbPort (dumb policy, no delay), each a full
    round trip (event out, action back, thread released), with 1 and 16 JVM threads; target >= 20,000/s
    with 16 threads.
 2. Microseconds per intercepted call (median) vs the same JVM without the agent; target <= 50 us.
+   For both, the CPU time the JVM and nmz spend per round trip (on a loaded machine the wall-clock rates
+   measure mostly the wait for a CPU); with --baseline, the same for another nmz and ratios against it.
 3. JVM start-up (a trivial run) with and without the agent.
 4. The bundled race (examples/java-race): failure rate plain vs under `nmz inspectors java` (random policy),
    and its fixed twin, with 95% Wilson intervals.
@@ -16,6 +18,7 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,16 +32,31 @@ import java_lib  # noqa: E402
 from repro import wilson  # noqa: E402
 
 
-def call_bench(java, jar, threads, calls, warmup, tool_options=None):
+def call_bench(java, jar, threads, calls, warmup, tool_options=None, orchestrator_pid=None):
+    """CallBench's JSON line, plus the CPU microseconds per call of the JVM and (when given) the orchestrator."""
     env = dict(os.environ)
     env.pop("JAVA_TOOL_OPTIONS", None)
     if tool_options:
         env["JAVA_TOOL_OPTIONS"] = tool_options
+    nmz_before = process_cpu(orchestrator_pid) if orchestrator_pid else 0.0
     out = subprocess.run([java, "-cp", jar, "nmz.bench.CallBench", str(threads), str(calls), str(warmup)],
                          env=env, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         sys.exit(f"bench/java: CallBench failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    # The JVM's CPU while the measured calls ran; nmz's over all of them, the warm-up's too.
+    result["jvm_cpu_us"] = result["cpu_s"] / result["calls"] * 1e6
+    if orchestrator_pid:
+        trips = result["calls"] + result["warmup_calls"]
+        result["nmz_cpu_us"] = (process_cpu(orchestrator_pid) - nmz_before) / trips * 1e6
+    return result
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of a running process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed_run(command, env):
@@ -47,52 +65,95 @@ def timed_run(command, env):
     return time.monotonic() - start, proc.returncode
 
 
+class Orchestrator:
+    """`nmz orchestrator` with pbPort and the dumb policy, and the agent options of that nmz's own helper jar."""
+
+    def __init__(self, nmz, tmp, rules):
+        config = os.path.join(tmp, "config.toml")
+        with open(config, "w") as f:
+            f.write('pbPort = 0\nexplorePolicy = "dumb"\n')
+        self.proc = subprocess.Popen([nmz, "orchestrator", config], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     text=True, start_new_session=True)
+        log = []
+        java_lib.start_reader(self.proc.stderr, log)
+        match = java_lib.wait_for_line(log, r"PB endpoint .* on 127\.0\.0\.1:(\d+)", 30)
+        if match is None:
+            self.close()
+            sys.exit(f"bench/java: {nmz} orchestrator did not start:\n" + "\n".join(log))
+        self.agent = java_lib.agent_options(nmz, rules, "bench", int(match.group(1)))
+
+    def close(self):
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout=60)
+
+
+SHAPES = (("1 thread", 1, 20000, 2000), ("16 threads", 16, 5000, 500))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("build_dir")
     parser.add_argument("--runs", type=int, default=30,
                         help="runs per race target and method (default 30; 0 skips the race)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="measurements per variant and thread count, interleaved; medians reported (default 3)")
+    parser.add_argument("--baseline", metavar="NMZ",
+                        help="another nmz (an older build, with its own helper jar) measured alike in the same run")
     args = parser.parse_args()
     build = os.path.abspath(args.build_dir)
     java = java_lib.require(build)
     nmz = os.path.join(build, "core", "nmz")
     bench_jar = os.path.join(build, "bench", "java", "java-bench.jar")
     rules = os.path.join(HERE, "bench.btm")
+    variants = {"this build": nmz}
+    if args.baseline:
+        variants = {"baseline": os.path.abspath(args.baseline), **variants}
 
+    samples = {(v, shape[0]): [] for v in variants for shape in SHAPES}
+    plain = {shape[0]: call_bench(java, bench_jar, shape[1], shape[2] * 10, shape[3] * 10) for shape in SHAPES}
     with tempfile.TemporaryDirectory(prefix="nmz-bench-java-") as tmp:
-        config = os.path.join(tmp, "config.toml")
-        with open(config, "w") as f:
-            f.write('pbPort = 0\nexplorePolicy = "dumb"\n')
-        orchestrator = subprocess.Popen([nmz, "orchestrator", config], stderr=subprocess.PIPE,
-                                        stdout=subprocess.DEVNULL, text=True, start_new_session=True)
-        log = []
-        java_lib.start_reader(orchestrator.stderr, log)
-        try:
-            match = java_lib.wait_for_line(log, r"PB endpoint .* on 127\.0\.0\.1:(\d+)", 30)
-            if match is None:
-                sys.exit("bench/java: the orchestrator did not start:\n" + "\n".join(log))
-            agent = java_lib.agent_options(nmz, rules, "bench", int(match.group(1)))
-            plain1 = call_bench(java, bench_jar, 1, 200000, 20000)
-            inspected1 = call_bench(java, bench_jar, 1, 20000, 2000, agent)
-            plain16 = call_bench(java, bench_jar, 16, 20000, 2000)
-            inspected16 = call_bench(java, bench_jar, 16, 5000, 500, agent)
-        finally:
-            os.killpg(orchestrator.pid, signal.SIGTERM)
-            orchestrator.wait(timeout=30)
+        for _ in range(args.repeat):
+            for variant, binary in variants.items():
+                orchestrator = Orchestrator(binary, tmp, rules)
+                try:
+                    for label, threads, calls, warmup in SHAPES:
+                        samples[(variant, label)].append(
+                            call_bench(java, bench_jar, threads, calls, warmup, orchestrator.agent, orchestrator.proc.pid))
+                finally:
+                    orchestrator.close()
 
-    print("PB round trips (dumb policy, each call an event out and an action back):")
-    for label, inspected, plain in (("1 thread  ", inspected1, plain1), ("16 threads", inspected16, plain16)):
-        print(f"  {label}: {inspected['calls_per_s']:>10,.0f} round trips/s  median {inspected['median_us']:7.1f} us"
-              f"  p90 {inspected['p90_us']:7.1f} us   (no agent: {plain['calls_per_s']:,.0f} calls/s,"
-              f" median {plain['median_us']:.3f} us)")
-    rate16 = inspected16["calls_per_s"]
+    def median(variant, label, key):
+        return statistics.median(r[key] for r in samples[(variant, label)])
+
+    print(f"PB round trips (dumb policy, each call an event out and an action back; median of {args.repeat} "
+          f"interleaved runs; load average {os.getloadavg()[0]:.0f} on {os.cpu_count()} CPUs):")
+    print(f"  {'variant':<11} {'threads':<10} {'round trips/s':>13} {'median us':>10} {'p90 us':>9} "
+          f"{'CPU us/trip: JVM':>17} {'nmz':>6}")
+    for variant in variants:
+        for label, *_ in SHAPES:
+            print(f"  {variant:<11} {label:<10} {median(variant, label, 'calls_per_s'):>13,.0f} "
+                  f"{median(variant, label, 'median_us'):>10.1f} {median(variant, label, 'p90_us'):>9.1f} "
+                  f"{median(variant, label, 'jvm_cpu_us'):>17.1f} {median(variant, label, 'nmz_cpu_us'):>6.1f}")
+    for label, *_ in SHAPES:
+        print(f"  no agent    {label:<10} {plain[label]['calls_per_s']:>13,.0f} {plain[label]['median_us']:>10.3f}")
+    if args.baseline:
+        for label, *_ in SHAPES:
+            rate = median("this build", label, "calls_per_s") / median("baseline", label, "calls_per_s")
+            lat = median("this build", label, "median_us") / median("baseline", label, "median_us")
+            cpu = ((median("this build", label, "jvm_cpu_us") + median("this build", label, "nmz_cpu_us")) /
+                   (median("baseline", label, "jvm_cpu_us") + median("baseline", label, "nmz_cpu_us")))
+            print(f"  this build vs baseline, {label}: {rate:.2f}x the round trips/s, {lat:.2f}x the median latency, "
+                  f"{cpu:.2f}x the CPU per round trip")
+    rate16 = median("this build", "16 threads", "calls_per_s")
     verdict = "target met" if rate16 >= 20000 else f"target NOT met: {rate16 / 20000:.2f}x of it"
     print(f"  16 threads: {rate16:,.0f}/s vs target 20,000/s: {verdict}")
-    overhead = inspected1["median_us"] - plain1["median_us"]
-    ratio = inspected1["median_us"] / max(plain1["median_us"], 1e-3)
+    overhead = median("this build", "1 thread", "median_us") - plain["1 thread"]["median_us"]
     verdict = "target met" if overhead <= 50 else f"target NOT met by {overhead - 50:.1f} us"
-    print(f"per intercepted call (1 thread, median): {overhead:.1f} us more than without the agent "
-          f"({ratio:,.0f}x of {plain1['median_us']:.3f} us); target <= 50 us: {verdict}")
+    print(f"per intercepted call (1 thread, median): {overhead:.1f} us more than without the agent; "
+          f"target <= 50 us: {verdict}")
+    cpu16 = median("this build", "16 threads", "jvm_cpu_us") + median("this build", "16 threads", "nmz_cpu_us")
+    print(f"CPU per round trip (16 threads, JVM + nmz): {cpu16:.1f} us, so {os.cpu_count()} idle CPUs could carry "
+          f"about {os.cpu_count() / cpu16 * 1e6:,.0f} round trips/s")
 
     if args.runs > 0:
         race(java, nmz, build, args.runs)

@@ -26,6 +26,8 @@ and ratios against plain, measured in the same run.
 
   bench/run.sh zookeeper
   run.py BUILD_DIR [--runs 10] [--modes plain,ethernet-random,...] [--startup-runs 5] [--no-ensemble]
+         [--max-minutes M] [--record FILE]
+  run.py --report FILE        (the table of the runs a --record FILE holds)
 """
 import argparse
 import collections
@@ -112,15 +114,16 @@ class Bench:
                 continue
             if run_dir in cmdline:
                 left.append("process %s" % pid)
-        # Node namespaces by inode (run.sh records them): their names belong
-        # to the run slot, which another run on this machine may hold now.
+        # Node namespaces by name and inode (run.sh records both): the names
+        # belong to the run slot, and a deleted namespace's inode number goes
+        # to whichever namespace someone on this machine creates next.
         try:
-            ours = set(open(os.path.join(run_dir, "netns_inodes")).read().split())
+            ours = {tuple(line.split()) for line in open(os.path.join(run_dir, "netns_inodes")) if line.strip()}
         except OSError:
             ours = set()
         for name in os.listdir("/run/netns") if os.path.isdir("/run/netns") else []:
             try:
-                if str(os.stat(os.path.join("/run/netns", name)).st_ino) in ours:
+                if (name, str(os.stat(os.path.join("/run/netns", name)).st_ino)) in ours:
                     left.append("netns %s" % name)
             except OSError:
                 pass
@@ -151,6 +154,8 @@ def read_run(run_dir, seconds, leftovers):
     except (OSError, ValueError):
         result = {"status": "broken", "reason": "no result.json"}
     outcome = text("outcome") or "?"
+    if result.get("status") == "failed" and text("problems"):
+        result["reason"] = text("problems")
     fields = dict(f.split("=", 1) for f in outcome.split() if "=" in f)
     return {"id": os.path.basename(run_dir), "status": result.get("status"), "reason": result.get("reason", ""),
             "seconds": seconds, "outcome": outcome, "first": fields.get("first", "?"), "after": fields.get("after", "?"),
@@ -158,9 +163,10 @@ def read_run(run_dir, seconds, leftovers):
 
 
 def report(results):
-    print("%-17s %4s %6s %-16s %-16s %-16s %-13s %-14s %8s %8s %6s %5s" % (
-        "mode", "runs", "failed", "failure rate 95%", "first leader", "leader after", "rounds", "elections", "formed",
-        "outcomes", "s/run", "left"))
+    """The distribution per mode as a Markdown table (examples/zookeeper/README.md shows one)."""
+    print("| mode | runs | failed | failure rate, 95% Wilson | first leader (node:runs) | leader after restart | "
+          "rounds mean (max) | elections mean (max) | formed, median | distinct outcomes | s/run | left behind |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for mode, rows in results.items():
         n = len(rows)
         failed = sum(r["status"] == "failed" for r in rows)
@@ -174,24 +180,35 @@ def report(results):
         formed = [int(r["formed_ms"]) for r in rows if (r["formed_ms"] or "").isdigit()]
         def dist(c):
             return " ".join("%s:%d" % (k.replace("zk", ""), v) for k, v in sorted(c.items()))
-        print("%-17s %4d %6s %-16s %-16s %-16s %-13s %-14s %8s %8d %6.1f %5d" % (
-            mode, n, "%d%s" % (failed, "+%db" % broken if broken else ""),
-            "%.0f%% [%.0f,%.0f]" % (100 * failed / judged if judged else 0, 100 * lo, 100 * hi),
+        print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %d | %.1f | %d |" % (
+            mode, n, "%d%s" % (failed, " +%d broken" % broken if broken else ""),
+            "%.0f%% [%.0f, %.0f]" % (100 * failed / judged if judged else 0, 100 * lo, 100 * hi),
             dist(first), dist(after),
-            "%.1f (max %d)" % (statistics.mean(rounds), max(rounds)) if rounds else "-",
-            "%.1f (max %d)" % (statistics.mean(elections), max(elections)) if elections else "-",
-            "%d ms" % statistics.median(formed) if formed else "never",
+            "%.1f (%d)" % (statistics.mean(rounds), max(rounds)) if rounds else "-",
+            "%.1f (%d)" % (statistics.mean(elections), max(elections)) if elections else "-",
+            "%.1f s" % (statistics.median(formed) / 1000) if formed else "never",
             len({r["outcome"] for r in rows}), statistics.mean(r["seconds"] for r in rows) if rows else 0,
             sum(len(r["leftovers"]) for r in rows)))
-    print("(failed: validation failures, +Nb broken or timed-out runs; leaders as node:runs; rounds: mean and max of the "
-          "highest election round; elections: times a node went looking for a leader, 6 when all goes smoothly; formed: median ms to one leader and epoch at the start; left: processes, "
-          "namespaces, bridges, mounts left after the runs)")
+    print("(failed: validation failures, + broken or timed-out runs; leaders as node:runs; rounds: mean and max of the "
+          "highest election round; elections: times a node went looking for a leader, 6 when all goes smoothly; "
+          "formed: median time to one leader and epoch at the start; left behind: processes, namespaces, bridges, "
+          "mounts left after the runs)")
     for mode, rows in results.items():
         for r in rows:
             if r["status"] != "passed":
                 print("  %s run %s %s: %s" % (mode, r["id"], r["status"], r["reason"][:200]))
             if r["leftovers"]:
                 print("  %s run %s left: %s" % (mode, r["id"], ", ".join(r["leftovers"])))
+
+
+def read_record(path):
+    """The runs a --record file holds, per mode in the order first seen."""
+    results = {}
+    with open(path) as f:
+        for line in f:
+            row = json.loads(line)
+            results.setdefault(row.pop("mode"), []).append(row)
+    return results
 
 
 def serving(port):
@@ -273,12 +290,23 @@ def startup(bench, runs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("build_dir")
+    parser.add_argument("build_dir", nargs="?")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--modes", default="plain,ethernet-random,java-default,java-targeted")
     parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument("--no-ensemble", action="store_true")
+    parser.add_argument("--max-minutes", type=float, default=0,
+                        help="start no round (one run per mode) after this many minutes; 0: no limit")
+    parser.add_argument("--record", help="append each run, as a JSON line, to this file (kept if interrupted)")
+    parser.add_argument("--report", metavar="RECORD", help="only print the table of a --record file")
     args = parser.parse_args()
+    if args.report:
+        results = read_record(args.report)
+        print("== ZooKeeper ensemble, runs per mode: %s" % ", ".join("%s %d" % (m, len(r)) for m, r in results.items()))
+        report(results)
+        return
+    if args.build_dir is None:
+        parser.error("BUILD_DIR is required (unless --report)")
     if os.geteuid() != 0:
         sys.exit("bench/zookeeper needs root (network namespaces)")
     if not os.path.exists("/usr/share/java/zookeeper.jar"):
@@ -292,13 +320,20 @@ def main():
         if not args.no_ensemble:
             storages = {m: bench.storage(m) for m in modes}
             results = {m: [] for m in modes}
+            started = time.monotonic()
             for i in range(args.runs):
+                if args.max_minutes and time.monotonic() - started > args.max_minutes * 60:
+                    break
                 for mode in modes[i % len(modes):] + modes[:i % len(modes)]:
-                    results[mode].append(bench.run_once(storages[mode], mode))
+                    row = bench.run_once(storages[mode], mode)
+                    results[mode].append(row)
+                    if args.record:
+                        with open(args.record, "a") as f:
+                            f.write(json.dumps(dict(row, mode=mode)) + "\n")
                     sys.stderr.write("\rround %d/%d %-17s" % (i + 1, args.runs, mode))
                     sys.stderr.flush()
             sys.stderr.write("\n")
-            print("== ZooKeeper ensemble, %d runs per mode" % args.runs)
+            print("== ZooKeeper ensemble, %d runs per mode" % len(results[modes[0]]))
             report(results)
         if args.startup_runs:
             print("\n== ZooKeeper node startup, %d starts per variant" % args.startup_runs)

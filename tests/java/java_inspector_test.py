@@ -69,6 +69,107 @@ def scenario_release_right_thread():
         fail(f"holding worker-1 until worker-0 passed changed the order ({rc}): {lines}\n{err}")
 
 
+def exit_order(lines):
+    """The "exit NAME I" lines of JavaTarget, in the order the calls returned."""
+    return [tuple(line.split()[1:]) for line in lines if line.startswith("exit ")]
+
+
+MASK64 = (1 << 64) - 1
+
+
+def fnv1a64(text, basis=0xcbf29ce484222325):
+    for byte in text.encode():
+        basis = ((basis ^ byte) * 0x100000001b3) & MASK64
+    return basis
+
+
+def replayable_finish_times(seed, threads, calls, max_interval_ms):
+    """When each call returns under `replayable`: its hold is FNV-1a(FNV-1a(seed), replay_hint) mod maxInterval,
+    and a thread's next call starts when its previous one returned."""
+    seed_hash = fnv1a64(seed)
+    times = {}
+    for t in range(threads):
+        at = 0
+        for n in range(1, calls + 1):
+            hint = f"JavaTarget.work@worker-{t}#{n}"
+            at += fnv1a64(hint, seed_hash) % (max_interval_ms * 1_000_000) / 1e6
+            times[(f"worker-{t}", str(n - 1))] = at
+    return times
+
+
+def well_separated_seeds(threads, calls, max_interval_ms, gap_ms):
+    """Seeds whose calls finish at least gap_ms apart (so the JVM's own scheduling cannot swap two), keyed by the
+    order they predict."""
+    found = {}
+    for i in range(20000):
+        seed = f"java-replay-{i}"
+        times = replayable_finish_times(seed, threads, calls, max_interval_ms)
+        ordered = sorted(times.values())
+        if min(b - a for a, b in zip(ordered, ordered[1:])) >= gap_ms and ordered[0] >= gap_ms:
+            found.setdefault(tuple(sorted(times, key=times.get)), seed)
+        if len(found) >= 2:
+            break
+    return found
+
+
+def scenario_replayable_order():
+    """`replayable` orders Java calls by their replay_hint (function, thread name, call count): with a seed, each
+    call is held for a hash of its hint, so three threads' calls return in the order the hashes predict, the same
+    in every run with that seed, and in another predicted order with another seed."""
+    threads, calls, max_interval_ms = 3, 2, 3000
+    seeds = well_separated_seeds(threads, calls, max_interval_ms, gap_ms=400)
+    if len(seeds) < 2:
+        fail(f"no two seeds with well-separated calls: {seeds}")
+    config = f'explorePolicy = "replayable"\n[explorePolicyParam]\nmaxInterval = "{max_interval_ms}ms"\n'
+    for expected, seed in seeds.items():
+        for attempt in (1, 2):
+            lines, err, rc = run_inspected(f'seed = "{seed}"\n' + config, threads, calls, 0)
+            if rc != 0 or "done" not in lines:
+                fail(f"the JVM did not finish (status {rc}):\n{err}")
+            if tuple(exit_order(lines)) != expected:
+                fail(f"seed {seed}, run {attempt}: calls returned in the order {exit_order(lines)}, "
+                     f"the hints' hashes predict {list(expected)}")
+        print(f"seed {seed}: {' '.join(t + '#' + n for t, n in expected)} in both runs")
+
+
+def splitmix64(state):
+    state = (state + 0x9e3779b97f4a7c15) & MASK64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & MASK64
+    return state, z ^ (z >> 31)
+
+
+def pct_first_stream(seed):
+    """Which of two streams PCT (depth 1) releases first: the one with the higher priority, drawn per stream in
+    the order the streams appeared from the seed's splitmix64 sequence (plugins/native/preload/choice_policy)."""
+    state, first = splitmix64(seed)
+    _, second = splitmix64(state)
+    return 0 if first >> 2 >= second >> 2 else 1
+
+
+def scenario_pct_order():
+    """`pct` with Java threads: each thread is a stream; worker-0 calls first and worker-1 a second later, and
+    PCT (depth 1: no change points) releases all calls of the thread with the higher priority before any of the
+    other's. With a seed that favours worker-1, worker-0's call is held until both of worker-1's have passed;
+    with one that favours worker-0, the natural order stays; each seed gives its order in every run."""
+    seeds = {}
+    for seed in range(1, 100):
+        seeds.setdefault(pct_first_stream(seed), seed)
+    config = 'explorePolicy = "pct"\n[explorePolicyParam]\ndepth = 1\ninterval = "1500ms"\n'
+    for first, seed in sorted(seeds.items(), reverse=True):
+        expected = [(f"worker-{first}", "0"), (f"worker-{first}", "1"), (f"worker-{1 - first}", "0"),
+                    (f"worker-{1 - first}", "1")]
+        for attempt in (1, 2):
+            lines, err, rc = run_inspected(f"seed = {seed}\n" + config, 2, 2, 1000)
+            if rc != 0 or "done" not in lines:
+                fail(f"the JVM did not finish (status {rc}):\n{err}")
+            if exit_order(lines) != expected:
+                fail(f"pct seed {seed}, run {attempt}: calls returned in the order {exit_order(lines)}, "
+                     f"expected {expected}")
+        print(f"pct seed {seed}: worker-{first} first in both runs")
+
+
 def scenario_fault():
     """A fault action makes the rule throw its exception in the target method."""
     config = ('explorePolicy = "random"\n[explorePolicyParam]\nmaxInterval = "0ms"\n'
@@ -82,15 +183,17 @@ def scenario_fault():
         fail(f"without faults every call should exit normally: {lines}\n{err}")
 
 
-def scenario_run_trace():
-    """`nmz run` with pbPort and restPort at once: a JVM started by run.sh with --print-agent-options reaches
-    the run's PB endpoint, REST answers meanwhile, and the trace holds JavaFunctionEvents with their fields."""
+def traced_java_events(rules, env_lines=""):
+    """`nmz run` with pbPort and restPort at once: run.sh starts JavaTarget (2 threads, 2 calls) with the agent
+    options `-print-agent-options` prints for `rules` (after `env_lines`, shell exports), checks that REST answers
+    meanwhile; returns the JavaFunctionEvents of the run's trace."""
     with tempfile.TemporaryDirectory(prefix="nmz-java-test-") as tmp:
         materials = os.path.join(tmp, "materials")
         os.makedirs(materials)
         write(os.path.join(materials, "run.sh"), f"""#!/bin/sh
 set -e
-JAVA_TOOL_OPTIONS="$("$NMZ_BIN" inspectors java -print-agent-options -rules {RULES} -entity-id jvm1)" \\
+{env_lines}
+JAVA_TOOL_OPTIONS="$("$NMZ_BIN" inspectors java -print-agent-options -rules {rules} -entity-id jvm1)" \\
   {' '.join(TARGET)} 2 2 0 > "$NMZ_WORKING_DIR/jvm.out"
 python3 -c 'import socket,os; s=socket.create_connection(("127.0.0.1", int(os.environ["NMZ_REST_PORT"]))); \\
 s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n"); assert b"200" in s.recv(100).split(b"\\r\\n")[0]'
@@ -116,20 +219,39 @@ s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n"); assert b"200" in s.recv(100).split(b"\
                 event = record.get("event", {})
                 if event.get("class") == "JavaFunctionEvent":
                     events.append(event)
-        if len(events) != 4:
-            fail(f"expected 4 JavaFunctionEvents in the trace, got {len(events)}")
-        for event in events:
-            option = event["option"]
-            thread = option["thread_name"]
-            if (event["entity"] != "jvm1" or not event["deferred"] or option["function_name"] != "JavaTarget.work"
-                    or option["function_event_type"] != "call" or thread not in ("worker-0", "worker-1")
-                    or option["params"].get("$1") != thread or option["params"].get("$2") not in ("0", "1")
-                    or not option["stack"][0].startswith("nmz.test.JavaTarget.work(JavaTarget.java:")
-                    or not event["replay_hint"].startswith(f"JavaTarget.work@{thread}#")):
-                fail("an event with wrong fields: " + json.dumps(event))
-        hints = sorted(e["replay_hint"] for e in events)
-        if hints != sorted(f"JavaTarget.work@worker-{t}#{n}" for t in (0, 1) for n in (1, 2)):
-            fail(f"replay hints {hints}")
+        return events
+
+
+def scenario_run_trace():
+    """The trace of `nmz run` holds the JavaFunctionEvents of a JVM that run.sh started, with their fields."""
+    events = traced_java_events(RULES)
+    if len(events) != 4:
+        fail(f"expected 4 JavaFunctionEvents in the trace, got {len(events)}")
+    for event in events:
+        option = event["option"]
+        thread = option["thread_name"]
+        if (event["entity"] != "jvm1" or not event["deferred"] or option["function_name"] != "JavaTarget.work"
+                or option["function_event_type"] != "call" or thread not in ("worker-0", "worker-1")
+                or option["params"].get("$1") != thread or option["params"].get("$2") not in ("0", "1")
+                or not option["stack"][0].startswith("nmz.test.JavaTarget.work(JavaTarget.java:")
+                or not event["replay_hint"].startswith(f"JavaTarget.work@{thread}#")):
+            fail("an event with wrong fields: " + json.dumps(event))
+    hints = sorted(e["replay_hint"] for e in events)
+    if hints != sorted(f"JavaTarget.work@worker-{t}#{n}" for t in (0, 1) for n in (1, 2)):
+        fail(f"replay hints {hints}")
+
+
+def scenario_namazu_helper():
+    """A rule file written for Namazu's inspector (HELPER net.osrg.namazu.PBEQHelper, eventFuncCall with an
+    argMap and a class filter, eventFuncReturn with a class that is not on the stack), run as Namazu ran it
+    (NMZ_NO_INITIATION): the calls arrive with their argMap, the filtered returns do not."""
+    events = traced_java_events(os.path.join(SOURCE, "tests", "java", "namazu_rules.btm"),
+                                "export NMZ_NO_INITIATION=1")
+    got = sorted((e["option"]["function_event_type"], e["option"]["thread_name"], json.dumps(e["option"]["params"]))
+                 for e in events)
+    want = sorted(("call", f"worker-{t}", json.dumps({"thread": f"worker-{t}"})) for t in (0, 1) for _ in (1, 2))
+    if got != want:
+        fail(f"events {got}, expected {want}")
 
 
 def start_orchestrator(tmp, policy_lines):

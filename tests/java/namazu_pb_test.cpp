@@ -17,6 +17,7 @@
 
 #include "inspector_message.hpp"
 #include "inspector_server.hpp"
+#include "java_function_event.hpp"
 
 using namespace nmz::namazu_pb;
 
@@ -220,6 +221,44 @@ TEST_CASE("the server turns a call into a JavaFunctionEvent and answers only its
   // A thread's second call of the same function counts on in its replay hint.
   client.send(call_request("zk1", "worker-1", 13));
   CHECK(f.submitted.wait_for(3).replay_hint == "Account.deposit@worker-1#2");
+}
+
+TEST_CASE("an event's option is the JSON a tree would write: key order, escapes, the last of equal params") {
+  InspectorRequest request = call_request("zk1", "w\"1\n\xc3\xa9", 5);
+  request.event->type = FunctionEventType::func_return;
+  request.java->params = {{"$2", "b\\"}, {"$1", "x"}, {"$1", "\x01\xff"}};
+  request.java->stack.push_back({"", "A", "<init>", -1});
+  auto event = make_java_function_event(request, "zk1", 3);
+  auto option = nlohmann::json::parse(event.option);
+  CHECK(option.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) == event.option);
+  CHECK(option["function_event_type"] == "return");
+  CHECK(option["thread_name"] == "w\"1\n\xc3\xa9");
+  CHECK(option["params"] == nlohmann::json{{"$1", "\x01\xef\xbf\xbd"}, {"$2", "b\\"}});
+  CHECK(option["stack"] == nlohmann::json{"bank.Account.deposit(Account.java:12)", "A.<init>(:-1)"});
+  CHECK(option["pid"] == 42);
+  CHECK(option["tid"] == 7);
+  CHECK(event.replay_hint == "Account.deposit/return@w\"1\n\xc3\xa9#3");
+}
+
+TEST_CASE("frames that share a read or span two are each handled and answered") {
+  Fixture f;
+  Client client(f.server->port());
+  std::string first = framed(encode_request(call_request("zk1", "a", 1)));
+  std::string second = framed(encode_request(call_request("zk1", "b", 2)));
+  std::string third = framed(encode_request(call_request("zk1", "c", 3)));
+  client.send_raw(first + second.substr(0, 7));
+  f.submitted.wait_for(1);
+  client.send_raw(second.substr(7) + third);
+  f.submitted.wait_for(3);
+  CHECK(f.submitted.count() == 3);
+  std::vector<std::int32_t> answered;
+  for (std::size_t i = 1; i <= 3; ++i) {
+    f.answer(f.submitted.wait_for(i), nmz::sdk::action_class::event_acceptance);
+    auto response = client.receive();
+    REQUIRE(response);
+    answered.push_back(response->msg_id.value_or(0));
+  }
+  CHECK(answered == std::vector<std::int32_t>{1, 2, 3});
 }
 
 TEST_CASE("INITIATION binds the entity; EXIT is ignored; an action after its connection closed is dropped") {

@@ -61,12 +61,13 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
 if left:
     sys.exit("\n".join(left))
 PY
-  # The nodes' namespaces by inode (run.sh records them): their names
-  # are the run slot's, which another run on this machine may hold now.
+  # The nodes' namespaces by name and inode (run.sh records both): the names
+  # are the run slot's, which another run on this machine may hold now, and
+  # an inode number is reused by the next namespace anyone creates.
   local inode name
   for name in $(ls /run/netns 2>/dev/null); do
     inode=$(stat -L -c %i "/run/netns/$name" 2>/dev/null) || continue
-    ! cat "$storage"/*/netns_inodes | grep -qx "$inode" || fail "namespace $name of a run left"
+    ! cat "$storage"/*/netns_inodes | grep -qxF "$name $inode" || fail "namespace $name of a run left"
   done
   ! grep -q -- "$storage" /proc/mounts || fail "mounts left under $storage"
 }

@@ -34,9 +34,10 @@ case "$INSPECT" in
   *) echo "ZK_INSPECTOR must be java, ethernet or none, not \"$INSPECT\"" >&2; exit 2 ;;
 esac
 echo "$INSPECT" > "$W/inspector"
-# The nodes' namespaces by inode: their names are the run slot's, which the
-# next run on this machine reuses, so only inodes tell that these are gone.
-for n in "${NODE_NS[@]}"; do stat -L -c %i "/run/netns/$n"; done > "$W/netns_inodes"
+# The nodes' namespaces by name and inode: the names are the run slot's, which
+# the next run on this machine reuses, and a deleted namespace's inode number
+# goes to the next namespace anyone creates; both together are this run's.
+for n in "${NODE_NS[@]}"; do echo "$n $(stat -L -c %i "/run/netns/$n")"; done > "$W/netns_inodes"
 servers=
 for i in 0 1 2; do servers="${servers}server.$((i + 1))=${NODE_IP[$i]}:2888:3888"$'\n'; done
 HOSTS=("${NODE_IP[0]}:2181" "${NODE_IP[1]}:2181" "${NODE_IP[2]}:2181")

@@ -3,7 +3,8 @@
 # within ZK_FORM_SECONDS (at the start, or after the leader's restart), when
 # a node's read misses an acknowledged write, or when a JVM did not stop on
 # SIGTERM. Leaves RUN/outcome (who led first and after the restart, the
-# final epoch, election rounds and elections) and RUN/signature for benchmarks.
+# final epoch, election rounds and elections), RUN/problems (why it failed,
+# empty when it passed) and RUN/signature for benchmarks.
 exec /usr/bin/python3 - "$NMZ_WORKING_DIR" <<'PY'
 import json, os, re, sys
 w = sys.argv[1]
@@ -69,6 +70,8 @@ with open(os.path.join(w, "outcome"), "w") as out:
 with open(os.path.join(w, "signature"), "w") as out:
     out.write("%s lost=%d\n" % (outcome, 1 if problems else 0))
 print(outcome, "formed in", formed1, "ms, again in", formed2, "ms;", len(acked), "acknowledged writes")
+with open(os.path.join(w, "problems"), "w") as out:
+    out.write("; ".join(problems) + "\n")
 if problems:
     sys.exit("; ".join(problems))
 PY

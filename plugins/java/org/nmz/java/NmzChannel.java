@@ -1,89 +1,186 @@
 // SPDX-License-Identifier: Apache-2.0
 package org.nmz.java;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One connection per JVM to nmz's PB endpoint (Namazu's wire: a 4-byte
  * little-endian length, then a proto2 InspectorMsgReq / InspectorMsgRsp),
  * shared by every thread: a thread writes its request and waits for the
- * answer with its msg_id, which a reader thread hands over. Configured by
- * system properties (nmz inspectors java -print-agent-options prints
- * them), with Namazu's environment variables as fallbacks.
+ * answer with its msg_id. Configured by system properties (nmz inspectors
+ * java -print-agent-options prints them), with Namazu's environment
+ * variables as fallbacks. Used by NmzHelper and by Namazu's helper name,
+ * net.osrg.namazu.PBEQHelper.
+ *
+ * <p>A reader thread hands each answer to its waiting thread, reading as
+ * many answers as one read returns; threads that call at once have their
+ * requests written together by whichever of them writes first. (A waiting
+ * thread reading its own answer saves a wake-up, but measured with the JVM
+ * and nmz in different sessions, as nmz run starts them, its round trips
+ * had a long tail: a tenth took milliseconds.)
  */
-final class NmzChannel {
-  static final int FUNC_CALL = 1;
-  static final int FUNC_RETURN = 2;
-  private static final int TYPE_EVENT = 1;
-  private static final int TYPE_INITIATION = 2;
+public final class NmzChannel {
+  public static final int FUNC_CALL = 1;
+  public static final int FUNC_RETURN = 2;
   private static final int RES_ACK = 1;
   private static final int RES_ERROR = 2;
   private static final int RES_END = 3;
   private static final int MAX_RESPONSE_BYTES = 1 << 16;
+  private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+  private static final String[] PARAM_NAMES = new String[64];
+
+  static {
+    for (int i = 0; i < PARAM_NAMES.length; i++) PARAM_NAMES[i] = "$" + (i + 1);
+  }
 
   private static final NmzChannel INSTANCE = new NmzChannel();
 
-  static NmzChannel instance() {
+  public static NmzChannel instance() {
     return INSTANCE;
   }
 
-  /** The answer to one request; RES_ACK unless nmz says otherwise in time. */
+  /** One call waiting for its answer: 0 until an answer (or the close) sets it. */
   private static final class Waiter {
-    private int result;
-    private boolean done;
+    private static final AtomicIntegerFieldUpdater<Waiter> RESULT =
+        AtomicIntegerFieldUpdater.newUpdater(Waiter.class, "result");
+    final Thread thread = Thread.currentThread();
+    volatile int result;
 
-    synchronized void complete(int res) {
-      if (done) return;
-      result = res;
-      done = true;
-      notifyAll();
+    void complete(int res) {
+      if (RESULT.compareAndSet(this, 0, res)) LockSupport.unpark(thread);
     }
+  }
 
-    synchronized int await(long timeoutMs) {
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-      while (!done) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) return RES_ACK;
-        try {
-          TimeUnit.NANOSECONDS.timedWait(this, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return RES_ACK;
-        }
+  /** What a thread reuses from call to call. */
+  private static final class Scratch {
+    final RequestEncoder encoder = new RequestEncoder();
+    byte[][] frames = new byte[0][];
+    String[] names = new String[0];
+    String[] values = new String[0];
+
+    void params(int n) {
+      if (values.length < n) {
+        names = new String[n];
+        values = new String[n];
       }
-      return result;
     }
   }
 
   private final class Connection {
     final Socket socket;
     final OutputStream out;
+    final InputStream in;
+    volatile boolean closed;
+    // Requests queued to be written; `writing` while one thread writes them.
+    private final Object sendLock = new Object();
+    private byte[] pending = new byte[1024];
+    private byte[] spare;
+    private int pendingLength;
+    private boolean writing;
+    // The reader thread's: input[inputStart, inputEnd) is read and not handed over yet.
+    private final byte[] input = new byte[64 * 1024 + 4];
+    private int inputStart;
+    private int inputEnd;
 
     Connection(Socket socket) throws IOException {
       this.socket = socket;
       this.out = socket.getOutputStream();
+      this.in = socket.getInputStream();
     }
 
-    void send(byte[] frame) throws IOException {
-      synchronized (out) {
-        out.write(frame);
-        out.flush();
+    /** Queues a frame; the caller writes what is queued unless another thread is writing already. */
+    void send(byte[] frame, int length) throws IOException {
+      synchronized (sendLock) {
+        if (pending.length - pendingLength < length) {
+          byte[] grown = new byte[Math.max(pending.length * 2, pendingLength + length)];
+          System.arraycopy(pending, 0, grown, 0, pendingLength);
+          pending = grown;
+        }
+        System.arraycopy(frame, 0, pending, pendingLength, length);
+        pendingLength += length;
+        if (writing) return;
+        writing = true;
+      }
+      for (;;) {
+        byte[] chunk;
+        int size;
+        synchronized (sendLock) {
+          if (pendingLength == 0) {
+            writing = false;
+            return;
+          }
+          chunk = pending;
+          size = pendingLength;
+          pending = spare != null ? spare : new byte[chunk.length];
+          spare = null;
+          pendingLength = 0;
+        }
+        try {
+          out.write(chunk, 0, size);
+        } catch (IOException e) {
+          synchronized (sendLock) {
+            writing = false;
+          }
+          throw e;
+        }
+        synchronized (sendLock) {
+          spare = chunk;
+        }
       }
     }
 
+    /** The reader thread: hands each answer to its waiter until the connection closes. */
+    void readAnswers() {
+      try {
+        for (;;) {
+          while (inputEnd - inputStart >= 4) {
+            int size = (input[inputStart] & 0xFF) | (input[inputStart + 1] & 0xFF) << 8
+                | (input[inputStart + 2] & 0xFF) << 16 | (input[inputStart + 3] & 0xFF) << 24;
+            if (size < 0 || size > MAX_RESPONSE_BYTES) throw new IOException("a response of " + size + " bytes");
+            if (inputEnd - inputStart < 4 + size) break;
+            dispatch(input, inputStart + 4, size);
+            inputStart += 4 + size;
+            if (closed) return;
+          }
+          if (inputStart > 0) {
+            System.arraycopy(input, inputStart, input, 0, inputEnd - inputStart);
+            inputEnd -= inputStart;
+            inputStart = 0;
+          }
+          int got = in.read(input, inputEnd, input.length - inputEnd);
+          if (got < 0) throw new IOException("nmz closed the connection");
+          inputEnd += got;
+        }
+      } catch (IOException e) {
+        close(closed ? null : e.getMessage());
+      }
+    }
+
+    private void dispatch(byte[] body, int offset, int size) throws IOException {
+      int[] resAndId = parseResponse(body, offset, offset + size);
+      if (resAndId[0] == RES_END) {
+        disabled = true;
+        close(null);
+        warn("nmz ended the inspection: calls proceed uninspected");
+        return;
+      }
+      Waiter w = waiters.get(resAndId[1]);
+      if (w != null) w.complete(resAndId[0]);
+    }
+
     void close(String why) {
+      closed = true;
       try {
         socket.close();
       } catch (IOException ignored) {
@@ -92,7 +189,7 @@ final class NmzChannel {
       synchronized (connectLock) {
         if (connection == this) connection = null;
       }
-      // After the socket is closed: a thread that registers later fails its send.
+      // After `closed` is set: a thread that registers later sees it before it waits.
       for (Waiter w : waiters.values()) w.complete(RES_ACK);
       if (why != null) warn("connection to nmz lost (" + why + "): calls proceed uninspected");
     }
@@ -111,7 +208,8 @@ final class NmzChannel {
   private volatile Connection connection;
   private long retryAfterNanos;
   private boolean warnedUnreachable;
-  private final long pid = ProcessHandle.current().pid();
+  private final int pid = (int) ProcessHandle.current().pid();
+  private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
   private NmzChannel() {
     host = System.getProperty("nmz.pb.host", "127.0.0.1");
@@ -134,18 +232,66 @@ final class NmzChannel {
     System.err.println("nmz-java: " + message);
   }
 
-  /** Sends one event and waits for its answer; true when nmz decided a fault. */
-  boolean event(int type, String function, Object[] receiverAndParams) {
+  /**
+   * Sends one event and waits for its answer; true when nmz decided a fault.
+   * `receiverAndParams` is byteman's $* (the receiver, then the parameters,
+   * sent as $1, $2, ...), or null.
+   */
+  public boolean event(int type, String function, Object[] receiverAndParams) {
     if (disabled) return false;
+    Scratch s = scratch.get();
+    int nParams = receiverAndParams == null ? 0 : Math.max(0, receiverAndParams.length - 1);
+    s.params(nParams);
+    for (int i = 0; i < nParams; i++) {
+      s.names[i] = i < PARAM_NAMES.length ? PARAM_NAMES[i] : "$" + (i + 1);
+      s.values[i] = String.valueOf(receiverAndParams[i + 1]);
+    }
+    return roundTrip(s, type, function, nParams);
+  }
+
+  /** The same with named parameters (Namazu's argMap), sent as String.valueOf of each value. */
+  public boolean event(int type, String function, Map<String, ?> params) {
+    if (disabled) return false;
+    Scratch s = scratch.get();
+    int nParams = params == null ? 0 : params.size();
+    s.params(nParams);
+    int i = 0;
+    if (params != null) {
+      for (Map.Entry<String, ?> e : params.entrySet()) {
+        if (i == nParams) break;  // the map grew meanwhile
+        s.names[i] = String.valueOf(e.getKey());
+        s.values[i++] = String.valueOf(e.getValue());
+      }
+    }
+    return roundTrip(s, type, function, i);
+  }
+
+  /** Whether a frame of `className` is on the calling thread's stack (Namazu's class filter). */
+  public static boolean onStack(String className) {
+    return WALKER.walk(frames -> frames.anyMatch(f -> f.getClassName().equals(className)));
+  }
+
+  /** Turns the inspection off for good: calls proceed uninspected, waiting threads are released. */
+  public void stopInspection() {
+    disabled = true;
+    Connection c = connection;
+    if (c != null) c.close(null);
+  }
+
+  private boolean roundTrip(Scratch s, int type, String function, int nParams) {
     Connection c = connect();
     if (c == null) return false;
+    int nFrames = captureStack(s);
     int msgId = lastMsgId.incrementAndGet();
-    byte[] frame = frame(request(msgId, type, function, receiverAndParams));
+    Thread self = Thread.currentThread();
+    s.encoder.event(entity, pid, (int) self.getId(), msgId, type, function, self.getName(), s.frames, nFrames,
+        s.names, s.values, nParams);
     Waiter waiter = new Waiter();
     waiters.put(msgId, waiter);
     try {
-      c.send(frame);
-      int result = waiter.await(timeoutMs);
+      if (c.closed) return false;
+      c.send(s.encoder.buffer(), s.encoder.length());
+      int result = await(c, waiter, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs));
       if (result == RES_END) disabled = true;
       return result == RES_ERROR;
     } catch (IOException e) {
@@ -153,6 +299,38 @@ final class NmzChannel {
       return false;
     } finally {
       waiters.remove(msgId);
+    }
+  }
+
+  /** The caller's frames without the helper's and byteman's, innermost first, encoded into s.frames. */
+  private int captureStack(Scratch s) {
+    if (stackDepth <= 0) return 0;
+    if (s.frames.length < stackDepth) s.frames = new byte[stackDepth][];
+    byte[][] into = s.frames;
+    return WALKER.walk(frames -> {
+      int n = 0;
+      for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext() && n < into.length; ) {
+        StackWalker.StackFrame f = it.next();
+        String name = f.getClassName();
+        if (name.startsWith("org.nmz.java.") || name.startsWith("org.jboss.byteman.")
+            || name.startsWith("net.osrg.namazu.")) {
+          continue;
+        }
+        into[n++] = FrameCache.encoded(f);
+      }
+      return n;
+    });
+  }
+
+  /** The answer for `waiter`, or ACK when the connection closed or the deadline passed first. */
+  private int await(Connection c, Waiter waiter, long deadlineNanos) {
+    for (;;) {
+      int result = waiter.result;
+      if (result != 0) return result;
+      if (c.closed || Thread.currentThread().isInterrupted()) return RES_ACK;
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0) return RES_ACK;
+      LockSupport.parkNanos(this, left);
     }
   }
 
@@ -167,7 +345,10 @@ final class NmzChannel {
         socket.setTcpNoDelay(true);
         socket.connect(new InetSocketAddress(host, port), 1000);
         c = new Connection(socket);
-        if (sendInitiation) c.send(frame(initiation()));
+        if (sendInitiation) {
+          byte[] init = RequestEncoder.initiation(entity, pid, (int) Thread.currentThread().getId());
+          c.send(init, init.length);
+        }
       } catch (IOException e) {
         try {
           socket.close();
@@ -183,55 +364,27 @@ final class NmzChannel {
       }
       warnedUnreachable = false;
       connection = c;
-      Connection reading = c;
-      Thread reader = new Thread(() -> readResponses(reading), "nmz-java-inspector-reader");
+      Thread reader = new Thread(c::readAnswers, "nmz-java-inspector-reader");
       reader.setDaemon(true);
       reader.start();
       return c;
     }
   }
 
-  private void readResponses(Connection c) {
-    String why;
-    try {
-      DataInputStream in = new DataInputStream(c.socket.getInputStream());
-      byte[] header = new byte[4];
-      for (;;) {
-        in.readFully(header);
-        int size = (header[0] & 0xFF) | (header[1] & 0xFF) << 8 | (header[2] & 0xFF) << 16 | (header[3] & 0xFF) << 24;
-        if (size < 0 || size > MAX_RESPONSE_BYTES) throw new IOException("a response of " + size + " bytes");
-        byte[] body = new byte[size];
-        in.readFully(body);
-        int[] resAndId = parseResponse(body);
-        if (resAndId[0] == RES_END) {
-          disabled = true;
-          c.close(null);
-          warn("nmz ended the inspection: calls proceed uninspected");
-          return;
-        }
-        Waiter w = waiters.get(resAndId[1]);
-        if (w != null) w.complete(resAndId[0]);
-      }
-    } catch (IOException e) {
-      why = e.toString();
-    }
-    c.close(why);
-  }
-
-  /** res and msg_id of an InspectorMsgRsp. */
-  private static int[] parseResponse(byte[] body) throws IOException {
+  /** res and msg_id of an InspectorMsgRsp in body[from, to). */
+  private static int[] parseResponse(byte[] body, int from, int to) throws IOException {
     int[] out = {RES_ACK, 0};
-    int[] at = {0};
-    while (at[0] < body.length) {
-      long key = varint(body, at);
+    int[] at = {from};
+    while (at[0] < to) {
+      long key = varint(body, at, to);
       int wire = (int) (key & 7);
       int field = (int) (key >>> 3);
       if (wire == 0) {
-        long value = varint(body, at);
+        long value = varint(body, at, to);
         if (field == 1) out[0] = (int) value;
         if (field == 2) out[1] = (int) value;
       } else if (wire == 2) {
-        at[0] += (int) varint(body, at);
+        at[0] += (int) varint(body, at, to);
       } else if (wire == 1 || wire == 5) {
         at[0] += wire == 1 ? 8 : 4;
       } else {
@@ -241,101 +394,14 @@ final class NmzChannel {
     return out;
   }
 
-  private static long varint(byte[] in, int[] at) throws IOException {
+  private static long varint(byte[] in, int[] at, int to) throws IOException {
     long value = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-      if (at[0] >= in.length) throw new IOException("truncated response");
+      if (at[0] >= to) throw new IOException("truncated response");
       byte b = in[at[0]++];
       value |= (long) (b & 0x7F) << shift;
       if ((b & 0x80) == 0) return value;
     }
     throw new IOException("overlong varint in a response");
-  }
-
-  private byte[] initiation() {
-    Proto init = new Proto().string(1, entity);
-    return header(TYPE_INITIATION, 0).message(8, init).int32(9, 0).bytes();
-  }
-
-  private Proto header(int type, int msgId) {
-    return new Proto()
-        .string(1, entity)
-        .int32(2, type)
-        .int32(3, (int) pid)
-        .int32(4, (int) Thread.currentThread().getId())
-        .int32(5, msgId);
-  }
-
-  private byte[] request(int msgId, int type, String function, Object[] receiverAndParams) {
-    Proto event = new Proto().int32(1, type).message(type == FUNC_CALL ? 2 : 3, new Proto().string(1, function));
-    Proto java = new Proto().string(1, Thread.currentThread().getName());
-    List<StackWalker.StackFrame> frames = StackWalker.getInstance().walk(s -> s
-        .filter(f -> !f.getClassName().startsWith("org.nmz.java.") && !f.getClassName().startsWith("org.jboss.byteman."))
-        .limit(stackDepth)
-        .collect(Collectors.toList()));
-    java.int32(2, frames.size());
-    for (StackWalker.StackFrame f : frames) {
-      String file = f.getFileName();
-      java.message(3, new Proto()
-          .string(1, file == null ? "" : file)
-          .string(2, f.getClassName())
-          .string(3, f.getMethodName())
-          .int32(4, f.getLineNumber()));
-    }
-    int nrParams = receiverAndParams == null ? 0 : Math.max(0, receiverAndParams.length - 1);
-    java.int32(4, nrParams);
-    for (int i = 1; i <= nrParams; i++) {
-      java.message(5, new Proto().string(1, "$" + i).string(2, String.valueOf(receiverAndParams[i])));
-    }
-    return header(TYPE_EVENT, msgId).message(7, event).int32(9, 1).message(10, java).bytes();
-  }
-
-  private static byte[] frame(byte[] message) {
-    byte[] out = new byte[message.length + 4];
-    int n = message.length;
-    out[0] = (byte) n;
-    out[1] = (byte) (n >>> 8);
-    out[2] = (byte) (n >>> 16);
-    out[3] = (byte) (n >>> 24);
-    System.arraycopy(message, 0, out, 4, n);
-    return out;
-  }
-
-  /** The proto2 encoding of varint and length-delimited fields. */
-  private static final class Proto {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(64);
-
-    private void varint(long value) {
-      while ((value & ~0x7FL) != 0) {
-        out.write((int) ((value & 0x7F) | 0x80));
-        value >>>= 7;
-      }
-      out.write((int) value);
-    }
-
-    Proto int32(int field, int value) {
-      varint((long) field << 3);
-      varint(value);
-      return this;
-    }
-
-    Proto string(int field, String value) {
-      return bytes(field, value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    Proto message(int field, Proto message) {
-      return bytes(field, message.bytes());
-    }
-
-    private Proto bytes(int field, byte[] value) {
-      varint((long) field << 3 | 2);
-      varint(value.length);
-      out.write(value, 0, value.length);
-      return this;
-    }
-
-    byte[] bytes() {
-      return out.toByteArray();
-    }
   }
 }

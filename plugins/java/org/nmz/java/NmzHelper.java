@@ -26,7 +26,7 @@ public class NmzHelper extends Helper {
   }
 
   public boolean nmzCall(String function) {
-    return NmzChannel.instance().event(NmzChannel.FUNC_CALL, function, null);
+    return NmzChannel.instance().event(NmzChannel.FUNC_CALL, function, (Object[]) null);
   }
 
   public boolean nmzCall(String function, Object[] receiverAndParams) {
@@ -34,7 +34,7 @@ public class NmzHelper extends Helper {
   }
 
   public boolean nmzReturn(String function) {
-    return NmzChannel.instance().event(NmzChannel.FUNC_RETURN, function, null);
+    return NmzChannel.instance().event(NmzChannel.FUNC_RETURN, function, (Object[]) null);
   }
 
   public boolean nmzReturn(String function, Object[] receiverAndParams) {
