@@ -17,15 +17,23 @@ using core::Orchestrator;
 
 namespace {
 
-// A policy under the test's control: it holds every event until the test
-// answers it (or not at all).
-class ManualPolicy final : public sdk::ExplorePolicy {
+// What every test policy does with the orchestrator's sink: keeps it.
+class SinkKeepingPolicy : public sdk::ExplorePolicy {
  public:
   sdk::Status configure(const sdk::ComponentContext&) noexcept override { return {}; }
   sdk::Status start(sdk::ActionSink& sink) noexcept override {
     sink_ = &sink;
     return {};
   }
+
+ protected:
+  sdk::ActionSink* sink_ = nullptr;
+};
+
+// A policy under the test's control: it holds every event until the test
+// answers it (or not at all).
+class ManualPolicy final : public SinkKeepingPolicy {
+ public:
   void queue_event(sdk::Event event) noexcept override {
     std::lock_guard lock(mutex);
     events.push_back(std::move(event));
@@ -45,9 +53,6 @@ class ManualPolicy final : public sdk::ExplorePolicy {
   std::mutex mutex;
   std::vector<sdk::Event> events;
   bool stopped = false;
-
- private:
-  sdk::ActionSink* sink_ = nullptr;
 };
 
 class RecordingDestination final : public core::ActionDestination {
@@ -83,13 +88,8 @@ class StuckDestination final : public core::ActionDestination {
 
 // Answers each event inside queue_event, as the dumb policy does, but only
 // once the test lets it.
-class AnswersWhenToldPolicy final : public sdk::ExplorePolicy {
+class AnswersWhenToldPolicy final : public SinkKeepingPolicy {
  public:
-  sdk::Status configure(const sdk::ComponentContext&) noexcept override { return {}; }
-  sdk::Status start(sdk::ActionSink& sink) noexcept override {
-    sink_ = &sink;
-    return {};
-  }
   void queue_event(sdk::Event event) noexcept override {
     entered.set_value();
     answer.get_future().wait();
@@ -99,9 +99,6 @@ class AnswersWhenToldPolicy final : public sdk::ExplorePolicy {
 
   std::promise<void> entered;
   std::promise<void> answer;
-
- private:
-  sdk::ActionSink* sink_ = nullptr;
 };
 
 struct Fixture {
