@@ -20,6 +20,10 @@ using nmz::sdk::Status;
 // Read at run time, so the compiler cannot see the null dereference coming.
 int* volatile nowhere = nullptr;
 
+// Uninstrumented: in a UBSan build the store must still be the SIGSEGV the
+// tests are about, not UBSan's own report and abort.
+__attribute__((noinline, no_sanitize("null"))) void store_to_nowhere() { *nowhere = 1; }
+
 // Out of line: the throw escapes queue_event as a third-party bug would.
 [[noreturn]] __attribute__((noinline)) void fail_decision(const std::string& uuid) {
   throw std::runtime_error("test-crashing: no decision for event " + uuid);
@@ -43,7 +47,7 @@ class CrashingPolicy final : public nmz::sdk::ExplorePolicy {
   void queue_event(nmz::sdk::Event event) noexcept override {
     if (++seen_ == crash_at_) {
       if (crash_ == "throw") fail_decision(event.uuid);
-      if (crash_ == "segfault") *nowhere = 1;
+      if (crash_ == "segfault") store_to_nowhere();
     }
     sink_->emit(nmz::sdk::default_action(event));
   }
