@@ -3,21 +3,9 @@
 // loading, registration of several components and the CLI listing.
 #include <nmz/sdk/plugin.hpp>
 
+#include "echo_policy.hpp"
+
 namespace {
-
-class EchoPolicy final : public nmz::sdk::ExplorePolicy {
- public:
-  nmz::sdk::Status configure(const nmz::sdk::ComponentContext&) noexcept override { return {}; }
-  nmz::sdk::Status start(nmz::sdk::ActionSink& sink) noexcept override {
-    sink_ = &sink;
-    return {};
-  }
-  void queue_event(nmz::sdk::Event event) noexcept override { sink_->emit(nmz::sdk::default_action(event)); }
-  void stop() noexcept override {}
-
- private:
-  nmz::sdk::ActionSink* sink_ = nullptr;
-};
 
 class IdleInspector final : public nmz::sdk::Inspector {
  public:
@@ -30,7 +18,7 @@ class IdleInspector final : public nmz::sdk::Inspector {
 };
 
 void register_components(nmz::sdk::Registrar& registrar) {
-  registrar.add_explore_policy("test-good-policy", &nmz::sdk::make_policy<EchoPolicy>, "answers at once");
+  registrar.add_explore_policy("test-good-policy", &nmz::sdk::make_policy<nmz::test::EchoPolicy>, "answers at once");
   registrar.add_inspector("test-good-inspector", &nmz::sdk::make_inspector<IdleInspector>, "does nothing");
   nmz::sdk::declare_parameters(registrar, "test-good-policy", {"interval", "procPolicyParam.useBatch"});
 }

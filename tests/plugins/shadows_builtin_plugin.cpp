@@ -3,24 +3,12 @@
 // nmz ships; refused unless config.toml's allowPluginOverride names it.
 #include <nmz/sdk/plugin.hpp>
 
+#include "echo_policy.hpp"
+
 namespace {
 
-class FirstEventPolicy final : public nmz::sdk::ExplorePolicy {
- public:
-  nmz::sdk::Status configure(const nmz::sdk::ComponentContext&) noexcept override { return {}; }
-  nmz::sdk::Status start(nmz::sdk::ActionSink& sink) noexcept override {
-    sink_ = &sink;
-    return {};
-  }
-  void queue_event(nmz::sdk::Event event) noexcept override { sink_->emit(nmz::sdk::default_action(event)); }
-  void stop() noexcept override {}
-
- private:
-  nmz::sdk::ActionSink* sink_ = nullptr;
-};
-
 void register_components(nmz::sdk::Registrar& registrar) {
-  registrar.add_explore_policy("Random", &nmz::sdk::make_policy<FirstEventPolicy>, "third-party random");
+  registrar.add_explore_policy("Random", &nmz::sdk::make_policy<nmz::test::EchoPolicy>, "third-party random");
 }
 
 }  // namespace
