@@ -113,15 +113,17 @@ void Orchestrator::attach(const std::string& entity, ActionDestination* destinat
 
 Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
   // Counted before stopped_ is read (both sequentially consistent): either
-  // stop() sees this call inside and waits, or this call sees stopped_.
+  // stop() sees this call inside and waits, or this call sees stopped_. A
+  // waiting stop() has set stopped_ first, so only then is a wake-up owed.
   struct Inside {
     std::atomic<std::size_t>& count;
-    explicit Inside(std::atomic<std::size_t>& c) : count(c) { count.fetch_add(1); }
+    const std::atomic<bool>& stopping;
+    Inside(std::atomic<std::size_t>& c, const std::atomic<bool>& s) : count(c), stopping(s) { count.fetch_add(1); }
     ~Inside() {
       count.fetch_sub(1);
-      count.notify_all();
+      if (stopping) count.notify_all();
     }
-  } inside(submits_inside_);
+  } inside(submits_inside_, stopped_);
   if (stopped_) return Status::error(sdk::StatusCode::unavailable, "the orchestrator is shutting down");
   if (event.entity.empty()) return Status::invalid("event has no entity");
   if (!sdk::is_known_event_class(event.class_name)) {
