@@ -77,6 +77,11 @@ def status_field(pid, field):
     raise AssertionError(field)
 
 
+def under_asan(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 def wait_for(what, condition, seconds=30):
     deadline = time.time() + seconds
     while not condition():
@@ -85,13 +90,14 @@ def wait_for(what, condition, seconds=30):
 
 
 def test_many_names(o):
-    """Every name gets a whole exchange (POSTs, then GETs, then DELETEs, each pipelined per batch); names
-    beyond the cap are refused until older ones expire, then retried."""
+    """Every name gets a whole exchange (POST, GET, DELETE, each pipelined per batch of names); actions are
+    acknowledged only once the cap refuses a name, which is retried once older entities expired."""
     conn = Connection(o.port, "many")
     refusals = 0
     refusal_text = ""
     rss_at_cap = None
     acked = {}
+    unacked = {}
     pending = ["name-%d" % i for i in range(NAMES)]
     deadline = time.time() + 120
     while pending:
@@ -113,22 +119,25 @@ def test_many_names(o):
         accepted = [name for name in batch if name not in refused]
         for name in accepted:
             conn.send("GET", "/api/v3/actions/" + name)
-        actions = {}
         for name in accepted:
             status, body = conn.read()
             check(status == 200, "GET %s -> %d %s" % (name, status, body))
             action = json.loads(body)
             check(action["event_uuid"] == events[name]["uuid"], body)
-            actions[name] = action["uuid"]
-        for name, action_uuid in actions.items():
-            conn.send("DELETE", "/api/v3/actions/%s/%s" % (name, action_uuid))
-        for name in actions:
-            status, body = conn.read()
-            check(status == 200, "DELETE %s -> %d %s" % (name, status, body))
-        acked.update(actions)
-        if refused:
-            if rss_at_cap is None:
+            unacked[name] = action["uuid"]
+        if refused or not pending:
+            # Unacknowledged actions keep their entities alive, so the cap is reached however slowly this runs;
+            # acknowledged, they expire and make room.
+            if refused and rss_at_cap is None:
                 rss_at_cap = status_field(o.proc.pid, "VmRSS")
+            for name, action_uuid in unacked.items():
+                conn.send("DELETE", "/api/v3/actions/%s/%s" % (name, action_uuid))
+            for name in unacked:
+                status, body = conn.read()
+                check(status == 200, "DELETE %s -> %d %s" % (name, status, body))
+            acked.update(unacked)
+            unacked = {}
+        if refused:
             pending = refused + pending
             time.sleep(0.1)  # paces the retries; the deadline above bounds them
     conn.close()
@@ -141,7 +150,9 @@ def test_many_names(o):
     threads = status_field(o.proc.pid, "Threads")
     check(threads < 32, "%d threads after %d entity names" % (threads, NAMES))
     rss_grew = status_field(o.proc.pid, "VmRSS") - rss_at_cap
-    check(rss_grew < 16 * 1024, "memory grew by %d KiB from the cap to %d names" % (rss_grew, NAMES))
+    # ASan keeps freed memory in quarantine on purpose: there memory is not a measure of what is freed.
+    if not under_asan(o.proc.pid):
+        check(rss_grew < 16 * 1024, "memory grew by %d KiB from the cap to %d names" % (rss_grew, NAMES))
     print("%d entity names, %d at most at once: %d refusals at the cap, %d threads, memory %+d KiB since the cap" %
           (NAMES, CAP, refusals, threads, rss_grew))
     return acked
