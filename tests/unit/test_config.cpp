@@ -195,3 +195,17 @@ TEST_CASE("[container] enableJavaInspector needs rule files, resolved against th
         "c.toml:2:14: key container.javaPBPort: expected a port from 1 to 65535, got integer 0");
   CHECK_FALSE(parse_config("[container]\njavaRules = \"one.btm\"\n", "c.toml"));
 }
+
+TEST_CASE("the REST entity keys: defaults, values, and out-of-range values refused") {
+  auto defaults = parse_config("", "c.toml").value();
+  CHECK(defaults.rest_max_entities == 4096);
+  CHECK(defaults.rest_entity_expiry == 60s);
+  auto config = parse_config("restMaxEntities = 10\nrestEntityExpiry = \"1.5s\"\n", "c.toml").value();
+  CHECK(config.rest_max_entities == 10);
+  CHECK(config.rest_entity_expiry == 1500ms);
+  CHECK(parse_config("restMaxEntities = 0\n", "exp.toml").status().message().find("key restMaxEntities: expected "
+                                                                                   "an integer from 1 to 1000000") !=
+        std::string::npos);
+  CHECK(parse_config("restEntityExpiry = \"0s\"\n", "exp.toml").status().message().find(
+            "key restEntityExpiry: expected a positive duration") != std::string::npos);
+}

@@ -136,3 +136,59 @@ TEST_CASE("concurrent posters: one delivery at a time, each poster's actions in 
     CHECK_FALSE(destination.overlapped());
   }
 }
+
+TEST_CASE("a mailbox retires only when nothing of its entity is held, queued or being delivered") {
+  const auto idle = [] { return true; };
+  SUBCASE("held events and a busy destination keep it") {
+    Recorder destination(true);
+    EntityMailbox mailbox(&destination);
+    mailbox.hold();
+    CHECK_FALSE(mailbox.retire(idle));
+    mailbox.release();
+    CHECK_FALSE(mailbox.retire([] { return false; }));
+    CHECK(mailbox.retire(idle));
+    sdk::Action late = numbered(1);
+    CHECK_FALSE(mailbox.post(std::move(late)));
+    CHECK(late.uuid == "1");  // refused, so left to the caller (who logs it)
+    CHECK(destination.uuids().empty());
+  }
+  SUBCASE("a delivery in progress keeps it") {
+    struct Blocking final : Recorder {
+      Blocking() : Recorder(true) {}
+      std::mutex mutex;
+      std::condition_variable changed;
+      bool inside = false;
+      bool go_on = false;
+      void on_deliver(const sdk::Action&) override {
+        std::unique_lock lock(mutex);
+        inside = true;
+        changed.notify_all();
+        changed.wait(lock, [&] { return go_on; });
+      }
+    } destination;
+    EntityMailbox mailbox(&destination);
+    std::thread poster([&] { mailbox.post(numbered(1)); });
+    {
+      std::unique_lock lock(destination.mutex);
+      destination.changed.wait(lock, [&] { return destination.inside; });
+    }
+    CHECK_FALSE(mailbox.retire(idle));
+    {
+      std::lock_guard lock(destination.mutex);
+      destination.go_on = true;
+    }
+    destination.changed.notify_all();
+    poster.join();
+    CHECK(mailbox.retire(idle));
+  }
+  SUBCASE("retiring stops the delivery thread of a destination that has one") {
+    Recorder destination(false);
+    EntityMailbox mailbox(&destination);
+    mailbox.post(numbered(1));
+    destination.wait_for(1);
+    // The worker may still be between deliver() and marking itself idle.
+    while (!mailbox.retire(idle)) std::this_thread::yield();
+    CHECK_FALSE(mailbox.post(numbered(2)));
+    CHECK(destination.uuids() == std::vector<std::string>{"1"});
+  }
+}

@@ -28,7 +28,7 @@ constexpr std::string_view kKnownTopLevelKeys[] = {
     "init", "run", "validate", "clean", "notCleanIfValidationFail", "storageType", "pbPort", "restPort",
     "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "restToken",
     "pluginPath", "seed", "orchestratorTimeout", "signature", "signatureTrace", "runTimeout",
-    "allowPluginOverride", "actionTimeout"};
+    "allowPluginOverride", "actionTimeout", "restMaxEntities", "restEntityExpiry"};
 
 // Keys that differ only in case name the same setting (keys are
 // case-insensitive): two of them in one table is a mistake to point at.
@@ -191,6 +191,8 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(top, "skipInitOrchestrator", &config.skip_init_orchestrator, &TomlLookup::get_bool),
       read_into(top, "restAddress", &config.rest_address, &TomlLookup::get_string),
       read_into(top, "restToken", &config.rest_token, &TomlLookup::get_string),
+      read_into(top, "restMaxEntities", &config.rest_max_entities, &TomlLookup::get_int),
+      read_into(top, "restEntityExpiry", &config.rest_entity_expiry, &TomlLookup::get_duration),
       read_into(top, "pluginPath", &config.plugin_path, &TomlLookup::get_string_list),
       read_into(top, "orchestratorTimeout", &config.orchestrator_timeout, &TomlLookup::get_duration),
       read_into(top, "runTimeout", &config.run_timeout, &TomlLookup::get_duration),
@@ -209,6 +211,12 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
   if (config.orchestrator_timeout.count() <= 0) return top.invalid("orchestratorTimeout", "a positive duration");
   if (config.run_timeout.count() < 0) return top.invalid("runTimeout", "a duration, 0 for no limit");
   if (config.action_timeout.count() < 0) return top.invalid("actionTimeout", "a duration, 0 for no limit");
+  if (config.rest_max_entities < 1 || config.rest_max_entities > 1000000) {
+    return top.invalid("restMaxEntities", "an integer from 1 to 1000000");
+  }
+  if (config.rest_entity_expiry < std::chrono::milliseconds(1)) {
+    return top.invalid("restEntityExpiry", "a positive duration (\"60s\")");
+  }
 
   auto param = top.get_table("explorePolicyParam");
   if (!param) return param.status();

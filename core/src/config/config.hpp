@@ -59,6 +59,11 @@ struct Config {
   // nmz: a shared secret REST clients must send (Authorization: Bearer);
   // NMZ_REST_TOKEN overrides it. "" for none.
   std::string rest_token;
+  // nmz: REST entities live at once; a new name beyond them is refused.
+  std::int64_t rest_max_entities = 4096;
+  // nmz: a REST entity that holds nothing and sees no request this long is
+  // forgotten.
+  std::chrono::nanoseconds rest_entity_expiry = std::chrono::seconds(60);
   // nmz: directories searched for plugins before the built-in ones.
   std::vector<std::string> plugin_path;
   // nmz: the run's seed as written (top-level `seed`, else Namazu's

@@ -19,8 +19,9 @@ EntityMailbox::~EntityMailbox() {
   if (worker_.joinable()) worker_.join();
 }
 
-void EntityMailbox::post(sdk::Action action) {
+bool EntityMailbox::post(sdk::Action&& action) {
   std::unique_lock lock(mutex_);
+  if (retired_) return false;
   if (inline_delivery_ && !delivering_ && queue_.empty() && !closing_) {
     delivering_ = true;
     ActionDestination* destination = destination_;
@@ -33,7 +34,7 @@ void EntityMailbox::post(sdk::Action action) {
     bool wake = worker_idle_ && (!queue_.empty() || closing_);
     lock.unlock();
     if (wake) wake_.notify_one();
-    return;
+    return true;
   }
   queue_.push_back(std::move(action));
   // An entity whose actions are delivered inline needs its thread only when
@@ -46,12 +47,41 @@ void EntityMailbox::post(sdk::Action action) {
   bool wake = worker_idle_ && !delivering_;
   lock.unlock();
   if (wake) wake_.notify_one();
+  return true;
 }
 
 void EntityMailbox::redirect(ActionDestination* destination) {
   std::lock_guard lock(mutex_);
   destination_ = destination;
   inline_delivery_ = destination->accepts_inline_delivery();
+}
+
+const ActionDestination* EntityMailbox::destination() const {
+  std::lock_guard lock(mutex_);
+  return destination_;
+}
+
+void EntityMailbox::hold() {
+  std::lock_guard lock(mutex_);
+  ++held_;
+}
+
+void EntityMailbox::release() {
+  std::lock_guard lock(mutex_);
+  --held_;
+}
+
+bool EntityMailbox::retire(const std::function<bool()>& destination_idle) {
+  {
+    std::lock_guard lock(mutex_);
+    if (retired_ || held_ > 0 || delivering_ || !queue_.empty() || !destination_idle()) return false;
+    retired_ = true;
+    closing_ = true;
+  }
+  // Nothing is queued: an idle worker wakes only to end.
+  wake_.notify_one();
+  if (worker_.joinable()) worker_.join();
+  return true;
 }
 
 void EntityMailbox::run() {

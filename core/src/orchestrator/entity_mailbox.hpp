@@ -2,7 +2,9 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -29,15 +31,29 @@ class EntityMailbox {
   ~EntityMailbox();
 
   // Thread: any. Never blocks beyond a short lock, or beyond one inline
-  // delivery when the destination accepts those.
-  void post(sdk::Action action);
+  // delivery when the destination accepts those. False, with `action` left
+  // as it was, once the mailbox is retired.
+  bool post(sdk::Action&& action);
   // Later actions go to `destination` (an inspector reconnecting).
   void redirect(ActionDestination* destination);
+  [[nodiscard]] const ActionDestination* destination() const;
+
+  // An event of this entity is pending: its action will be posted here.
+  // Thread: any. Every hold() is matched by one release(), after the
+  // action's post() returned.
+  void hold();
+  void release();
+  // Retires the mailbox when nothing of its entity is held, queued or being
+  // delivered and `destination_idle` (called under the mailbox's lock, so
+  // that no delivery runs meanwhile) agrees: later posts are dropped and the
+  // destination may go. Stops the delivery thread, if one was started.
+  // Thread: any but the delivery thread.
+  bool retire(const std::function<bool()>& destination_idle);
 
  private:
   void run();
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<sdk::Action> queue_;
   ActionDestination* destination_;
@@ -46,7 +62,9 @@ class EntityMailbox {
   // entity's actions one at a time and in order.
   bool delivering_ = false;
   bool closing_ = false;
+  bool retired_ = false;
   bool worker_idle_ = false;
+  std::size_t held_ = 0;
   // Started by the constructor, or for a destination that accepts inline
   // delivery by the first action that has to wait. Last: starts after the
   // members it uses exist.

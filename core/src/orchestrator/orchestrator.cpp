@@ -60,7 +60,7 @@ void Orchestrator::stop() {
   // A policy that kept events past stop() must not leave their operations
   // held forever: answer them here.
   release_pending();
-  std::map<std::string, std::unique_ptr<EntityMailbox>, std::less<>> mailboxes;
+  std::map<std::string, std::shared_ptr<EntityMailbox>, std::less<>> mailboxes;
   {
     std::lock_guard lock(mailboxes_mutex_);
     mailboxes.swap(mailboxes_);
@@ -90,14 +90,14 @@ Orchestrator::PendingShard& Orchestrator::shard_for(const std::string& uuid) {
   return shards_[std::hash<std::string>{}(uuid) % kShards];
 }
 
-EntityMailbox* Orchestrator::mailbox_for(const std::string& entity, ActionDestination* destination) {
+std::shared_ptr<EntityMailbox> Orchestrator::mailbox_for(const std::string& entity, ActionDestination* destination) {
   std::lock_guard lock(mailboxes_mutex_);
   auto it = mailboxes_.find(entity);
   if (it == mailboxes_.end()) {
     if (destination == nullptr) return nullptr;
-    it = mailboxes_.emplace(entity, std::make_unique<EntityMailbox>(destination)).first;
+    it = mailboxes_.emplace(entity, std::make_shared<EntityMailbox>(destination)).first;
   }
-  return it->second.get();
+  return it->second;
 }
 
 void Orchestrator::attach(const std::string& entity, ActionDestination* destination) {
@@ -105,10 +105,24 @@ void Orchestrator::attach(const std::string& entity, ActionDestination* destinat
   std::lock_guard lock(mailboxes_mutex_);
   auto it = mailboxes_.find(entity);
   if (it == mailboxes_.end()) {
-    mailboxes_.emplace(entity, std::make_unique<EntityMailbox>(destination));
+    mailboxes_.emplace(entity, std::make_shared<EntityMailbox>(destination));
   } else {
     it->second->redirect(destination);
   }
+}
+
+bool Orchestrator::detach(const std::string& entity, const ActionDestination* destination,
+                          const std::function<bool()>& destination_idle) {
+  std::shared_ptr<EntityMailbox> retired;
+  {
+    std::lock_guard lock(mailboxes_mutex_);
+    auto it = mailboxes_.find(entity);
+    if (it == mailboxes_.end() || it->second->destination() != destination) return true;
+    if (!it->second->retire(destination_idle)) return false;
+    retired = std::move(it->second);
+    mailboxes_.erase(it);
+  }
+  return true;
 }
 
 Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
@@ -130,17 +144,21 @@ Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
     return Status::invalid("unknown event class \"" + event.class_name + "\"");
   }
   if (event.uuid.empty()) event.uuid = sdk::new_uuid();
-  EntityMailbox* mailbox = mailbox_for(event.entity, destination);
+  std::shared_ptr<EntityMailbox> mailbox = mailbox_for(event.entity, destination);
+  mailbox->hold();
   {
     PendingShard& shard = shard_for(event.uuid);
     std::lock_guard lock(shard.mutex);
     auto [it, inserted] =
         shard.events.try_emplace(event.uuid, options_.collect_trace
                                                  ? PendingEvent{event, std::chrono::system_clock::now(),
-                                                                std::chrono::steady_clock::now(), mailbox}
+                                                                std::chrono::steady_clock::now(), mailbox.get()}
                                                  : PendingEvent{routing_part(event), {},
-                                                                std::chrono::steady_clock::now(), mailbox});
-    if (!inserted) return Status::invalid("an event with uuid " + event.uuid + " is already pending");
+                                                                std::chrono::steady_clock::now(), mailbox.get()});
+    if (!inserted) {
+      mailbox->release();
+      return Status::invalid("an event with uuid " + event.uuid + " is already pending");
+    }
   }
   if (enabled_) {
     PluginCallScope call(queue_event_label_);
@@ -165,6 +183,13 @@ void Orchestrator::emit(sdk::Action action) noexcept {
                  action.class_name, action.event_uuid);
       return;
     }
+    // The event held its entity's mailbox until its action was posted.
+    struct ReleaseHold {
+      EntityMailbox* mailbox;
+      ~ReleaseHold() {
+        if (mailbox != nullptr) mailbox->release();
+      }
+    } release_hold{cause ? cause->mailbox : nullptr};
     if (log_->should_log(spdlog::level::debug)) {
       log_->debug("{} {} for {} {} of entity \"{}\"", action.class_name, action.uuid,
                   cause ? cause->event.class_name : "no event", action.event_uuid, action.entity);
@@ -195,12 +220,15 @@ void Orchestrator::emit(sdk::Action action) noexcept {
 }
 
 void Orchestrator::route(sdk::Action action, EntityMailbox* mailbox) {
-  if (mailbox == nullptr) mailbox = mailbox_for(action.entity, nullptr);
+  std::shared_ptr<EntityMailbox> found;
   if (mailbox == nullptr) {
-    log_->warn("dropped {} for unknown entity \"{}\"", action.class_name, action.entity);
-    return;
+    found = mailbox_for(action.entity, nullptr);
+    mailbox = found.get();
   }
-  mailbox->post(std::move(action));
+  if (mailbox == nullptr || !mailbox->post(std::move(action))) {
+    log_->warn("dropped {} for entity \"{}\": no endpoint has that entity (unknown, or it expired)",
+               action.class_name, action.entity);
+  }
 }
 
 void Orchestrator::release_pending() {

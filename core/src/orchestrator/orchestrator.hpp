@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,14 @@ class Orchestrator final : private sdk::ActionSink {
   sdk::Status submit(sdk::Event event, ActionDestination* destination);
   // Registers an entity before its first event (a REST long-poller).
   void attach(const std::string& entity, ActionDestination* destination);
+  // Forgets `entity` when its actions go to `destination` and nothing of it
+  // is pending, queued or being delivered, and `destination_idle` (called
+  // with the entity's mailbox locked, so no delivery runs meanwhile) agrees.
+  // True when the entity is gone (or was never attached to `destination`):
+  // no action reaches `destination` for it any more, and the caller may
+  // free it. Thread: any.
+  bool detach(const std::string& entity, const ActionDestination* destination,
+              const std::function<bool()>& destination_idle);
 
   void set_enabled(bool enabled);
   [[nodiscard]] bool enabled() const noexcept { return enabled_.load(); }
@@ -79,7 +88,8 @@ class Orchestrator final : private sdk::ActionSink {
     std::chrono::system_clock::time_point arrived;  // read only for the trace
     std::chrono::steady_clock::time_point submitted;  // for the action timeout
     // The event's entity's mailbox: its action needs no second lookup.
-    // Mailboxes live until stop(), after every pending event was answered.
+    // The event holds it (EntityMailbox::hold), so it is not detached
+    // before the event's action was posted.
     EntityMailbox* mailbox;
   };
   // The pending table is split into shards by uuid hash so that concurrent
@@ -92,7 +102,7 @@ class Orchestrator final : private sdk::ActionSink {
 
   void emit(sdk::Action action) noexcept override;
   PendingShard& shard_for(const std::string& uuid);
-  EntityMailbox* mailbox_for(const std::string& entity, ActionDestination* destination);
+  std::shared_ptr<EntityMailbox> mailbox_for(const std::string& entity, ActionDestination* destination);
   // `mailbox` is the entity's when the caller knows it, else null.
   void route(sdk::Action action, EntityMailbox* mailbox);
   void release_pending();
@@ -113,7 +123,9 @@ class Orchestrator final : private sdk::ActionSink {
   PendingShard shards_[kShards];
 
   std::mutex mailboxes_mutex_;
-  std::map<std::string, std::unique_ptr<EntityMailbox>, std::less<>> mailboxes_;
+  // Shared with whoever posts into a mailbox without holding an event of
+  // its entity, so that a detach meanwhile does not free it under them.
+  std::map<std::string, std::shared_ptr<EntityMailbox>, std::less<>> mailboxes_;
 
   std::mutex trace_mutex_;
   Trace trace_;

@@ -92,15 +92,57 @@ void RestApi::close() {
   for (auto& [name, entity] : entities_) entity.queue->close();
 }
 
-std::variant<RestEntityQueue*, RestReply> RestApi::entity_for(const std::string& name, const std::string& owner) {
+std::size_t RestApi::expire_idle(std::chrono::steady_clock::time_point now) {
+  std::size_t expired = 0;
+  for (auto it = entities_.begin(); it != entities_.end();) {
+    RestEntityQueue* queue = it->second.queue.get();
+    // Detached first: once the orchestrator no longer routes to the queue,
+    // nothing else refers to it and it can go.
+    if (now - it->second.last_seen < options_.expire_after ||
+        !orchestrator_.detach(it->first, queue, [queue] { return queue->idle(); })) {
+      ++it;
+      continue;
+    }
+    log_->debug("entity \"{}\" of {} expired", it->first, it->second.owner);
+    it = entities_.erase(it);
+    ++expired;
+  }
+  if (expired > 0) log_->info("{} idle REST entit{} expired; {} live", expired, expired == 1 ? "y" : "ies",
+                              entities_.size());
+  return expired;
+}
+
+RestReply RestApi::refuse_beyond_cap(const std::string& name, const std::string& owner) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto expiry = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.expire_after).count());
+  ++cap_refusals_unlogged_;
+  if (now - cap_logged_ >= std::chrono::seconds(1)) {
+    // An inspector refused here fails open: its events go unperturbed.
+    log_->error("REST entity limit reached: {} live entities (restMaxEntities); refused entity \"{}\" of {} and {} "
+                "more request(s) since the last report; an entity expires {} s after it last held anything",
+                options_.max_entities, name.substr(0, 200), owner, cap_refusals_unlogged_ - 1, expiry);
+    cap_logged_ = now;
+    cap_refusals_unlogged_ = 0;
+  }
+  return error(503, "too many REST entities: " + std::to_string(options_.max_entities) +
+                        " are live (restMaxEntities); entity \"" + name.substr(0, 200) +
+                        "\" not registered. An entity expires " + expiry +
+                        " s (restEntityExpiry) after its last request once it holds nothing");
+}
+
+std::variant<RestEntityQueue*, RestReply> RestApi::entity_for(const std::string& name, const std::string& owner,
+                                                              Unknown unknown) {
   const auto now = std::chrono::steady_clock::now();
   auto it = entities_.find(name);
   if (it == entities_.end()) {
-    if (entities_.size() >= options_.max_entities) {
-      log_->warn("refused entity \"{}\" of {}: already {} entities", name, owner, options_.max_entities);
-      return error(503, "too many REST entities (" + std::to_string(options_.max_entities) + "); entity \"" + name +
-                            "\" not registered");
+    if (unknown == Unknown::refuse) {
+      return error(404, "entity \"" + name.substr(0, 200) +
+                            "\" is not registered: it never was, or it expired (it held nothing for " +
+                            std::to_string(
+                                std::chrono::duration_cast<std::chrono::seconds>(options_.expire_after).count()) +
+                            " s, restEntityExpiry); nothing of it is left to acknowledge");
     }
+    if (entities_.size() >= options_.max_entities) return refuse_beyond_cap(name, owner);
     it = entities_.emplace(name, Entity{std::make_unique<RestEntityQueue>(), owner, now}).first;
     if (closed_) it->second.queue->close();
     orchestrator_.attach(name, it->second.queue.get());
@@ -158,7 +200,7 @@ std::variant<RestReply, RestApi::LongPoll> RestApi::handle(const HttpRequest& re
     return get_actions(request, std::string(segments[3]), owner);
   }
   if (request.method == "DELETE" && is({"api", "v3", "actions", "", ""})) {
-    auto queue = entity_for(std::string(segments[3]), owner);
+    auto queue = entity_for(std::string(segments[3]), owner, Unknown::refuse);
     if (auto* reply = std::get_if<RestReply>(&queue)) return std::move(*reply);
     std::get<RestEntityQueue*>(queue)->remove(segments[4]);
     return RestReply{};

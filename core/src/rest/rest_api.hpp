@@ -47,6 +47,10 @@ class RestApi {
     // nothing (no action queued, no GET parked) and its client has been
     // silent this long: a restarted inspector gets its entity back.
     std::chrono::steady_clock::duration release_after = std::chrono::seconds(10);
+    // An entity that holds nothing (no action queued, no GET parked, no
+    // event pending in the orchestrator) and has seen no request this long
+    // is forgotten: names come and go, memory stays bounded.
+    std::chrono::steady_clock::duration expire_after = std::chrono::seconds(60);
   };
   // A GET that waits for its entity's queue.
   struct LongPoll {
@@ -68,6 +72,9 @@ class RestApi {
   static RestReply error(int status, std::string message);
   // Ends every parked long-poll with 503 and refuses later ones.
   void close();
+  // Forgets the entities that expired by `now` (Options::expire_after).
+  // Returns how many.
+  std::size_t expire_idle(std::chrono::steady_clock::time_point now);
   [[nodiscard]] std::size_t entity_count() const noexcept { return entities_.size(); }
 
  private:
@@ -76,8 +83,12 @@ class RestApi {
     std::string owner;
     std::chrono::steady_clock::time_point last_seen;
   };
-  // The entity's queue, registering it for `owner`, or an error reply.
-  std::variant<RestEntityQueue*, RestReply> entity_for(const std::string& entity, const std::string& owner);
+  enum class Unknown { register_it, refuse };
+  // The entity's queue, registering it for `owner` if asked, or an error
+  // reply.
+  std::variant<RestEntityQueue*, RestReply> entity_for(const std::string& entity, const std::string& owner,
+                                                       Unknown unknown = Unknown::register_it);
+  RestReply refuse_beyond_cap(const std::string& entity, const std::string& owner);
   RestReply post_event(const HttpRequest& request, const std::string& entity, const std::string& uuid,
                        const std::string& owner);
   RestReply post_batch(const HttpRequest& request, const std::string& entity, const std::string& owner);
@@ -89,6 +100,9 @@ class RestApi {
   std::shared_ptr<spdlog::logger> log_;
   std::unordered_map<std::string, Entity> entities_;
   bool closed_ = false;
+  // Refusals at the entity cap are logged as errors, at most once a second.
+  std::chrono::steady_clock::time_point cap_logged_;
+  std::size_t cap_refusals_unlogged_ = 0;
 };
 
 }  // namespace nmz::core::rest

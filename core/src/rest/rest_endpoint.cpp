@@ -144,7 +144,13 @@ class RestConnection final : public RestEntityQueue::LongPollWaiter,
 RestEndpoint::RestEndpoint(Orchestrator& orchestrator, Options options)
     : options_(std::move(options)),
       log_(named_logger("rest")),
-      api_(orchestrator, RestApi::Options{options_.token, options_.max_entities}) {
+      api_(orchestrator, [this] {
+        RestApi::Options api;
+        api.token = options_.token;
+        api.max_entities = options_.max_entities;
+        api.expire_after = options_.entity_expiry;
+        return api;
+      }()) {
   if (options_.max_connections == 0) options_.max_connections = default_max_connections();
 }
 
@@ -461,6 +467,7 @@ void RestEndpoint::sweep(Clock::time_point now) {
     log_->debug("closing REST connection from {}: idle or too slow", connection->peer);
     close_connection(connection);
   }
+  api_.expire_idle(now);
 }
 
 // Makes room for a new connection: the oldest unfinished request goes first
@@ -496,6 +503,8 @@ sdk::Result<std::unique_ptr<RestEndpoint>> start_rest_endpoint(Orchestrator& orc
   options.address = config.rest_address;
   options.port = port;
   options.token = config.rest_token;
+  options.max_entities = static_cast<std::size_t>(config.rest_max_entities);
+  options.entity_expiry = std::chrono::duration_cast<std::chrono::milliseconds>(config.rest_entity_expiry);
   if (const char* token = std::getenv("NMZ_REST_TOKEN"); token != nullptr && *token != '\0') options.token = token;
   auto endpoint = RestEndpoint::start(orchestrator, std::move(options));
   if (!endpoint) {

@@ -37,7 +37,9 @@ class RestEndpoint {
     std::string token;  // restToken / NMZ_REST_TOKEN; "" for none
     // 0: from RLIMIT_NOFILE, leaving room for the rest of the process.
     std::size_t max_connections = 0;
-    std::size_t max_entities = 4096;
+    std::size_t max_entities = 4096;  // restMaxEntities
+    // restEntityExpiry: see RestApi::Options::expire_after.
+    std::chrono::milliseconds entity_expiry = std::chrono::seconds(60);
     // A request must arrive whole this soon after its first byte (slowloris).
     std::chrono::milliseconds request_timeout = std::chrono::seconds(10);
     // A connection with no request and nothing parked is closed after this.
