@@ -96,7 +96,8 @@ struct PassthroughFs::Handlers {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::lookup, parent, name))) return (void)fuse_reply_err(req, error);
     fuse_entry_param entry{};
-    int error = fs.do_lookup(parent, name, entry);
+    int error = fs.lookup_known(parent, name, entry);
+    if (error == EAGAIN) error = fs.do_lookup(parent, name, entry);
     if (error == ENOENT) {
       // A negative entry: the kernel may remember that the name is absent.
       entry.ino = 0;
@@ -690,6 +691,25 @@ int PassthroughFs::do_lookup(fuse_ino_t parent_ino, const char* name, fuse_entry
   lock.unlock();
   if (replaced) forget(replaced, 1);
   if (!inserted) ::close(fd);
+  entry.ino = reinterpret_cast<uintptr_t>(node);
+  return 0;
+}
+
+int PassthroughFs::lookup_known(fuse_ino_t parent_ino, const char* name, fuse_entry_param& entry) {
+  Inode* parent = inode(parent_ino);
+  if (::fstatat(parent->fd, name, &entry.attr, AT_SYMLINK_NOFOLLOW) == -1) return errno;
+  std::unique_lock lock(table_mutex_);
+  auto it = table_.find({entry.attr.st_dev, entry.attr.st_ino});
+  if (it == table_.end()) return EAGAIN;
+  // The node's O_PATH descriptor holds that very inode, so the number
+  // cannot have been reused by another file since.
+  Inode* node = it->second;
+  ++node->lookups;
+  Inode* replaced = rename_locked(node, parent, name);
+  lock.unlock();
+  if (replaced) forget(replaced, 1);
+  entry.attr_timeout = settings_.cache_timeout;
+  entry.entry_timeout = settings_.cache_timeout;
   entry.ino = reinterpret_cast<uintptr_t>(node);
   return 0;
 }

@@ -61,6 +61,10 @@ class PassthroughFs {
 
   Inode* inode(fuse_ino_t ino) noexcept;
   int do_lookup(fuse_ino_t parent, const char* name, fuse_entry_param& entry);
+  // A lookup of a name whose inode the kernel already holds (it asks again
+  // once the entry's cache timeout passed): one stat by name, no descriptor
+  // opened and closed again. EAGAIN when the inode is not held (do_lookup).
+  int lookup_known(fuse_ino_t parent, const char* name, fuse_entry_param& entry);
   void forget(Inode* node, std::uint64_t count);
   std::string path_of(Inode* node);
   std::string path_of(fuse_ino_t parent, const char* name);

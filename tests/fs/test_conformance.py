@@ -445,6 +445,25 @@ def direct_changes_in_dir_show_on_mount():
             time.sleep(0.05)
 
 
+def replaced_in_dir_shows_on_mount():
+    # A name the kernel looks up again (its entry expired) is answered from
+    # the inodes nmz holds only when it still names the same file: a file
+    # put in its place directly in DIR is a new inode on the mount.
+    with Mount(flags=["-cache-timeout", "200ms"] + sys.argv[1:]) as m:
+        path = os.path.join(m.mnt, "replaced")
+        write(path, b"old file")
+        with open(path, "rb") as held:  # the kernel keeps the old inode
+            old_ino = os.fstat(held.fileno()).st_ino
+            write(os.path.join(m.orig, "replacement"), b"new file")
+            os.rename(os.path.join(m.orig, "replacement"), os.path.join(m.orig, "replaced"))
+            deadline = time.monotonic() + 10
+            while read(path) != b"new file":
+                assert time.monotonic() < deadline, "the mount still shows the replaced file"
+                time.sleep(0.05)
+            assert os.lstat(path).st_ino != old_ino
+            assert held.read() == b"old file"
+
+
 def check_backing(mount):
     def backing_dir_mirrors_mount():
         for scenario in SCENARIOS:
@@ -459,4 +478,5 @@ if __name__ == "__main__":
     # Extra inspector flags (e.g. -writeback) come from the command line.
     with Mount(flags=["-ops", "all"] + sys.argv[1:]) as m:
         run_checks([make_check(m, s) for s in SCENARIOS] + [check_exdev(m), check_backing(m),
-                                                             direct_changes_in_dir_show_on_mount])
+                                                             direct_changes_in_dir_show_on_mount,
+                                                             replaced_in_dir_shows_on_mount])
