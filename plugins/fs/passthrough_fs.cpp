@@ -660,8 +660,6 @@ PassthroughFs::Inode* PassthroughFs::inode(fuse_ino_t ino) noexcept {
 
 int PassthroughFs::do_lookup(fuse_ino_t parent_ino, const char* name, fuse_entry_param& entry) {
   Inode* parent = inode(parent_ino);
-  entry.attr_timeout = settings_.cache_timeout;
-  entry.entry_timeout = settings_.cache_timeout;
   int fd = ::openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd == -1) return errno;
   if (::fstatat(fd, "", &entry.attr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
@@ -685,13 +683,8 @@ int PassthroughFs::do_lookup(fuse_ino_t parent_ino, const char* name, fuse_entry
     node->ino = key.second;
     it->second = node;
   }
-  Inode* node = it->second;
-  ++node->lookups;
-  Inode* replaced = rename_locked(node, parent, name);
-  lock.unlock();
-  if (replaced) forget(replaced, 1);
+  hand_out(lock, it->second, parent, name, entry);
   if (!inserted) ::close(fd);
-  entry.ino = reinterpret_cast<uintptr_t>(node);
   return 0;
 }
 
@@ -703,7 +696,12 @@ int PassthroughFs::lookup_known(fuse_ino_t parent_ino, const char* name, fuse_en
   if (it == table_.end()) return EAGAIN;
   // The node's O_PATH descriptor holds that very inode, so the number
   // cannot have been reused by another file since.
-  Inode* node = it->second;
+  hand_out(lock, it->second, parent, name, entry);
+  return 0;
+}
+
+void PassthroughFs::hand_out(std::unique_lock<std::mutex>& lock, Inode* node, Inode* parent, std::string_view name,
+                             fuse_entry_param& entry) {
   ++node->lookups;
   Inode* replaced = rename_locked(node, parent, name);
   lock.unlock();
@@ -711,7 +709,6 @@ int PassthroughFs::lookup_known(fuse_ino_t parent_ino, const char* name, fuse_en
   entry.attr_timeout = settings_.cache_timeout;
   entry.entry_timeout = settings_.cache_timeout;
   entry.ino = reinterpret_cast<uintptr_t>(node);
-  return 0;
 }
 
 PassthroughFs::Inode* PassthroughFs::rename_locked(Inode* node, Inode* parent, std::string_view name) {

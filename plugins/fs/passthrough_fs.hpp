@@ -65,6 +65,11 @@ class PassthroughFs {
   // once the entry's cache timeout passed): one stat by name, no descriptor
   // opened and closed again. EAGAIN when the inode is not held (do_lookup).
   int lookup_known(fuse_ino_t parent, const char* name, fuse_entry_param& entry);
+  // The kernel gets one more reference to `node`, found as `name` in
+  // `parent`: counts it, records the name, releases `lock` (table_mutex_)
+  // and fills in what `entry` still lacks.
+  void hand_out(std::unique_lock<std::mutex>& lock, Inode* node, Inode* parent, std::string_view name,
+                fuse_entry_param& entry);
   void forget(Inode* node, std::uint64_t count);
   std::string path_of(Inode* node);
   std::string path_of(fuse_ino_t parent, const char* name);
