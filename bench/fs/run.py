@@ -25,8 +25,9 @@ The targets run interleaved, round after round, in an order rotated each
 round; each workload's median round counts. Create and unlink, whose
 differences are smaller than the load's drift over a round, are measured
 again in --pairs passes in which passthrough_ll and nmz fs (and --before)
-take turns every 100 files; the issue's rows give the median of the
-passes' ratios. The backing directories are
+take turns every 100 files, the workload and the daemons all on one CPU
+(--unpinned: on all); the issue's rows give the median of the passes'
+ratios. The backing directories are
 on a tmpfs mounted for the run: a disk adds noise (writeback of what the
 previous run wrote) larger than the differences measured, and a fast backing
 store leaves the FUSE overhead exposed. --disk puts them on the filesystem of
@@ -66,6 +67,15 @@ def cpu_ticks(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+
+
+def pin_threads(pid, cpu):
+    """Every thread of process `pid` to run on `cpu` only (threads it starts later inherit it)."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            os.sched_setaffinity(int(tid), {cpu})
+        except ProcessLookupError:
+            pass  # the thread ended meanwhile
 
 
 def debian_source_lists(into):
@@ -178,8 +188,11 @@ def main():
     # FUSE takes either ~0.8 s or ~1.8 s from one run to the next, for every
     # target alike; with three runs a target sometimes got no fast one.
     parser.add_argument("--repeat", type=int, default=5, help="runs per workload; the median counts (default 5)")
-    parser.add_argument("--pairs", type=int, default=7,
-                        help="interleaved create and unlink passes over passthrough_ll and nmz fs (default 7)")
+    parser.add_argument("--pairs", type=int, default=11,
+                        help="interleaved create and unlink passes over passthrough_ll and nmz fs (default 11)")
+    parser.add_argument("--unpinned", action="store_true",
+                        help="run the interleaved passes on every CPU, not all on one (their ratios then scatter "
+                             "with where the scheduler puts each daemon's threads)")
     parser.add_argument("--disk", action="store_true", help="back the mounts with $TMPDIR's filesystem, not a tmpfs")
     parser.add_argument("--before", metavar="BUILD_DIR",
                         help="another build of nmz (e.g. of main) to run as a target too, for before/after numbers "
@@ -290,6 +303,10 @@ def main():
         nmz_names = ["nmz fs"] + (["before: nmz fs"] if args.before else [])
         by_name = {t.name: t for t in targets}
         pass_targets = [by_name["passthrough_ll"]] + [by_name[name] for name in nmz_names]
+        pinned = None if args.unpinned else max(os.sched_getaffinity(0))
+        if pinned is not None:
+            for t in pass_targets:
+                pin_threads(t.proc.pid, pinned)
         for _ in range(args.pairs):
             smalls = [os.path.join(t.dir, "small") for t in pass_targets]
             for small in smalls:
@@ -298,7 +315,8 @@ def main():
             for key in ("create", "unlink"):
                 ticks_before = [cpu_ticks(t.proc.pid) for t in pass_targets]
                 out = subprocess.run([workload, key + "-interleaved", str(args.files), "100"] + smalls,
-                                     capture_output=True, text=True)
+                                     capture_output=True, text=True,
+                                     preexec_fn=None if pinned is None else lambda: os.sched_setaffinity(0, {pinned}))
                 if out.returncode != 0:
                     sys.exit("%s interleaved failed: %s" % (key, out.stderr))
                 ticks = [cpu_ticks(t.proc.pid) - b for t, b in zip(pass_targets, ticks_before)]
@@ -326,7 +344,8 @@ def main():
         print("ratios are time / time (lower is better; 1.10 = 10% slower than the baseline)")
 
         print("\nissue 18 (baseline measured in this run; speed = baseline time / nmz time; create and unlink:"
-              " median of the interleaved passes' ratios):")
+              " median of the interleaved passes' ratios, %s):"
+              % ("every CPU" if pinned is None else "the workload and the daemons all on CPU %d" % pinned))
         print("%-68s%10s%10s%16s%10s" % ("path", "baseline", "nmz fs", "ratio", "target"))
         missed = []
         for label, key, baseline, sense, target in ISSUE_ROWS:
