@@ -8,8 +8,9 @@
 // costs the machine as little as it can.
 //
 // Usage: namazu_wire_client PORT ENTITIES SECONDS
-// Prints the round trips per second and the client's own CPU time (user +
-// system) per round trip in microseconds: on a machine where client and
+// Prints the round trips per second, the client's own CPU time (user +
+// system) per round trip in microseconds, and its context switches
+// (voluntary + involuntary) per round trip: on a machine where client and
 // server share the cores, the client's cost caps the number too.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -201,6 +202,9 @@ int main(int argc, char** argv) {
   ::getrusage(RUSAGE_SELF, &usage);
   const auto microseconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec); };
   const double cpu = microseconds(usage.ru_utime) + microseconds(usage.ru_stime) - cpu_at_start;
-  std::printf("%.0f %.1f\n", static_cast<double>(total) / elapsed, total > 0 ? cpu / static_cast<double>(total) : 0.0);
+  const auto switches = static_cast<double>(usage.ru_nvcsw + usage.ru_nivcsw - usage_at_start.ru_nvcsw -
+                                            usage_at_start.ru_nivcsw);
+  const double per_trip = total > 0 ? 1.0 / static_cast<double>(total) : 0.0;
+  std::printf("%.0f %.1f %.2f\n", static_cast<double>(total) / elapsed, cpu * per_trip, switches * per_trip);
   return 0;
 }

@@ -78,6 +78,23 @@ def request(port, method, path, body=None, timeout=10):
         conn.close()
 
 
+def wait_until_registered(port, entity, timeout=30):
+    """Returns once the orchestrator has handled a request for `entity`
+    (its first POST or GET registers it): a DELETE of an action nobody has
+    answers 404 only while the entity is unknown (403 when it belongs to
+    another client, 200 otherwise; neither touches a queued action or a
+    parked GET). The endpoint serves requests one at a time in order, so a
+    parked GET's entity is registered when its GET is parked."""
+    deadline = time.time() + timeout
+    while True:
+        status, _, body = request(port, "DELETE", "/api/v3/actions/%s/readiness-probe" % entity)
+        if status != 404:
+            return
+        if time.time() > deadline:
+            raise AssertionError("entity %s was not registered within %d s: %d %s" % (entity, timeout, status, body))
+        time.sleep(0.02)
+
+
 def nmz(*args, timeout=180):
     """Runs the nmz binary; returns the CompletedProcess with text output."""
     return subprocess.run([NMZ, *args], capture_output=True, text=True, timeout=timeout)

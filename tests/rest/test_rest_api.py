@@ -15,7 +15,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nmz_helpers import Orchestrator, check, request  # noqa: E402
+from nmz_helpers import Orchestrator, check, request, wait_until_registered  # noqa: E402
 
 JSON_CT = "application/json; charset=UTF-8"
 
@@ -209,7 +209,7 @@ def test_vanished_and_superseded_pollers(port):
     results = {}
     old = threading.Thread(target=lambda: results.setdefault("old", request(port, "GET", "/api/v3/actions/twice", timeout=10)))
     old.start()
-    time.sleep(0.3)
+    wait_until_registered(port, "twice")
     new = threading.Thread(target=lambda: results.setdefault("new", request(port, "GET", "/api/v3/actions/twice", timeout=10)))
     new.start()
     old.join(5)

@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nmz_helpers import NMZ, Orchestrator, check  # noqa: E402
+from nmz_helpers import NMZ, Orchestrator, check, wait_until_registered  # noqa: E402
 
 
 def probe(url, *flags, env_extra=None, timeout=60):
@@ -126,7 +126,7 @@ def main():
         proc = subprocess.Popen([NMZ, "inspectors", "rest-probe", "-orchestrator-url", o.url(), "-entity-id", "probe1",
                                  "-events", "40"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ, NMZ_ORCHESTRATOR_TIMEOUT="1s"))
-        time.sleep(1.5)
+        wait_until_registered(o.port, "probe1")  # its first event is held now
         o.proc.kill()
         o.proc.wait()
         start = time.time()

@@ -59,6 +59,11 @@ int hex_digit(char c) {
 }  // namespace
 
 bool percent_decode(std::string_view text, std::string& out, bool plus_is_space) {
+  // Paths rarely hold an escape: copied whole, they cost no per-character work.
+  if (text.find('%') == std::string_view::npos && (!plus_is_space || text.find('+') == std::string_view::npos)) {
+    out.assign(text);
+    return true;
+  }
   out.clear();
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {

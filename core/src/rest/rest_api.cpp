@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <vector>
@@ -34,13 +35,27 @@ int http_status_for(const sdk::Status& status) {
   }
 }
 
-std::vector<std::string_view> path_segments(std::string_view path) {
-  std::vector<std::string_view> segments;
+// A path's segments, without allocating (it is split for every request).
+// Routes have at most five: a longer path keeps its first kMaxSegments and
+// counts as longer than any route.
+struct PathSegments {
+  static constexpr std::size_t kMaxSegments = 6;
+  std::array<std::string_view, kMaxSegments> items;
+  std::size_t count = 0;
+
+  [[nodiscard]] bool empty() const noexcept { return count == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return count; }
+  std::string_view operator[](std::size_t i) const noexcept { return items[i]; }
+  [[nodiscard]] auto begin() const noexcept { return items.begin(); }
+};
+
+PathSegments path_segments(std::string_view path) {
+  PathSegments segments;
   path.remove_prefix(1);  // the parser guarantees a leading '/'
   if (!path.empty() && path.back() == '/') path.remove_suffix(1);  // a trailing slash is accepted
-  while (!path.empty()) {
+  while (!path.empty() && segments.count < PathSegments::kMaxSegments) {
     std::size_t slash = path.find('/');
-    segments.push_back(path.substr(0, slash));
+    segments.items[segments.count++] = path.substr(0, slash);
     path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
   }
   return segments;
@@ -69,12 +84,9 @@ sdk::Result<sdk::Event> parse_event(std::string_view text) {
   if (json_nesting_exceeds(text, kMaxJsonDepth)) {
     return sdk::Status::invalid("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
-  try {
-    return sdk::event_from_json(text);
-  } catch (const std::exception& e) {
-    // nlohmann reports a number beyond double's range (1e999999) this way.
-    return sdk::Status::invalid(e.what());
-  }
+  // Every malformed input is an error status (1e999999 too); only an
+  // allocation failure throws, and the endpoint answers that with 500.
+  return sdk::event_from_json(text);
 }
 
 }  // namespace

@@ -250,6 +250,8 @@ void RestEndpoint::loop() {
   auto next_sweep = Clock::now() + std::chrono::milliseconds(kSweepMilliseconds);
   while (!stopping_) {
     int ready = ::epoll_wait(epoll_fd_, events, 256, kSweepMilliseconds);
+    // One clock reading serves every request of this wake-up.
+    now_ = Clock::now();
     for (int i = 0; i < ready; ++i) {
       const int fd = events[i].data.fd;
       if (fd == listen_fd_) {
@@ -262,10 +264,9 @@ void RestEndpoint::loop() {
         on_ready(fd, events[i].events);
       }
     }
-    const auto now = Clock::now();
-    if (now >= next_sweep) {
-      sweep(now);
-      next_sweep = now + std::chrono::milliseconds(kSweepMilliseconds);
+    if (now_ >= next_sweep) {
+      sweep(now_);
+      next_sweep = now_ + std::chrono::milliseconds(kSweepMilliseconds);
     }
   }
   // Parked long-polls end with 503 (written by close() through answer()),
@@ -332,9 +333,8 @@ void RestEndpoint::on_ready(int fd, std::uint32_t events) {
       for (;;) {
         ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
         if (got > 0) {
-          const auto now = Clock::now();
-          if (!c.parser.mid_request()) c.request_started = now;
-          c.last_activity = now;
+          if (!c.parser.mid_request()) c.request_started = now_;
+          c.last_activity = now_;
           c.parser.append(std::string_view(buffer, static_cast<std::size_t>(got)));
           if (c.parked) {
             if (c.parser.buffered() > kMaxParkedInput) close = true;
@@ -391,7 +391,7 @@ void RestEndpoint::serve(RestConnection& c) {
       break;
     }
     HttpRequest& request = c.parser.request();
-    c.last_activity = Clock::now();
+    c.last_activity = now_;
     std::variant<RestReply, RestApi::LongPoll> result = RestApi::error(500, "internal error");
     try {
       result = api_.handle(request, c.peer);

@@ -86,6 +86,7 @@ class RestEndpoint {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   bool listen_paused_ = false;
+  std::chrono::steady_clock::time_point now_;  // loop thread only: when epoll_wait last returned
   std::unordered_map<int, std::shared_ptr<RestConnection>> connections_;  // loop thread only
 
   std::mutex woken_mutex_;
