@@ -3,8 +3,9 @@
 """How does nmz change a real ZooKeeper ensemble's elections?
 
 examples/zookeeper (3 nodes, Debian's zookeeper 3.8, each in a network
-namespace; the leader killed and restarted; validate.sh: one leader and
-epoch within 40 s, no acknowledged write lost, every JVM stops on SIGTERM),
+namespace; the leader killed and restarted; validate.sh: every JVM up
+and electing within 120 s of its start, then one leader and epoch within
+40 s, no acknowledged write lost, every JVM stops on SIGTERM),
 run under each mode, interleaved run by run so that the machine's load hits
 all alike, all inside one network namespace of this script's own:
 
@@ -16,10 +17,13 @@ all alike, all inside one network namespace of this script's own:
   java-targeted     the Java inspector, rules/election.btm (vote handling,
                     election notifications, learner sync), random 0-20 ms
 
-Per mode: failures (95% Wilson interval), who led first and after the
-restart, election rounds (the highest FastLeaderElection round any node
-reached), formation time, distinct outcomes, seconds per run, and what was
-left behind after each run (JVMs, network namespaces, mounts: must be 0).
+Per mode, first a short table to compare the modes by: who led first and
+after the restart (shares), election rounds (the highest FastLeaderElection
+round any node reached), validation failures (95% Wilson interval) and why,
+and what was left behind after each run (processes naming the run, its
+network namespaces, bridges, mounts, iptables rules: must be 0); then the
+details: counts, elections, start-up and formation times, distinct
+outcomes, seconds per run.
 Then the startup of one ZooKeeper node (standalone, until it answers
 `srvr`) plain, with byteman's agent alone and with nmz's Java agent: medians
 and ratios against plain, measured in the same run.
@@ -130,6 +134,11 @@ class Bench:
         bridges = self.in_ns(["ip", "-o", "link", "show", "type", "bridge"], capture_output=True, text=True).stdout
         left += ["bridge %s in %s" % (m.group(1), self.ns) for m in re.finditer(r"\d+: (nmzbr\d+)", bridges)]
         left += ["mount %s" % l.split()[1] for l in open("/proc/mounts") if run_dir in l]
+        # Only the ethernet modes add rules (NFQUEUE, in this script's own
+        # namespace): every mode must leave none.
+        for tool in ("iptables-save", "ip6tables-save"):
+            saved = self.in_ns([tool], capture_output=True, text=True).stdout
+            left += ["%s rule %s" % (tool.split("-")[0], l) for l in saved.splitlines() if l.startswith("-A ")]
         return left
 
     def run_once(self, storage, mode):
@@ -159,40 +168,86 @@ def read_run(run_dir, seconds, leftovers):
     fields = dict(f.split("=", 1) for f in outcome.split() if "=" in f)
     return {"id": os.path.basename(run_dir), "status": result.get("status"), "reason": result.get("reason", ""),
             "seconds": seconds, "outcome": outcome, "first": fields.get("first", "?"), "after": fields.get("after", "?"),
-            "rounds": int(fields.get("rounds", "0")), "elections": int(fields.get("elections", "0")), "formed_ms": text("formed1_ms"), "leftovers": leftovers}
+            "rounds": int(fields.get("rounds", "0")), "elections": int(fields.get("elections", "0")),
+            "up_ms": text("up1_ms"), "formed_ms": text("formed1_ms"), "up2_ms": text("up2_ms"),
+            "formed2_ms": text("formed2_ms"), "ended": time.time(), "leftovers": leftovers}
+
+
+CAUSES = (  # (column, what validate.sh's first reason matches)
+    ("not up", r"the JVMs did not all come up|the restarted leader's JVM did not come up"),
+    ("not formed", r"no single leader"),
+    ("lost write", r"only \d+ of 30 writes|zk\d lost acknowledged|zk\d could not be read"),
+    ("JVM exit", r"zk\d did not stop|zk\d exited with"),
+)
+WHY = [column for column, _ in CAUSES] + ["other"]
+
+
+def cause(row):
+    """Why a run failed, in a word or two: a JVM not up in time, an ensemble
+    not formed in time, an acknowledged write missing (or not taken, or a
+    node unreadable), a JVM that did not stop on SIGTERM."""
+    first = row["reason"].split("; ")[0]
+    return next((column for column, pattern in CAUSES if re.match(pattern, first)), "other")
+
+
+def median_ms(rows, key):
+    values = [int(r.get(key) or "") for r in rows if (r.get(key) or "").isdigit()]
+    return "%.1f s" % (statistics.median(values) / 1000) if values else "never"
+
+
+def shares(rows, key):
+    counts = collections.Counter(r[key] for r in rows)
+    return " ".join("%s %.0f%%" % (k.replace("zk", "") if k.startswith("zk") else k, 100 * v / len(rows))
+                    for k, v in sorted(counts.items()))
+
+
+def compare(results):
+    """The short table to compare the modes by: who leads, how many election
+    rounds, how many runs failed validation (95% Wilson interval) and why."""
+    print("| mode | runs | first leader (node share) | leader after restart | election rounds, median (max) | "
+          "validation failures, 95%% Wilson | why (%s) | left behind |" % " / ".join(WHY))
+    print("|---|---|---|---|---|---|---|---|")
+    for mode, rows in results.items():
+        judged = [r for r in rows if r["status"] in ("passed", "failed")]
+        failed = [r for r in judged if r["status"] == "failed"]
+        lo, hi = wilson(len(failed), len(judged))
+        why = collections.Counter(cause(r) for r in failed)
+        broken = len(rows) - len(judged)
+        rounds = [r["rounds"] for r in rows]
+        print("| %s | %d%s | %s | %s | %s | %d/%d = %.0f%% [%.0f, %.0f] | %s | %d |" % (
+            mode, len(rows), " (%d broken)" % broken if broken else "", shares(rows, "first"), shares(rows, "after"),
+            "%g (%d)" % (statistics.median(rounds), max(rounds)) if rounds else "-",
+            len(failed), len(judged), 100 * len(failed) / len(judged) if judged else 0, 100 * lo, 100 * hi,
+            " / ".join(str(why[c]) for c in WHY),
+            sum(len(r["leftovers"]) for r in rows)))
 
 
 def report(results):
-    """The distribution per mode as a Markdown table (examples/zookeeper/README.md shows one)."""
-    print("| mode | runs | failed | failure rate, 95% Wilson | first leader (node:runs) | leader after restart | "
-          "rounds mean (max) | elections mean (max) | formed, median | distinct outcomes | s/run | left behind |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    """The distribution per mode as Markdown tables (examples/zookeeper/README.md shows them)."""
+    compare(results)
+    print()
+    print("| mode | runs | failed | first leader (node:runs) | leader after restart | rounds mean (max) | "
+          "elections mean (max) | up, median | formed after up, median | distinct outcomes | s/run, median |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for mode, rows in results.items():
-        n = len(rows)
         failed = sum(r["status"] == "failed" for r in rows)
         broken = sum(r["status"] not in ("passed", "failed") for r in rows)
-        judged = n - broken
-        lo, hi = wilson(failed, judged)
-        first = collections.Counter(r["first"] for r in rows)
-        after = collections.Counter(r["after"] for r in rows)
         rounds = [r["rounds"] for r in rows]
         elections = [r["elections"] for r in rows]
-        formed = [int(r["formed_ms"]) for r in rows if (r["formed_ms"] or "").isdigit()]
-        def dist(c):
-            return " ".join("%s:%d" % (k.replace("zk", ""), v) for k, v in sorted(c.items()))
-        print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %d | %.1f | %d |" % (
-            mode, n, "%d%s" % (failed, " +%d broken" % broken if broken else ""),
-            "%.0f%% [%.0f, %.0f]" % (100 * failed / judged if judged else 0, 100 * lo, 100 * hi),
-            dist(first), dist(after),
+        def dist(key):
+            counts = collections.Counter(r[key] for r in rows)
+            return " ".join("%s:%d" % (k.replace("zk", ""), v) for k, v in sorted(counts.items()))
+        print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %d | %.1f |" % (
+            mode, len(rows), "%d%s" % (failed, " +%d broken" % broken if broken else ""), dist("first"), dist("after"),
             "%.1f (%d)" % (statistics.mean(rounds), max(rounds)) if rounds else "-",
             "%.1f (%d)" % (statistics.mean(elections), max(elections)) if elections else "-",
-            "%.1f s" % (statistics.median(formed) / 1000) if formed else "never",
-            len({r["outcome"] for r in rows}), statistics.mean(r["seconds"] for r in rows) if rows else 0,
-            sum(len(r["leftovers"]) for r in rows)))
-    print("(failed: validation failures, + broken or timed-out runs; leaders as node:runs; rounds: mean and max of the "
-          "highest election round; elections: times a node went looking for a leader, 6 when all goes smoothly; "
-          "formed: median time to one leader and epoch at the start; left behind: processes, namespaces, bridges, "
-          "mounts left after the runs)")
+            median_ms(rows, "up_ms"), median_ms(rows, "formed_ms"), len({r["outcome"] for r in rows}),
+            statistics.median(r["seconds"] for r in rows) if rows else 0))
+    print("(leader shares and counts per node, none: no single leader then; rounds: the highest FastLeaderElection "
+          "round any node reached; elections: times a node went looking for a leader, 6 when all goes smoothly; "
+          "up: from the JVMs' start until every node began electing (deadline ZK_START_SECONDS); formed: from then "
+          "until one leader and epoch with every node synchronised (deadline ZK_FORM_SECONDS); left behind: "
+          "processes naming the run, its namespaces, bridges, mounts and iptables rules, counted after every run)")
     for mode, rows in results.items():
         for r in rows:
             if r["status"] != "passed":

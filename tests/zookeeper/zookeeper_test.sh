@@ -9,8 +9,8 @@
 #      of the election rules; packets);
 #   3. nothing is left behind: no process naming the storage, no node
 #      namespace of the runs, no mount under the storage;
-#   4. validate.sh fails a run whose read lost an acknowledged write, or
-#      whose ensemble never formed again (it can fail).
+#   4. validate.sh fails a run whose read lost an acknowledged write, whose
+#      ensemble never formed again, or whose JVMs never came up (it can fail).
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 : "${NMZ_BIN:?}" "${NMZ_SOURCE_ROOT:?}" "${NMZ_BUILD_ROOT:?}"
@@ -85,18 +85,20 @@ check_runs "$TMP/ethernet" 1 PacketEvent || { cat "$TMP/ethernet.out"; fail "eth
 no_leftovers "$TMP/ethernet"
 
 # The validation can fail: a read that lost an acknowledged write, an
-# ensemble that never formed again.
+# ensemble that never formed again, JVMs that never came up.
 run=$(ls -d "$TMP"/ethernet/0000000*)
-for broken in lost never; do
+for broken in lost never notup; do
   cp -r "$run" "$TMP/$broken"
 done
 sed -i '/^k12 /d' "$TMP/lost/read2"
 echo never > "$TMP/never/formed2_ms"
-for broken in lost never; do
+echo never > "$TMP/notup/up1_ms"
+for broken in lost never notup; do
   if NMZ_WORKING_DIR="$TMP/$broken" sh "$EXAMPLE/materials/validate.sh" > "$TMP/$broken.out" 2>&1; then
     fail "validate.sh passed a run that $broken: $(cat "$TMP/$broken.out")"
   fi
 done
 grep -q "zk2 lost acknowledged writes \['k12'\]" "$TMP/lost.out" || fail "lost: $(cat "$TMP/lost.out")"
 grep -q "after the leader restarted" "$TMP/never.out" || fail "never: $(cat "$TMP/never.out")"
+grep -q "did not all come up" "$TMP/notup.out" || fail "notup: $(cat "$TMP/notup.out")"
 echo "PASS"

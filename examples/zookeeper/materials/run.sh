@@ -1,11 +1,13 @@
 #!/bin/bash
 # One run of a 3-node ZooKeeper 3.8 ensemble (Debian's zookeeper), each node
 # in a network namespace of its own (netns.sh), then:
-#   1. until one node leads and the others follow it on one epoch (formed1)
+#   1. until every JVM is up and electing (up1, at most ZK_START_SECONDS),
+#      then until one node leads and the others follow it on one epoch
+#      (formed1, at most ZK_FORM_SECONDS from up1)
 #   2. 10 acknowledged writes through any node
 #   3. the leader killed (SIGKILL), 10 writes the other two must take
-#   4. the old leader started again on its data, until the ensemble formed
-#      again (formed2), 10 more writes
+#   4. the old leader started again on its data, until it is up (up2) and
+#      the ensemble formed again (formed2), 10 more writes
 #   5. every node's view of all znodes (after sync), every node's state
 #   6. every JVM stopped with SIGTERM, how each exited
 # validate.sh judges. What nmz intercepts (ZK_INSPECTOR):
@@ -18,6 +20,10 @@ W="$NMZ_WORKING_DIR"
 M="$NMZ_MATERIALS_DIR"
 NMZ="${NMZ_BIN:-nmz}"
 CLIENT=(/usr/bin/python3 "$M/zk_client.py")
+# A JVM's start (class loading, the agent's rules) is the machine's load
+# and nmz's startup overhead, not the election: it has a deadline of its
+# own, and the formation deadline counts from the moment every node is up.
+START_SECONDS=${ZK_START_SECONDS:-120}
 FORM_SECONDS=${ZK_FORM_SECONDS:-40}
 INSPECT=${ZK_INSPECTOR:-java}
 [ -n "${NMZ_DISABLE:-}" ] && INSPECT=none
@@ -43,6 +49,7 @@ for i in 0 1 2; do servers="${servers}server.$((i + 1))=${NODE_IP[$i]}:2888:3888
 HOSTS=("${NODE_IP[0]}:2181" "${NODE_IP[1]}:2181" "${NODE_IP[2]}:2181")
 NODES=("${HOSTS[0]}@$W/zk1/data" "${HOSTS[1]}@$W/zk2/data" "${HOSTS[2]}@$W/zk3/data")
 JVM=()
+LOG_AT=()
 
 start_node() {  # I
   local i=$1 id=$(($1 + 1)) agent=
@@ -63,6 +70,8 @@ EOF
     agent=$("$NMZ" inspectors java -print-agent-options -rules "${ZK_RULES:-$M/rules/election.btm}" \
       -entity-id "zk$id" -pb-address "$PB_ADDRESS") || { echo "nmz inspectors java -print-agent-options failed" >&2; return 1; }
   fi
+  touch "$W/zk$id.log"
+  LOG_AT[$i]="$W/zk$id.log@$(stat -c %s "$W/zk$id.log")"
   echo "start $(date +%s%N)" >> "$W/zk$id.events"
   # ip netns exec execs java: $! is the JVM.
   JAVA_TOOL_OPTIONS="$agent" ip netns exec "${NODE_NS[$i]}" java -Xms32m -Xmx192m -XX:+UseSerialGC \
@@ -95,8 +104,20 @@ record_states() {  # FILE
   in_node 0 "${CLIENT[@]}" state "${NODES[@]}" > "$1"
 }
 
+# wait_formed N NODE_INDEX...: until the given (just started) nodes are up,
+# into upN_ms, then until the ensemble formed, into formedN_ms ("never" when
+# a deadline passed first).
+wait_formed() {
+  local n=$1 logs=() i
+  shift
+  for i in "$@"; do logs+=("${LOG_AT[$i]}"); done
+  echo never > "$W/formed${n}_ms"
+  in_node 0 "${CLIENT[@]}" wait-up "$START_SECONDS" "${logs[@]}" > "$W/up${n}_ms" || { echo never > "$W/up${n}_ms"; return; }
+  in_node 0 "${CLIENT[@]}" wait-formed "$FORM_SECONDS" "${NODES[@]}" > "$W/formed${n}_ms" || echo never > "$W/formed${n}_ms"
+}
+
 for i in 0 1 2; do start_node "$i" || exit 2; done
-in_node 0 "${CLIENT[@]}" wait-formed "$FORM_SECONDS" "${NODES[@]}" > "$W/formed1_ms" || echo never > "$W/formed1_ms"
+wait_formed 1 0 1 2
 record_states "$W/state1.jsonl"
 : > "$W/acked"
 if [ "$(cat "$W/formed1_ms")" != never ]; then
@@ -107,7 +128,7 @@ if [ "$(cat "$W/formed1_ms")" != never ]; then
   stop_node "$leader" KILL
   in_node 0 "${CLIENT[@]}" write 30 "$W/acked" 10 19 "${HOSTS[@]}"
   start_node "$leader" || exit 2
-  in_node 0 "${CLIENT[@]}" wait-formed "$FORM_SECONDS" "${NODES[@]}" > "$W/formed2_ms" || echo never > "$W/formed2_ms"
+  wait_formed 2 "$leader"
   in_node 0 "${CLIENT[@]}" write 30 "$W/acked" 20 29 "${HOSTS[@]}"
   for i in 0 1 2; do
     in_node 0 "${CLIENT[@]}" read 10 "$W/read$((i + 1))" "${HOSTS[$i]}" 2> "$W/read$((i + 1)).err"

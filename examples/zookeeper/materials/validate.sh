@@ -1,6 +1,8 @@
 #!/bin/sh
-# Fails the run when the ensemble did not agree on one leader and epoch
-# within ZK_FORM_SECONDS (at the start, or after the leader's restart), when
+# Fails the run when a JVM did not come up (begin electing) within
+# ZK_START_SECONDS of its start, when the ensemble did not agree on one
+# leader and epoch within ZK_FORM_SECONDS of every node being up (at the
+# start, or after the leader's restart), when
 # a node's read misses an acknowledged write, or when a JVM did not stop on
 # SIGTERM. Leaves RUN/outcome (who led first and after the restart, the
 # final epoch, election rounds and elections), RUN/problems (why it failed,
@@ -24,10 +26,16 @@ def leader_of(st):
     return ",".join(leaders) or "none"
 
 problems = []
+up1 = (load("up1_ms") or "never").strip()
+up2 = (load("up2_ms") or "never").strip()
 formed1 = (load("formed1_ms") or "never").strip()
 formed2 = (load("formed2_ms") or "never").strip()
-if formed1 == "never":
+if up1 == "never":
+    problems.append("the JVMs did not all come up (begin electing) in time at the start")
+elif formed1 == "never":
     problems.append("no single leader with every node following on one epoch at the start")
+elif up2 == "never":
+    problems.append("the restarted leader's JVM did not come up (begin electing) in time")
 elif formed2 == "never":
     problems.append("no single leader with every node following on one epoch after the leader restarted")
 acked = [l.split() for l in (load("acked") or "").splitlines() if l.strip()]
@@ -69,7 +77,8 @@ with open(os.path.join(w, "outcome"), "w") as out:
     out.write(outcome + "\n")
 with open(os.path.join(w, "signature"), "w") as out:
     out.write("%s lost=%d\n" % (outcome, 1 if problems else 0))
-print(outcome, "formed in", formed1, "ms, again in", formed2, "ms;", len(acked), "acknowledged writes")
+print(outcome, "up in", up1, "ms, formed in", formed1, "ms more; again up in", up2, "ms, formed in", formed2, "ms more;",
+      len(acked), "acknowledged writes")
 with open(os.path.join(w, "problems"), "w") as out:
     out.write("; ".join(problems) + "\n")
 if problems:

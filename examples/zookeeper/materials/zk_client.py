@@ -3,6 +3,10 @@
 ZooKeeper's four-letter words and writes and reads znodes through kazoo
 (Debian's python3-kazoo, hence /usr/bin/python3).
 
+  zk_client.py wait-up SECONDS LOG@OFFSET...  until every node's log shows,
+      past OFFSET (its size when the JVM was started), that the node began
+      its first election; prints the milliseconds it took and writes nothing
+      else; exit 1 when SECONDS pass first
   zk_client.py wait-formed SECONDS NODE...   until exactly one node leads and
       every other follows, all on one epoch; prints the milliseconds it took
       and writes nothing else; exit 1 when SECONDS pass first
@@ -61,6 +65,29 @@ def formed(states):
     return (modes == ["follower"] * (len(states) - 1) + ["leader"]
             and all(s.get("phase", "").endswith("broadcast") for s in states)
             and len({s.get("epoch") for s in states}) == 1)
+
+
+def electing(log_at_offset):
+    """Whether a node's JVM, started when its log (LOG@OFFSET) had OFFSET
+    bytes, has come up far enough to start electing: ZooKeeper logs "New
+    election" once its quorum listener is up and its data loaded."""
+    path, offset = log_at_offset.rsplit("@", 1)
+    try:
+        with open(path, "rb") as f:
+            f.seek(int(offset))
+            return b"New election. My id" in f.read()
+    except OSError:
+        return False
+
+
+def wait_up(seconds, logs):
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        if all(electing(log) for log in logs):
+            print(int((time.monotonic() - start) * 1000))
+            return 0
+        time.sleep(0.05)
+    return 1
 
 
 def wait_formed(seconds, hosts):
@@ -132,6 +159,8 @@ def read(seconds, out_path, host):
 
 def main(argv):
     command = argv[1] if len(argv) > 1 else ""
+    if command == "wait-up":
+        return wait_up(float(argv[2]), argv[3:])
     if command == "wait-formed":
         return wait_formed(float(argv[2]), argv[3:])
     if command == "state":
