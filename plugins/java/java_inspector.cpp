@@ -22,7 +22,7 @@ namespace {
 using nmz::sdk::Status;
 namespace java = nmz::plugins::java;
 
-class JavaInspector final : public nmz::sdk::Inspector {
+class JavaInspector final : public nmz::sdk::Inspector, public nmz::sdk::OrchestratorOptional {
  public:
   ~JavaInspector() override {
     if (server_) server_->stop();
@@ -63,6 +63,10 @@ class JavaInspector final : public nmz::sdk::Inspector {
       return {Status::error(nmz::sdk::StatusCode::internal, std::string("nmz inspectors java: ") + e.what()), 1};
     }
   }
+
+  // -print-agent-options only prints: `JAVA_TOOL_OPTIONS="$(nmz inspectors
+  // java -print-agent-options ...)"` wants no orchestrator, port or log.
+  [[nodiscard]] bool needs_orchestrator() const noexcept override { return !options_.print_agent_options; }
 
   void request_stop() noexcept override {
     std::lock_guard lock(mutex_);

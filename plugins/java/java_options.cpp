@@ -94,7 +94,10 @@ std::string agent_options(const JavaOptions& options, const std::string& entity,
   for (const auto& rule : options.rules) agent += "script:" + rule + ",";
   agent += "sys:" + options.helper_jar;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(options.call_timeout).count();
-  return agent + " -Dnmz.pb.host=" + options.pb_address + " -Dnmz.pb.port=" + std::to_string(port) +
+  // Byteman interprets a rule by default (a reflective call per helper
+  // method, a dozen extra frames for the stack walk); compiled, the rule
+  // costs a Java call of about a sixth less CPU per event.
+  return agent + " -Dorg.jboss.byteman.compile.to.bytecode=true -Dnmz.pb.host=" + options.pb_address + " -Dnmz.pb.port=" + std::to_string(port) +
          " -Dnmz.entity=" + entity + " -Dnmz.timeout.ms=" + std::to_string(ms) +
          " -Dnmz.stack.depth=" + std::to_string(options.stack_depth);
 }

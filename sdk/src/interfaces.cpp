@@ -16,6 +16,7 @@ ExplorePolicy::~ExplorePolicy() = default;
 InspectorHost::~InspectorHost() = default;
 Inspector::~Inspector() = default;
 Inspector::ActionDelivery Inspector::action_delivery() const noexcept { return ActionDelivery::delivery_thread; }
+OrchestratorOptional::~OrchestratorOptional() = default;
 Registrar::~Registrar() = default;
 ParameterRegistrar::~ParameterRegistrar() = default;
 

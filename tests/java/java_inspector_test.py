@@ -367,6 +367,25 @@ def scenario_cli():
         fail("nmz plugins list does not show java:\n" + proc.stdout)
 
 
+
+def scenario_print_agent_options():
+    """-print-agent-options only prints: no orchestrator (so nothing logged), no port bound, even when the
+    -autopilot config asks for REST and PB ports (here ones this test holds, so binding them would fail)."""
+    with tempfile.TemporaryDirectory(prefix="nmz-java-test-") as tmp, socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        config = write(os.path.join(tmp, "config.toml"), f'restPort = {port}\npbPort = {port}\nexplorePolicy = "dumb"\n')
+        proc = subprocess.run([NMZ, "inspectors", "java", "-autopilot", config, "-print-agent-options", "-rules", RULES,
+                               "-entity-id", "zk1", "-pb-port", "12345"], capture_output=True, text=True, timeout=60)
+        lines = proc.stdout.splitlines()
+        if proc.returncode != 0 or proc.stderr or len(lines) != 1:
+            fail(f"-print-agent-options: exit {proc.returncode}, stdout {proc.stdout!r}, stderr {proc.stderr!r}")
+        for part in ("-javaagent:", "script:" + RULES, "-Dnmz.pb.port=12345", "-Dnmz.entity=zk1"):
+            if part not in lines[0]:
+                fail(f"-print-agent-options printed no {part}: {lines[0]}")
+
+
 SCENARIOS = {name[len("scenario_"):]: f for name, f in globals().items() if name.startswith("scenario_")}
 
 if __name__ == "__main__":

@@ -170,6 +170,7 @@ TEST_CASE("interface methods keep their vtable slots") {
   CHECK(vtable_slot(&sdk::Inspector::request_stop) == 4);
   CHECK(vtable_slot(&sdk::Inspector::on_action) == 5);
   CHECK(vtable_slot(&sdk::Inspector::action_delivery) == 6);
+  CHECK(vtable_slot(&sdk::OrchestratorOptional::needs_orchestrator) == 2);
 
   CHECK(vtable_slot(&sdk::Registrar::add_explore_policy) == 2);
   CHECK(vtable_slot(&sdk::Registrar::add_inspector) == 3);

@@ -12,6 +12,7 @@
 #include "cli/verb_flags.hpp"
 #include "config/config.hpp"
 #include "log/logging.hpp"
+#include "orchestrator/detached_inspector_host.hpp"
 #include "orchestrator/local_inspector_host.hpp"
 #include "orchestrator/orchestrator_session.hpp"
 #include "plugin/config_warnings.hpp"
@@ -120,10 +121,6 @@ int command_inspectors(const std::vector<std::string>& args) {
     if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
   }
 
-  if (flags->autopilot.empty() && flags->orchestrator_url.rfind("local://", 0) == 0) {
-    named_logger("nmz")->info("autopilot with the default config (policy \"random\")");
-  }
-
   sdk::Inspector& target = **inspector;
   SignalWatcher signals([&target](int signal_number) {
     static int count = 0;
@@ -131,7 +128,13 @@ int command_inspectors(const std::vector<std::string>& args) {
     target.request_stop();
   });
   sdk::Inspector::Outcome outcome;
-  if (flags->orchestrator_url.rfind("http://", 0) == 0) {
+  if (!sdk::needs_orchestrator(target)) {
+    // It submits nothing (java's -print-agent-options): no orchestrator,
+    // no endpoint, no port taken, nothing logged.
+    DetachedInspectorHost endpoint(flags->entity_id);
+    PluginCallScope call(run_label);
+    outcome = target.run(endpoint);
+  } else if (flags->orchestrator_url.rfind("http://", 0) == 0) {
     auto options = remote_options(name, *flags, *config);
     if (!options) return fail(options.status().message(), 2);
     rest::RestInspectorHost endpoint(target, std::move(options).value(), on_action_label);
@@ -139,6 +142,7 @@ int command_inspectors(const std::vector<std::string>& args) {
     outcome = target.run(endpoint);
     endpoint.stop();
   } else {
+    if (flags->autopilot.empty()) named_logger("nmz")->info("autopilot with the default config (policy \"random\")");
     auto session = start_orchestrator(host, *config, /*collect_trace=*/false);
     if (!session) return fail("nmz inspectors " + name + ": " + session.status().message(), exit_code_for(session.status()));
     // The config's restPort also serves REST (docs/rest-api.md): remote

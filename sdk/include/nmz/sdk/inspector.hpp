@@ -114,4 +114,25 @@ class NMZ_SDK_API Inspector {
   [[nodiscard]] virtual ActionDelivery action_delivery() const noexcept;
 };
 
+// Optional, implemented next to Inspector (`class X : public Inspector,
+// public OrchestratorOptional`) by an inspector some of whose runs submit
+// no event at all, such as java's -print-agent-options, which prints a
+// JAVA_TOOL_OPTIONS value and exits. New in SDK 0.6: an older host never
+// asks and always starts an orchestrator.
+class NMZ_SDK_API OrchestratorOptional {
+ public:
+  virtual ~OrchestratorOptional();
+  // False: this run submits nothing, so the host starts no orchestrator,
+  // policy or endpoint, and run()'s InspectorHost refuses every submit().
+  // Called by the host once, after configure() succeeded and before run(),
+  // on its main thread. Must not block.
+  [[nodiscard]] virtual bool needs_orchestrator() const noexcept = 0;
+};
+
+// Whether `inspector`'s run needs an orchestrator (see OrchestratorOptional).
+inline bool needs_orchestrator(const Inspector& inspector) noexcept {
+  const auto* optional = dynamic_cast<const OrchestratorOptional*>(&inspector);
+  return optional == nullptr || optional->needs_orchestrator();
+}
+
 }  // namespace nmz::sdk
