@@ -33,6 +33,7 @@ json catalogue_json(const Catalogue& c) {
   json object{{"nodes", c.nodes}, {"processes", c.processes}, {"fs_ops", c.fs_ops}};
   if (!c.names.empty()) object["names"] = c.names;
   if (c.span.count() > 0) object["span_ns"] = c.span.count();
+  if (!c.flows.empty()) object["flows"] = c.flows;
   return object;
 }
 
@@ -66,6 +67,13 @@ Catalogue catalogue_from(const json& object) {
   c.processes = object.value("processes", 0u);
   c.fs_ops = object.value("fs_ops", 0u);
   c.span = nanoseconds(object.value("span_ns", std::int64_t{0}));
+  if (object.contains("flows") && object["flows"].is_array()) {
+    for (const auto& flow : object["flows"]) {
+      if (flow.is_array() && flow.size() == 2 && flow[0].is_number_unsigned() && flow[1].is_number_unsigned()) {
+        c.flows.emplace(flow[0].get<std::uint32_t>(), flow[1].get<std::uint32_t>());
+      }
+    }
+  }
   if (object.contains("names") && object["names"].is_object()) {
     for (const auto& [space, names] : object["names"].items()) {
       if (!names.is_array()) continue;
@@ -155,6 +163,20 @@ void learn(ExploreState& state, const RunRecord& record) {
     for (const auto& name : names) {
       if (std::find(known.begin(), known.end(), name) == known.end()) known.push_back(name);
     }
+  }
+  // The run ranked its nodes by the names its plan knew; runs side by side
+  // may have ranked a new name differently, so flows go through the names.
+  const auto run_nodes = record.observed.names.find(role_prefix(RoleSpace::node));
+  const auto known_nodes = state.catalogue.names.find(role_prefix(RoleSpace::node));
+  auto state_rank = [&](std::uint32_t run_rank) -> std::optional<std::uint32_t> {
+    if (run_nodes == record.observed.names.end() || run_rank >= run_nodes->second.size()) return std::nullopt;
+    const auto& known = known_nodes->second;  // holds every name of the run by now
+    return static_cast<std::uint32_t>(std::find(known.begin(), known.end(), run_nodes->second[run_rank]) - known.begin());
+  };
+  for (const auto& [src, dst] : record.observed.flows) {
+    auto a = state_rank(src);
+    auto b = state_rank(dst);
+    if (a && b) state.catalogue.flows.emplace(*a, *b);
   }
   if (!record.broken && record.observed.span.count() > 0) {
     const nanoseconds known = state.catalogue.span;

@@ -36,6 +36,10 @@ struct Catalogue {
   // not broken: windows start inside it, so that they hit every run while
   // the target is still at work.
   nanoseconds span{0};
+  // The node pairs (sender rank, receiver rank) that exchanged packets:
+  // delay-flow arms aim only at these once a run has shown some, since a
+  // delay on a flow that never exists acts on nothing.
+  std::set<std::pair<std::uint32_t, std::uint32_t>> flows;
   bool operator==(const Catalogue&) const = default;
 };
 
