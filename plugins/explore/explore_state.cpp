@@ -40,12 +40,14 @@ json catalogue_json(const Catalogue& c) {
 json body_of(const ExploreState& state) {
   json arms = json::object();
   for (const auto& [name, arm] : state.arms) arms[name] = {{"pulls", arm.pulls}, {"reward", arm.reward}};
-  return json{{"format", kFormat},
-              {"version", kVersion},
-              {"arms", std::move(arms)},
-              {"signatures", state.signatures},
-              {"learned_runs", state.learned_runs},
-              {"catalogue", catalogue_json(state.catalogue)}};
+  json body{{"format", kFormat},
+            {"version", kVersion},
+            {"arms", std::move(arms)},
+            {"signatures", state.signatures},
+            {"learned_runs", state.learned_runs},
+            {"catalogue", catalogue_json(state.catalogue)}};
+  if (!state.covered.empty()) body["covered"] = state.covered;
+  return body;
 }
 
 std::optional<std::string> read_text(const fs::path& path) {
@@ -119,6 +121,15 @@ sdk::Result<std::optional<RunRecord>> read_run(const fs::path& dir) {
       record.signature = "observed:" + observed["digest"].get<std::string>();
     }
   }
+  if (auto points_text = read_text(dir / kCoveragePointsFile)) {
+    json points = json::parse(*points_text, nullptr, false);
+    if (!points.is_object()) return sdk::Status::invalid((dir / kCoveragePointsFile).string() + ": not valid JSON");
+    for (const char* kind : {"lines", "branches"}) {
+      for (const auto& point : points.value(kind, json::array())) {
+        if (point.is_string()) record.coverage.insert(coverage_point_digest(point.get<std::string>()));
+      }
+    }
+  }
   return std::optional<RunRecord>(std::move(record));
 }
 
@@ -143,6 +154,8 @@ class StateLock {
 };
 
 }  // namespace
+
+std::string coverage_point_digest(std::string_view point) { return hex64(sdk::fnv1a64(point)); }
 
 std::string behaviour_signature(std::string_view text) {
   std::string kept;
@@ -187,9 +200,12 @@ void learn(ExploreState& state, const RunRecord& record) {
   state.catalogue.fs_ops = std::max(state.catalogue.fs_ops, record.observed.fs_ops);
   // A broken run says nothing about the target's behaviour; its plan is
   // still counted as tried, so that plans that break runs fade.
-  bool new_signature = false;
-  if (record.signature && !record.broken) new_signature = state.signatures[*record.signature]++ == 0;
-  const double reward = record.broken ? kRewardNothingNew : run_reward(record.failed, new_signature);
+  RunNovelty novelty{record.failed, false, false};
+  if (record.signature && !record.broken) novelty.new_signature = state.signatures[*record.signature]++ == 0;
+  if (!record.broken) {
+    for (const auto& point : record.coverage) novelty.new_coverage = state.covered.insert(point).second || novelty.new_coverage;
+  }
+  const double reward = record.broken ? kRewardNothingNew : run_reward(novelty);
   std::vector<std::string> acting;
   std::vector<std::string> idle;
   for (std::size_t i = 0; i < record.arms.size(); ++i) {
@@ -224,6 +240,7 @@ sdk::Result<ExploreState> state_from_json(std::string_view text) {
     }
     state.signatures = object.at("signatures").get<std::map<std::string, std::uint64_t>>();
     state.learned_runs = object.at("learned_runs").get<std::set<std::string>>();
+    if (object.contains("covered")) state.covered = object.at("covered").get<std::set<std::string>>();
     state.catalogue = catalogue_from(object.at("catalogue"));
     const std::string checksum = object.value("checksum", "");
     if (checksum != state_digest(state)) {

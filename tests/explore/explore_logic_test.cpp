@@ -228,10 +228,12 @@ TEST_CASE("plan words and JSON") {
 }
 
 TEST_CASE("bandit: rewards, credit and Thompson draws") {
-  CHECK(run_reward(false, true) == kRewardNewSignature);
-  CHECK(run_reward(true, true) == kRewardNewSignature);
-  CHECK(run_reward(true, false) == kRewardKnownFailure);
-  CHECK(run_reward(false, false) == kRewardNothingNew);
+  CHECK(run_reward({false, true, false}) == kRewardNewSignature);
+  CHECK(run_reward({true, true, false}) == kRewardNewSignature);
+  CHECK(run_reward({true, false, false}) == kRewardKnownFailure);
+  CHECK(run_reward({false, false, false}) == kRewardNothingNew);
+  CHECK(run_reward({false, false, true}) == kRewardNewCoverage);
+  CHECK(run_reward({true, false, true}) == kRewardNewCoverage);
   std::map<std::string, ArmStats> arms;
   credit(arms, {"a", "b"}, 1.0);
   credit(arms, {"a"}, 0.5);
@@ -277,7 +279,7 @@ TEST_CASE("bandit: a plan arm that keeps failing is drawn far more often") {
 
 TEST_CASE("learning: new signatures reward, repeats do not, broken runs count as tried") {
   ExploreState state;
-  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0, {}, 0ns, {}}, {}};
+  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0, {}, 0ns, {}}, {}, {}};
   learn(state, r);
   CHECK(state.arms["partition node#0"] == ArmStats{1, 1});
   CHECK(state.catalogue == Catalogue{3, 0, 0, {}, 0ns, {}});
@@ -303,6 +305,55 @@ TEST_CASE("learning: new signatures reward, repeats do not, broken runs count as
   learn(state, r);
   CHECK(state.arms["partition node#0"] == ArmStats{5, 1.5});
   CHECK(state.signatures.at("leader=1") == 3);
+}
+
+TEST_CASE("learning: runs that covered new lines or branches reward their arms") {
+  // The behaviour is the same every run, so only coverage can be new.
+  ExploreState state;
+  RunRecord r;
+  r.signature = "same";
+  r.arms = {"slow-node node#0 long"};
+  auto run = [&](const char* id, std::set<std::string> points, bool broken = false) {
+    r.id = id;
+    r.broken = broken;
+    r.coverage.clear();
+    for (const auto& p : points) r.coverage.insert(coverage_point_digest(p));
+    learn(state, r);
+    return state.arms["slow-node node#0 long"];
+  };
+  CHECK(run("00000000", {"a.c:1", "a.c:2", "a.c:2:b0"}) == ArmStats{1, 1});   // new behaviour and coverage
+  CHECK(run("00000001", {"a.c:1", "a.c:2", "a.c:2:b0"}) == ArmStats{2, 1});   // nothing new
+  CHECK(run("00000002", {"a.c:1"}) == ArmStats{3, 1});                        // less is not new
+  CHECK(run("00000003", {"a.c:1", "a.c:2", "a.c:2:b1"}) == ArmStats{4, 2});   // a new branch
+  CHECK(run("00000004", {"a.c:9"}, /*broken=*/true) == ArmStats{5, 2});       // broken: nothing, and not kept
+  CHECK(run("00000005", {"a.c:9"}) == ArmStats{6, 3});
+  CHECK(run("00000006", {}) == ArmStats{7, 3});                               // no coverage recorded
+  CHECK(state.covered.size() == 5);
+  CHECK(state.covered.contains(coverage_point_digest("a.c:2:b1")));
+  auto back = state_from_json(to_json(state).dump());
+  REQUIRE(back);
+  CHECK(*back == state);
+  // read from RUN/coverage-points.json, as `nmz run` writes it with recordCoverage.
+  TempDir storage;
+  NullLogger logger;
+  for (const char* id : {"00000000", "00000001", "00000002"}) {
+    write(storage.path / id / "result.json", R"({"successful":true,"status":"passed","signature":"same"})");
+    write(storage.path / id / "plan.json", R"({"forced":false,"arms":["partition node#1"],"applied":[3]})");
+  }
+  const std::string points = R"({"tool":"gcov","coverage_pattern":"x","lines":["a.c:1"],"branches":["a.c:1:b0"]})";
+  write(storage.path / "00000000" / kCoveragePointsFile, points);
+  write(storage.path / "00000001" / kCoveragePointsFile, points);
+  write(storage.path / "00000002" / kCoveragePointsFile,
+        R"({"tool":"gcov","coverage_pattern":"y","lines":["a.c:1"],"branches":["a.c:1:b1"]})");
+  ExploreState learned = refresh_state(storage.path, logger);
+  CHECK(logger.warnings.empty());
+  CHECK(learned.arms["partition node#1"] == ArmStats{3, 2});
+  CHECK(learned.covered.size() == 3);
+  write(storage.path / "00000003" / "result.json", R"({"successful":true,"status":"passed","signature":"same"})");
+  write(storage.path / "00000003" / kCoveragePointsFile, "{\"lines\": [");
+  refresh_state(storage.path, logger);
+  REQUIRE(logger.warnings.size() == 1);
+  CHECK(logger.warnings[0].find("coverage-points.json: not valid JSON") != std::string::npos);
 }
 
 TEST_CASE("learning: only the faults that acted earn the run's reward") {
@@ -480,8 +531,8 @@ TEST_CASE("learning: the flows runs showed are kept by name") {
   state.catalogue.names = {{"node", {"c1", "server"}}};
   // This run ranked a new node c2 before its plan knew it... and another
   // run beside it ranked c3 there: flows follow the names.
-  RunRecord a{"00000000", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"c1", "server", "c3"}}}, 1s, {{2, 1}}}, {}};
-  RunRecord b{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"c1", "server", "c2"}}}, 1s, {{0, 1}, {2, 1}}}, {}};
+  RunRecord a{"00000000", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"c1", "server", "c3"}}}, 1s, {{2, 1}}}, {}, {}};
+  RunRecord b{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"c1", "server", "c2"}}}, 1s, {{0, 1}, {2, 1}}}, {}, {}};
   learn(state, a);
   learn(state, b);
   CHECK(state.catalogue.names.at("node") == std::vector<std::string>{"c1", "server", "c3", "c2"});
@@ -533,14 +584,14 @@ TEST_CASE("executor: roles bind by the names earlier runs showed, not by who sen
 
 TEST_CASE("learning: names of roles accumulate in order of first appearance") {
   ExploreState state;
-  RunRecord first{"00000000", false, false, std::string("s"), {}, {2, 0, 0, {{"node", {"c1", "server"}}}, 2s, {}}, {}};
-  RunRecord second{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"server", "c2", "c1"}}}, 1500ms, {}}, {}};
+  RunRecord first{"00000000", false, false, std::string("s"), {}, {2, 0, 0, {{"node", {"c1", "server"}}}, 2s, {}}, {}, {}};
+  RunRecord second{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"server", "c2", "c1"}}}, 1500ms, {}}, {}, {}};
   learn(state, first);
   learn(state, second);
   CHECK(state.catalogue.names.at("node") == std::vector<std::string>{"c1", "server", "c2"});
   CHECK(state.catalogue.nodes == 3);
   CHECK(state.catalogue.span == 1500ms);  // the shortest run
-  RunRecord broken{"00000002", false, true, std::nullopt, {}, {3, 0, 0, {}, 100ms, {}}, {}};
+  RunRecord broken{"00000002", false, true, std::nullopt, {}, {3, 0, 0, {}, 100ms, {}}, {}, {}};
   learn(state, broken);
   CHECK(state.catalogue.span == 1500ms);  // a broken run's span says nothing
   auto back = state_from_json(to_json(state).dump());

@@ -251,6 +251,26 @@ Result<CoverageFiles> find_coverage_files(const fs::path& run_dir) {
 
 }  // namespace
 
+Result<std::optional<CoveragePoints>> read_run_coverage(const fs::path& run_dir) {
+  auto files = find_coverage_files(run_dir);
+  if (!files) return files.status();
+  if (!files->gcda.empty()) {
+    auto gcov = read_gcov(files->dir, files->gcda);
+    if (!gcov) return gcov.status();
+    return std::optional<CoveragePoints>(std::move(gcov).value());
+  }
+  if (files->exec.empty()) return std::optional<CoveragePoints>();
+  auto jacoco = read_jacoco({files->exec});
+  if (!jacoco) return jacoco.status();
+  if (!jacoco->front()) return jacoco->front().status();
+  return std::optional<CoveragePoints>(std::move(jacoco->front()).value());
+}
+
+nlohmann::json coverage_points_json(const CoveragePoints& points) {
+  return {{"tool", points.tool}, {"coverage_pattern", coverage_pattern(points)}, {"lines", points.lines},
+          {"branches", points.branches}};
+}
+
 CoverageAnalysis analyze_coverage(const Storage& storage) {
   CoverageAnalysis analysis;
   const auto runs = storage.runs();
