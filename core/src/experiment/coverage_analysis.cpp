@@ -150,6 +150,15 @@ Result<CoveragePoints> read_gcov(const fs::path& coverage, const std::vector<fs:
   }
   auto json = nlohmann::json::parse(read_text(report), nullptr, false);
   if (json.is_discarded() || !json.is_object()) return Status::invalid(coverage.string() + ": gcovr wrote no JSON report");
+  if (json.value("files", nlohmann::json::array()).empty()) {
+    // gcov needs the sources; a program compiled with relative source paths
+    // names them relative to a build directory that gcovr, reading .gcda
+    // files under RUN/coverage, cannot infer: without this, no coverage at all.
+    std::string said = read_text(scratch.path() / "err");
+    if (said.size() > 300) said = said.substr(0, 300);
+    return Status::invalid(coverage.string() + ": gcovr found the source of none of its .gcda files (compile with absolute "
+                           "source paths; gcovr said: " + said + ")");
+  }
   return gcov_points(json);
 }
 
