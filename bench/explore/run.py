@@ -127,6 +127,17 @@ class Bench:
         return {label: read_runs(storages[label], rows[label]) for label in variants}, storages
 
 
+def first_window_ms(plan):
+    """When the plan's first window opened, from the run's first event: a
+    window anchored at its target opened `start` after the target's first
+    event (plan.json's anchored_ns); one whose target never showed never
+    opened."""
+    faults = plan.get("faults", [])
+    anchored = plan.get("anchored_ns") or [0] * len(faults)
+    opened = [(a + f.get("start_ns", 0)) / 1e6 for f, a in zip(faults, anchored) if a is not None]
+    return min(opened, default=None)
+
+
 def read_runs(storage, seconds):
     rows = []
     for d, wall in zip(sorted(x for x in os.listdir(storage) if len(x) == 8), seconds):
@@ -148,7 +159,7 @@ def read_runs(storage, seconds):
             "outcome": text("outcome") or "?", "formed_ms": text("formed_ms"),
             "words": plan.get("words", ""), "partition": any(f.get("kind") == "partition" for f in plan.get("faults", [])),
             "faults": len(plan.get("faults", [])),
-            "first_window_ms": min((f.get("start_ns", 0) / 1e6 for f in plan.get("faults", [])), default=None),
+            "first_window_ms": first_window_ms(plan),
         })
     return rows
 

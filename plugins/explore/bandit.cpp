@@ -17,9 +17,11 @@ double standard_normal(SeededRandom& random) {
 
 }  // namespace
 
-double run_reward(bool failed, bool new_signature) {
-  if (new_signature) return kRewardNewSignature;
-  return failed ? kRewardKnownFailure : kRewardNothingNew;
+double run_reward(const RunNovelty& run) {
+  double reward = run.failed ? kRewardKnownFailure : kRewardNothingNew;
+  if (run.new_signature) reward = std::max(reward, kRewardNewSignature);
+  if (run.new_coverage) reward = std::max(reward, kRewardNewCoverage);
+  return reward;
 }
 
 void credit(std::map<std::string, ArmStats>& arms, const std::vector<std::string>& pulled, double reward) {

@@ -26,12 +26,20 @@ struct ArmStats {
 
 // Rewards of one finished run, credited to every arm of its plan.
 inline constexpr double kRewardNewSignature = 1.0;  // behaviour never seen before (failing or not)
+inline constexpr double kRewardNewCoverage = 1.0;   // a line or branch no earlier run covered
 inline constexpr double kRewardKnownFailure = 0.5;  // a failure seen before: still worth aiming at
 inline constexpr double kRewardNothingNew = 0.0;
 
-// A run without a signature passes `new_signature` false: only its failure
-// can reward it.
-double run_reward(bool failed, bool new_signature);
+// What one finished run showed that earlier runs had not.
+struct RunNovelty {
+  bool failed = false;
+  bool new_signature = false;  // false for a run without a signature
+  bool new_coverage = false;   // false for a run without recorded coverage
+};
+
+// The largest reward the run earned: new behaviour and new coverage each
+// earn the most, a known failure half of it.
+double run_reward(const RunNovelty& run);
 
 void credit(std::map<std::string, ArmStats>& arms, const std::vector<std::string>& pulled, double reward);
 

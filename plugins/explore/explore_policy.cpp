@@ -102,7 +102,7 @@ class ExplorePolicy final : public sdk::ExplorePolicy {
     if (!run_.run_dir) return;
     std::lock_guard lock(mutex_);
     auto record = run_record(run_, seed_text_, executor_->bound(), executor_->observed(), executor_->traffic_digest(),
-                             executor_->applied());
+                             executor_->applied(), executor_->anchors());
     if (auto status = replace_file_atomically(*run_.run_dir / kPlanRecordFile, record.dump(1, '\t') + "\n"); !status) {
       logger_->warn("explore: " + status.message());
     }

@@ -52,7 +52,8 @@ sdk::Result<PlannedRun> plan_run(const ExploreSettings& settings, std::uint64_t 
 }
 
 json run_record(const PlannedRun& run, std::string_view seed_text, const std::map<std::string, std::string>& bound,
-                const Catalogue& observed, const std::string& traffic_digest, const std::vector<std::uint64_t>& applied) {
+                const Catalogue& observed, const std::string& traffic_digest, const std::vector<std::uint64_t>& applied,
+                const std::vector<std::optional<nanoseconds>>& anchors) {
   json record = to_json(run.plan);
   record["policy"] = "explore";
   record["forced"] = run.forced;
@@ -62,11 +63,15 @@ json run_record(const PlannedRun& run, std::string_view seed_text, const std::ma
   record["words"] = describe(run.plan, bound);
   record["bound"] = bound;
   record["applied"] = applied;
+  json anchored = json::array();
+  for (const auto& at : anchors) anchored.push_back(at ? json(at->count()) : json());
+  record["anchored_ns"] = std::move(anchored);
   record["observed"] = {{"nodes", observed.nodes},
                         {"processes", observed.processes},
                         {"fs_ops", observed.fs_ops},
                         {"names", observed.names},
                         {"span_ns", observed.span.count()},
+                        {"flows", observed.flows},
                         {"digest", traffic_digest}};
   // How this run bound its roles, so that replaying its record
   // (NMZ_EXPLORE_PLAN=RUN/result.json, nmz tools shrink) aims at the same targets.

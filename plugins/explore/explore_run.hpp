@@ -44,6 +44,7 @@ sdk::Result<PlannedRun> plan_run(const ExploreSettings& settings, std::uint64_t 
 // what it was bound to and what the run showed.
 nlohmann::json run_record(const PlannedRun& run, std::string_view seed_text, const std::map<std::string, std::string>& bound,
                           const Catalogue& observed, const std::string& traffic_digest,
-                          const std::vector<std::uint64_t>& applied);
+                          const std::vector<std::uint64_t>& applied,
+                          const std::vector<std::optional<nanoseconds>>& anchors);
 
 }  // namespace nmz::plugins::explore

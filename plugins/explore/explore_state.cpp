@@ -33,18 +33,21 @@ json catalogue_json(const Catalogue& c) {
   json object{{"nodes", c.nodes}, {"processes", c.processes}, {"fs_ops", c.fs_ops}};
   if (!c.names.empty()) object["names"] = c.names;
   if (c.span.count() > 0) object["span_ns"] = c.span.count();
+  if (!c.flows.empty()) object["flows"] = c.flows;
   return object;
 }
 
 json body_of(const ExploreState& state) {
   json arms = json::object();
   for (const auto& [name, arm] : state.arms) arms[name] = {{"pulls", arm.pulls}, {"reward", arm.reward}};
-  return json{{"format", kFormat},
-              {"version", kVersion},
-              {"arms", std::move(arms)},
-              {"signatures", state.signatures},
-              {"learned_runs", state.learned_runs},
-              {"catalogue", catalogue_json(state.catalogue)}};
+  json body{{"format", kFormat},
+            {"version", kVersion},
+            {"arms", std::move(arms)},
+            {"signatures", state.signatures},
+            {"learned_runs", state.learned_runs},
+            {"catalogue", catalogue_json(state.catalogue)}};
+  if (!state.covered.empty()) body["covered"] = state.covered;
+  return body;
 }
 
 std::optional<std::string> read_text(const fs::path& path) {
@@ -66,6 +69,13 @@ Catalogue catalogue_from(const json& object) {
   c.processes = object.value("processes", 0u);
   c.fs_ops = object.value("fs_ops", 0u);
   c.span = nanoseconds(object.value("span_ns", std::int64_t{0}));
+  if (object.contains("flows") && object["flows"].is_array()) {
+    for (const auto& flow : object["flows"]) {
+      if (flow.is_array() && flow.size() == 2 && flow[0].is_number_unsigned() && flow[1].is_number_unsigned()) {
+        c.flows.emplace(flow[0].get<std::uint32_t>(), flow[1].get<std::uint32_t>());
+      }
+    }
+  }
   if (object.contains("names") && object["names"].is_object()) {
     for (const auto& [space, names] : object["names"].items()) {
       if (!names.is_array()) continue;
@@ -111,6 +121,15 @@ sdk::Result<std::optional<RunRecord>> read_run(const fs::path& dir) {
       record.signature = "observed:" + observed["digest"].get<std::string>();
     }
   }
+  if (auto points_text = read_text(dir / kCoveragePointsFile)) {
+    json points = json::parse(*points_text, nullptr, false);
+    if (!points.is_object()) return sdk::Status::invalid((dir / kCoveragePointsFile).string() + ": not valid JSON");
+    for (const char* kind : {"lines", "branches"}) {
+      for (const auto& point : points.value(kind, json::array())) {
+        if (point.is_string()) record.coverage.insert(coverage_point_digest(point.get<std::string>()));
+      }
+    }
+  }
   return std::optional<RunRecord>(std::move(record));
 }
 
@@ -136,6 +155,8 @@ class StateLock {
 
 }  // namespace
 
+std::string coverage_point_digest(std::string_view point) { return hex64(sdk::fnv1a64(point)); }
+
 std::string behaviour_signature(std::string_view text) {
   std::string kept;
   while (!text.empty()) {
@@ -156,6 +177,20 @@ void learn(ExploreState& state, const RunRecord& record) {
       if (std::find(known.begin(), known.end(), name) == known.end()) known.push_back(name);
     }
   }
+  // The run ranked its nodes by the names its plan knew; runs side by side
+  // may have ranked a new name differently, so flows go through the names.
+  const auto run_nodes = record.observed.names.find(role_prefix(RoleSpace::node));
+  const auto known_nodes = state.catalogue.names.find(role_prefix(RoleSpace::node));
+  auto state_rank = [&](std::uint32_t run_rank) -> std::optional<std::uint32_t> {
+    if (run_nodes == record.observed.names.end() || run_rank >= run_nodes->second.size()) return std::nullopt;
+    const auto& known = known_nodes->second;  // holds every name of the run by now
+    return static_cast<std::uint32_t>(std::find(known.begin(), known.end(), run_nodes->second[run_rank]) - known.begin());
+  };
+  for (const auto& [src, dst] : record.observed.flows) {
+    auto a = state_rank(src);
+    auto b = state_rank(dst);
+    if (a && b) state.catalogue.flows.emplace(*a, *b);
+  }
   if (!record.broken && record.observed.span.count() > 0) {
     const nanoseconds known = state.catalogue.span;
     state.catalogue.span = known.count() == 0 ? record.observed.span : std::min(known, record.observed.span);
@@ -165,9 +200,12 @@ void learn(ExploreState& state, const RunRecord& record) {
   state.catalogue.fs_ops = std::max(state.catalogue.fs_ops, record.observed.fs_ops);
   // A broken run says nothing about the target's behaviour; its plan is
   // still counted as tried, so that plans that break runs fade.
-  bool new_signature = false;
-  if (record.signature && !record.broken) new_signature = state.signatures[*record.signature]++ == 0;
-  const double reward = record.broken ? kRewardNothingNew : run_reward(record.failed, new_signature);
+  RunNovelty novelty{record.failed, false, false};
+  if (record.signature && !record.broken) novelty.new_signature = state.signatures[*record.signature]++ == 0;
+  if (!record.broken) {
+    for (const auto& point : record.coverage) novelty.new_coverage = state.covered.insert(point).second || novelty.new_coverage;
+  }
+  const double reward = record.broken ? kRewardNothingNew : run_reward(novelty);
   std::vector<std::string> acting;
   std::vector<std::string> idle;
   for (std::size_t i = 0; i < record.arms.size(); ++i) {
@@ -202,6 +240,7 @@ sdk::Result<ExploreState> state_from_json(std::string_view text) {
     }
     state.signatures = object.at("signatures").get<std::map<std::string, std::uint64_t>>();
     state.learned_runs = object.at("learned_runs").get<std::set<std::string>>();
+    if (object.contains("covered")) state.covered = object.at("covered").get<std::set<std::string>>();
     state.catalogue = catalogue_from(object.at("catalogue"));
     const std::string checksum = object.value("checksum", "");
     if (checksum != state_digest(state)) {

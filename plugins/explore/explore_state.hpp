@@ -36,6 +36,10 @@ struct Catalogue {
   // not broken: windows start inside it, so that they hit every run while
   // the target is still at work.
   nanoseconds span{0};
+  // The node pairs (sender rank, receiver rank) that exchanged packets:
+  // delay-flow arms aim only at these once a run has shown some, since a
+  // delay on a flow that never exists acts on nothing.
+  std::set<std::pair<std::uint32_t, std::uint32_t>> flows;
   bool operator==(const Catalogue&) const = default;
 };
 
@@ -43,6 +47,9 @@ struct ExploreState {
   std::map<std::string, ArmStats> arms;
   std::map<std::string, std::uint64_t> signatures;  // signature -> runs that showed it
   std::set<std::string> learned_runs;               // run directory names already counted
+  // Every line and branch a learned run covered (recordCoverage), each as
+  // the FNV-1a 64 of its name in hex: what makes a run's coverage new.
+  std::set<std::string> covered;
   Catalogue catalogue;
   bool operator==(const ExploreState&) const = default;
 };
@@ -61,6 +68,10 @@ struct RunRecord {
   // Per arm, in plan order: whether its fault acted on any event (plan.json's
   // "applied"). Missing entries count as acted (records written before it).
   std::vector<bool> acted;
+  // The lines and branches the run covered (RUN/coverage-points.json, which
+  // `nmz run` writes with recordCoverage), digested as in ExploreState::covered;
+  // empty when not recorded.
+  std::set<std::string> coverage;
 };
 
 // Credits the run's reward to the arms whose fault acted; an arm whose fault
@@ -98,5 +109,10 @@ ExploreState refresh_state(const std::filesystem::path& storage, sdk::Logger& lo
 inline constexpr const char* kStateFile = "explore-state.json";
 inline constexpr const char* kStateLockFile = ".explore-state.lock";
 inline constexpr const char* kPlanRecordFile = "plan.json";
+inline constexpr const char* kCoveragePointsFile = "coverage-points.json";
+
+// The digest a covered line or branch ("FILE:LINE", "FILE:LINE:bN",
+// "CLASS#PROBE") is kept as.
+std::string coverage_point_digest(std::string_view point);
 
 }  // namespace nmz::plugins::explore

@@ -31,6 +31,10 @@ std::string milliseconds(nanoseconds t) {
 }
 
 std::string window(const Fault& fault) {
+  if (fault.anchor == Anchor::target) {
+    return "from " + seconds(fault.start) + " to " + seconds(fault.end) + " after its first " +
+           (role_space(fault.kind) == RoleSpace::node ? "packet" : "event");
+  }
   return "from t=" + seconds(fault.start) + " to t=" + seconds(fault.end);
 }
 
@@ -111,6 +115,7 @@ json to_json(const Plan& plan) {
                {"role", f.role},
                {"start_ns", f.start.count()},
                {"end_ns", f.end.count()}};
+    if (f.anchor == Anchor::target) fault["anchor"] = "target";
     if (f.kind == FaultKind::delay_flow) fault["peer"] = f.peer;
     if (f.kind == FaultKind::slow_node || f.kind == FaultKind::delay_flow) fault["delay_ns"] = f.delay.count();
     if (f.kind == FaultKind::fail_fs) fault["errno"] = f.errno_name;
@@ -163,6 +168,11 @@ sdk::Result<Plan> plan_from_json(const json& object) {
     fault.delay = nanoseconds(static_cast<std::int64_t>(*delay));
     if (fault.end < fault.start) return fail("\"end_ns\" is before \"start_ns\"");
     if (fault.kind == FaultKind::delay_flow && fault.peer == fault.role) return fail("\"peer\" equals \"role\"");
+    if (item.contains("anchor")) {
+      const json& anchor = item["anchor"];
+      if (anchor != "run" && anchor != "target") return fail("\"anchor\" must be \"run\" or \"target\"");
+      fault.anchor = anchor == "target" ? Anchor::target : Anchor::run;
+    }
     if (fault.kind == FaultKind::fail_fs) {
       if (!item.contains("errno") || !item["errno"].is_string()) return fail("no string \"errno\"");
       fault.errno_name = item["errno"].get<std::string>();

@@ -38,12 +38,22 @@ enum class RoleSpace { node, process, fs_op };
 RoleSpace role_space(FaultKind kind);
 const char* role_prefix(RoleSpace space);  // "node", "process", "fsop"
 
+// Where a fault's window is measured from: the run's first event, or the
+// first event of the fault's own target (the first packet node A sends, or
+// A sends to B, or A takes part in; the first operation of the fs op kind;
+// the first ProcSetEvent listing the process). Targets that start late (a
+// client started after the server, a node that joins) have their own start,
+// where their ordering with the others is decided; a window measured from
+// the run's start would often close before such a target said anything.
+enum class Anchor { run, target };
+
 struct Fault {
   FaultKind kind = FaultKind::slow_node;
+  Anchor anchor = Anchor::run;
   std::uint32_t role = 0;     // the k-th distinct node / process / op kind of the run, from 0
   std::uint32_t peer = 0;     // delay_flow: the destination node's rank
   nanoseconds delay{0};       // slow_node, delay_flow
-  nanoseconds start{0};       // window, from the run's first event
+  nanoseconds start{0};       // window, from the anchor
   nanoseconds end{0};
   std::string errno_name;     // fail_fs
 

@@ -13,7 +13,13 @@
 namespace nmz::plugins::explore {
 
 PlanExecutor::PlanExecutor(Plan plan)
-    : plan_(std::move(plan)), paused_(plan_.faults.size(), false), applied_(plan_.faults.size(), 0) {
+    : plan_(std::move(plan)),
+      paused_(plan_.faults.size(), false),
+      applied_(plan_.faults.size(), 0),
+      anchors_(plan_.faults.size()) {
+  for (std::size_t i = 0; i < plan_.faults.size(); ++i) {
+    if (plan_.faults[i].anchor == Anchor::run) anchors_[i] = nanoseconds(0);
+  }
   // Pids change from run to run: process roles always bind in start order.
   for (RoleSpace space : {RoleSpace::node, RoleSpace::fs_op}) {
     RoleTable& table = space == RoleSpace::node ? nodes_ : fs_ops_;
@@ -45,6 +51,13 @@ std::uint32_t PlanExecutor::RoleTable::shown() const {
   return 0;
 }
 
+bool PlanExecutor::open(std::size_t i, bool touches_target, nanoseconds since_first) {
+  if (touches_target && !anchors_[i]) anchors_[i] = since_first;
+  if (!anchors_[i]) return false;
+  const nanoseconds since_anchor = since_first - *anchors_[i];
+  return since_anchor >= plan_.faults[i].start && since_anchor < plan_.faults[i].end;
+}
+
 std::optional<std::uint32_t> PlanExecutor::node_rank(const std::string& entity) {
   auto node = endpoint_node(entity);
   if (!node) return std::nullopt;
@@ -60,15 +73,14 @@ Verdict PlanExecutor::decide(const sdk::Event& event, nanoseconds since_first) {
     auto dst = node_rank(sdk::option_string(event.option, "dst_entity").value_or(""));
     if (!src || !dst) return verdict;
     if (pair_packets_[{*src, *dst}]++ == 0) pair_order_.emplace_back(*src, *dst);
-    if (!event.deferred) return verdict;
     for (std::size_t i = 0; i < plan_.faults.size(); ++i) {
       const Fault& f = plan_.faults[i];
-      if (role_space(f.kind) != RoleSpace::node || !open(f, since_first)) continue;
+      if (role_space(f.kind) != RoleSpace::node) continue;
       bool hit = false;
       if (f.kind == FaultKind::slow_node) hit = *src == f.role;
       if (f.kind == FaultKind::delay_flow) hit = *src == f.role && *dst == f.peer;
       if (f.kind == FaultKind::partition) hit = (*src == f.role) != (*dst == f.role);
-      if (!hit) continue;
+      if (!open(i, hit, since_first) || !hit || !event.deferred) continue;
       ++applied_[i];
       if (f.kind == FaultKind::partition) verdict.drop = true;
       verdict.delay = std::max(verdict.delay, f.delay);
@@ -77,13 +89,13 @@ Verdict PlanExecutor::decide(const sdk::Event& event, nanoseconds since_first) {
     auto op = sdk::option_string(event.option, "op");
     if (!op) return verdict;
     const std::uint32_t rank = fs_ops_.rank_of(*op);
-    if (!event.deferred) return verdict;
     for (std::size_t i = 0; i < plan_.faults.size(); ++i) {
       const Fault& f = plan_.faults[i];
-      if (f.kind != FaultKind::fail_fs || f.role != rank || !open(f, since_first)) continue;
+      if (f.kind != FaultKind::fail_fs) continue;
+      const bool hit = f.role == rank;
+      if (!open(i, hit, since_first) || !hit || !event.deferred || verdict.fs_errno) continue;
       ++applied_[i];
       verdict.fs_errno = f.errno_name;
-      break;
     }
   } else if (event.class_name == sdk::event_class::proc_set) {
     auto pids = sdk::proc_set_pids(event);
@@ -93,13 +105,14 @@ Verdict PlanExecutor::decide(const sdk::Event& event, nanoseconds since_first) {
     for (int pid : started) processes_.rank_of(std::to_string(pid));
     for (std::size_t i = 0; i < plan_.faults.size(); ++i) {
       const Fault& f = plan_.faults[i];
-      if (f.kind != FaultKind::pause_process || paused_[i] || f.role >= processes_.names.size() || !open(f, since_first)) continue;
+      if (f.kind != FaultKind::pause_process || f.role >= processes_.names.size()) continue;
       const int pid = std::stoi(processes_.names[f.role]);
       // Only a process this event lists: the inspector pauses members only.
-      if (std::find(pids->begin(), pids->end(), pid) == pids->end()) continue;
+      const bool listed = std::find(pids->begin(), pids->end(), pid) != pids->end();
+      if (!open(i, listed, since_first) || !listed || paused_[i]) continue;
       paused_[i] = true;
       ++applied_[i];
-      verdict.pauses[pid] = std::max(verdict.pauses[pid], f.end - since_first);
+      verdict.pauses[pid] = std::max(verdict.pauses[pid], *anchors_[i] + f.end - since_first);
     }
   }
   return verdict;
@@ -119,8 +132,9 @@ std::map<std::string, std::string> PlanExecutor::bound() const {
 }
 
 Catalogue PlanExecutor::observed() const {
-  Catalogue c{nodes_.shown(), processes_.shown(), fs_ops_.shown(), {}, last_};
+  Catalogue c{nodes_.shown(), processes_.shown(), fs_ops_.shown(), {}, last_, {}};
   if (!nodes_.names.empty()) c.names[role_prefix(RoleSpace::node)] = nodes_.names;
+  for (const auto& entry : pair_packets_) c.flows.insert(entry.first);
   if (!fs_ops_.names.empty()) c.names[role_prefix(RoleSpace::fs_op)] = fs_ops_.names;
   return c;
 }

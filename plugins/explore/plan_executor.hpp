@@ -56,6 +56,10 @@ class PlanExecutor {
   [[nodiscard]] std::string traffic_digest() const;
   // Events each fault acted on, in plan order.
   [[nodiscard]] const std::vector<std::uint64_t>& applied() const { return applied_; }
+  // When each fault's anchor was seen, from the run's first event (0 for
+  // run-anchored faults; none: its target never showed, so its window never
+  // opened). The window was open from anchor + start to anchor + end.
+  [[nodiscard]] const std::vector<std::optional<nanoseconds>>& anchors() const { return anchors_; }
 
  private:
   // One role space: rank -> name, the plan's known names first.
@@ -67,9 +71,9 @@ class PlanExecutor {
   };
 
   std::optional<std::uint32_t> node_rank(const std::string& entity);
-  static bool open(const Fault& fault, nanoseconds since_first) {
-    return since_first >= fault.start && since_first < fault.end;
-  }
+  // Whether fault i's window is open; an event its fault could act on
+  // anchors a target-anchored window first.
+  bool open(std::size_t i, bool touches_target, nanoseconds since_first);
 
   Plan plan_;
   RoleTable nodes_;
@@ -80,6 +84,7 @@ class PlanExecutor {
   nanoseconds last_{0};  // the latest event, from the first
   std::vector<bool> paused_;
   std::vector<std::uint64_t> applied_;
+  std::vector<std::optional<nanoseconds>> anchors_;
 };
 
 }  // namespace nmz::plugins::explore

@@ -41,12 +41,13 @@ std::size_t fault_count(const ExploreSettings& s, SeededRandom& random) {
   return 1 + static_cast<std::size_t>(random.below(most));
 }
 
-// Half the windows open at the run's first event, the others uniformly in
-// [0, startMax). The start of a run is where a multi-process target's
-// order matters most (elections, membership, the first leases and
-// handshakes), and a window anchored there also covers the busy phase that
-// follows; starts spread uniformly over the whole run put most windows
-// where the target is already idle or shutting down.
+// Windows are measured from the first event of their target. Half open
+// right there, the others uniformly in [0, startMax) after it. A target's
+// first exchanges are where its order with the others matters most
+// (elections, membership, the first leases and handshakes), and a window
+// opened there also covers the busy phase that follows; starts spread
+// uniformly over the whole run put most windows where the target is
+// already idle or shutting down.
 nanoseconds window_start(SeededRandom& random, nanoseconds start_max) {
   if (random.below(2) == 0) return nanoseconds(0);
   return random.duration_in(nanoseconds(0), start_max);
@@ -145,6 +146,7 @@ std::vector<Fault> candidate_arms(const ExploreSettings& s, const Catalogue& cat
         for (f.role = 0; f.role < nodes; ++f.role) {
           for (f.peer = 0; f.peer < nodes; ++f.peer) {
             if (f.peer == f.role) continue;
+            if (!catalogue.flows.empty() && !catalogue.flows.contains({f.role, f.peer})) continue;
             for (const auto& c : classes) {
               f.delay = c.low;
               arms.push_back(f);
@@ -191,6 +193,7 @@ Plan draw_plan(const ExploreSettings& s, const ExploreState& state, std::uint64_
       const auto& c = fault.delay >= kLongDelay ? classes.back() : classes.front();
       fault.delay = log_uniform(random, c.low, c.high);
     }
+    fault.anchor = Anchor::target;
     fault.start = window_start(random, start_max);
     fault.end = fault.start + random.duration_in(s.window_min, s.window_max);
     if (fault.kind == FaultKind::fail_fs) fault.errno_name = s.errnos[random.below(s.errnos.size())];

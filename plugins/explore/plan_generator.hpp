@@ -43,8 +43,9 @@ std::vector<Fault> candidate_arms(const ExploreSettings& settings, const Catalog
 // Draws a run's plan from its seed and the learned state, nothing else, so
 // that the two reproduce it: the number of faults (uniform from 1 to
 // maxFaults), the arms with the highest
-// Thompson draws, then each fault's parameters in plan order (a window
-// opens at the first event or uniformly in [0, startMax), even odds).
+// Thompson draws, then each fault's parameters in plan order (a window,
+// anchored at its target's first event, opens there or uniformly in
+// [0, startMax) after it, even odds).
 Plan draw_plan(const ExploreSettings& settings, const ExploreState& state, std::uint64_t seed);
 
 }  // namespace nmz::plugins::explore

@@ -76,7 +76,7 @@ Fault slow(std::uint32_t role, nanoseconds delay, nanoseconds start, nanoseconds
 TEST_CASE("plan generation: the seed and the state reproduce the plan") {
   ExploreSettings settings;
   ExploreState state;
-  state.catalogue = {3, 2, 1, {}, 0ns};
+  state.catalogue = {3, 2, 1, {}, 0ns, {}};
   std::set<std::string> distinct;
   for (std::uint64_t seed = 1; seed <= 40; ++seed) {
     Plan a = draw_plan(settings, state, seed);
@@ -156,13 +156,24 @@ TEST_CASE("plan generation: arms follow the catalogue and the settings") {
   settings.kinds = {FaultKind::pause_process, FaultKind::fail_fs};
   CHECK(candidate_arms(settings, none).empty());
   CHECK(draw_plan(settings, ExploreState{}, 7).faults.empty());
-  arms = candidate_arms(settings, Catalogue{0, 2, 3, {}, 0ns});
+  arms = candidate_arms(settings, Catalogue{0, 2, 3, {}, 0ns, {}});
   CHECK(arms.size() == 5);
   // A delay range entirely below 200 ms has only short arms.
   settings = ExploreSettings{};
   settings.kinds = {FaultKind::slow_node};
   settings.delay_max = 100ms;
-  for (const auto& f : candidate_arms(settings, Catalogue{2, 0, 0, {}, 0ns})) CHECK(f.arm().ends_with(" short"));
+  for (const auto& f : candidate_arms(settings, Catalogue{2, 0, 0, {}, 0ns, {}})) CHECK(f.arm().ends_with(" short"));
+  // Once runs have shown which node pairs talk, delay-flow arms aim only at
+  // those (a star: the server, node#1, talks with both clients).
+  settings = ExploreSettings{};
+  settings.kinds = {FaultKind::delay_flow};
+  names.clear();
+  for (const auto& f : candidate_arms(settings, Catalogue{3, 0, 0, {}, 0ns, {{0, 1}, {1, 0}, {2, 1}, {1, 2}}})) {
+    names.insert(f.arm());
+  }
+  CHECK(names.size() == 4 * 2);
+  CHECK(names.contains("delay-flow node#2->node#1 long"));
+  CHECK(!names.contains("delay-flow node#0->node#2 long"));
 }
 
 TEST_CASE("plan words and JSON") {
@@ -199,13 +210,30 @@ TEST_CASE("plan words and JSON") {
   CHECK(bad(R"({"faults":[{"kind":"partition","role":-1,"start_ns":0,"end_ns":1}]})") ==
         "faults[0]: \"role\" must be an integer of 0 or more");
   CHECK(bad(R"({"fault":[]})") == "a plan is an object with an array \"faults\"");
+  CHECK(bad(R"({"faults":[{"kind":"partition","role":0,"start_ns":0,"end_ns":1,"anchor":"late"}]})") ==
+        "faults[0]: \"anchor\" must be \"run\" or \"target\"");
+  // A window anchored at its target says so in words and in JSON.
+  Plan anchored;
+  anchored.faults.push_back(slow(1, 600ms, 0s, 2500ms));
+  anchored.faults[0].anchor = Anchor::target;
+  CHECK(describe(anchored, {{"node#1", "c2"}}) == "delayed node#1 (c2) -> * by 600 ms from 0.0 s to 2.5 s after its first packet");
+  CHECK(to_json(anchored)["faults"][0]["anchor"] == "target");
+  back = plan_from_json(to_json(anchored));
+  REQUIRE(back);
+  CHECK(*back == anchored);
+  // Plans written before anchors existed are measured from the run's start.
+  auto old = plan_from_json(nlohmann::json::parse(R"({"faults":[{"kind":"partition","role":0,"start_ns":0,"end_ns":1}]})"));
+  REQUIRE(old);
+  CHECK(old->faults[0].anchor == Anchor::run);
 }
 
 TEST_CASE("bandit: rewards, credit and Thompson draws") {
-  CHECK(run_reward(false, true) == kRewardNewSignature);
-  CHECK(run_reward(true, true) == kRewardNewSignature);
-  CHECK(run_reward(true, false) == kRewardKnownFailure);
-  CHECK(run_reward(false, false) == kRewardNothingNew);
+  CHECK(run_reward({false, true, false}) == kRewardNewSignature);
+  CHECK(run_reward({true, true, false}) == kRewardNewSignature);
+  CHECK(run_reward({true, false, false}) == kRewardKnownFailure);
+  CHECK(run_reward({false, false, false}) == kRewardNothingNew);
+  CHECK(run_reward({false, false, true}) == kRewardNewCoverage);
+  CHECK(run_reward({true, false, true}) == kRewardNewCoverage);
   std::map<std::string, ArmStats> arms;
   credit(arms, {"a", "b"}, 1.0);
   credit(arms, {"a"}, 0.5);
@@ -238,7 +266,7 @@ TEST_CASE("bandit: a plan arm that keeps failing is drawn far more often") {
   ExploreSettings settings;
   settings.max_faults = 1;
   ExploreState state;
-  state.catalogue = {3, 0, 0, {}, 0ns};
+  state.catalogue = {3, 0, 0, {}, 0ns, {}};
   // Five runs each: one arm failed every time, the others showed nothing new.
   for (const auto& f : candidate_arms(settings, state.catalogue)) {
     const double reward = f.arm() == "slow-node node#1 long" ? kRewardKnownFailure : kRewardNothingNew;
@@ -251,10 +279,10 @@ TEST_CASE("bandit: a plan arm that keeps failing is drawn far more often") {
 
 TEST_CASE("learning: new signatures reward, repeats do not, broken runs count as tried") {
   ExploreState state;
-  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0, {}, 0ns}, {}};
+  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0, {}, 0ns, {}}, {}, {}};
   learn(state, r);
   CHECK(state.arms["partition node#0"] == ArmStats{1, 1});
-  CHECK(state.catalogue == Catalogue{3, 0, 0, {}, 0ns});
+  CHECK(state.catalogue == Catalogue{3, 0, 0, {}, 0ns, {}});
   learn(state, r);  // the same run again: ignored
   CHECK(state.arms["partition node#0"] == ArmStats{1, 1});
   r.id = "00000001";
@@ -277,6 +305,55 @@ TEST_CASE("learning: new signatures reward, repeats do not, broken runs count as
   learn(state, r);
   CHECK(state.arms["partition node#0"] == ArmStats{5, 1.5});
   CHECK(state.signatures.at("leader=1") == 3);
+}
+
+TEST_CASE("learning: runs that covered new lines or branches reward their arms") {
+  // The behaviour is the same every run, so only coverage can be new.
+  ExploreState state;
+  RunRecord r;
+  r.signature = "same";
+  r.arms = {"slow-node node#0 long"};
+  auto run = [&](const char* id, std::set<std::string> points, bool broken = false) {
+    r.id = id;
+    r.broken = broken;
+    r.coverage.clear();
+    for (const auto& p : points) r.coverage.insert(coverage_point_digest(p));
+    learn(state, r);
+    return state.arms["slow-node node#0 long"];
+  };
+  CHECK(run("00000000", {"a.c:1", "a.c:2", "a.c:2:b0"}) == ArmStats{1, 1});   // new behaviour and coverage
+  CHECK(run("00000001", {"a.c:1", "a.c:2", "a.c:2:b0"}) == ArmStats{2, 1});   // nothing new
+  CHECK(run("00000002", {"a.c:1"}) == ArmStats{3, 1});                        // less is not new
+  CHECK(run("00000003", {"a.c:1", "a.c:2", "a.c:2:b1"}) == ArmStats{4, 2});   // a new branch
+  CHECK(run("00000004", {"a.c:9"}, /*broken=*/true) == ArmStats{5, 2});       // broken: nothing, and not kept
+  CHECK(run("00000005", {"a.c:9"}) == ArmStats{6, 3});
+  CHECK(run("00000006", {}) == ArmStats{7, 3});                               // no coverage recorded
+  CHECK(state.covered.size() == 5);
+  CHECK(state.covered.contains(coverage_point_digest("a.c:2:b1")));
+  auto back = state_from_json(to_json(state).dump());
+  REQUIRE(back);
+  CHECK(*back == state);
+  // read from RUN/coverage-points.json, as `nmz run` writes it with recordCoverage.
+  TempDir storage;
+  NullLogger logger;
+  for (const char* id : {"00000000", "00000001", "00000002"}) {
+    write(storage.path / id / "result.json", R"({"successful":true,"status":"passed","signature":"same"})");
+    write(storage.path / id / "plan.json", R"({"forced":false,"arms":["partition node#1"],"applied":[3]})");
+  }
+  const std::string points = R"({"tool":"gcov","coverage_pattern":"x","lines":["a.c:1"],"branches":["a.c:1:b0"]})";
+  write(storage.path / "00000000" / kCoveragePointsFile, points);
+  write(storage.path / "00000001" / kCoveragePointsFile, points);
+  write(storage.path / "00000002" / kCoveragePointsFile,
+        R"({"tool":"gcov","coverage_pattern":"y","lines":["a.c:1"],"branches":["a.c:1:b1"]})");
+  ExploreState learned = refresh_state(storage.path, logger);
+  CHECK(logger.warnings.empty());
+  CHECK(learned.arms["partition node#1"] == ArmStats{3, 2});
+  CHECK(learned.covered.size() == 3);
+  write(storage.path / "00000003" / "result.json", R"({"successful":true,"status":"passed","signature":"same"})");
+  write(storage.path / "00000003" / kCoveragePointsFile, "{\"lines\": [");
+  refresh_state(storage.path, logger);
+  REQUIRE(logger.warnings.size() == 1);
+  CHECK(logger.warnings[0].find("coverage-points.json: not valid JSON") != std::string::npos);
 }
 
 TEST_CASE("learning: only the faults that acted earn the run's reward") {
@@ -306,7 +383,7 @@ TEST_CASE("state file: round trip; torn or edited files are detected") {
   state.arms["slow-node node#0 long"] = {3, 1.5};
   state.signatures["s1"] = 2;
   state.learned_runs = {"00000000", "00000001"};
-  state.catalogue = {3, 1, 2, {}, 0ns};
+  state.catalogue = {3, 1, 2, {}, 0ns, {}};
   const std::string text = to_json(state).dump(1, '\t');
   auto back = state_from_json(text);
   REQUIRE(back);
@@ -339,7 +416,7 @@ TEST_CASE("state file: refreshed from the runs' records, rebuilt when damaged") 
   CHECK(state.arms["slow-node node#1 long"] == ArmStats{1, 1});
   CHECK(state.arms["partition node#2"] == ArmStats{1, 0});
   CHECK(state.arms["slow-node node#0 short"] == ArmStats{1, 1});
-  CHECK(state.catalogue == Catalogue{3, 0, 1, {}, 0ns});
+  CHECK(state.catalogue == Catalogue{3, 0, 1, {}, 0ns, {}});
   const std::string saved = read(storage.path / kStateFile);
   // Refreshing again learns nothing twice.
   CHECK(refresh_state(storage.path, logger) == state);
@@ -386,7 +463,8 @@ TEST_CASE("executor: roles bind to targets in order of appearance, faults act in
   CHECK(!executor.decide(packet("_namazu_unknown_entity", "_namazu_unknown_entity"), 3500ms).drop);
   CHECK(executor.bound() == std::map<std::string, std::string>{{"node#0", "a"}, {"node#1", "10.0.0.2"}, {"node#2", "c"}});
   CHECK(executor.applied() == std::vector<std::uint64_t>{1, 2});
-  CHECK(executor.observed() == Catalogue{3, 0, 0, {{"node", {"a", "10.0.0.2", "c"}}}, 4s});
+  CHECK(executor.observed() ==
+        Catalogue{3, 0, 0, {{"node", {"a", "10.0.0.2", "c"}}}, 4s, {{0, 1}, {1, 2}, {1, 0}, {0, 2}, {2, 1}}});
   // The digest depends on who talked to whom first, not on exact counts.
   PlanExecutor same(Plan{});
   same.decide(packet("a", "entity-10.0.0.2:2380"), 0s);
@@ -400,6 +478,68 @@ TEST_CASE("executor: roles bind to targets in order of appearance, faults act in
   PlanExecutor other(Plan{});
   other.decide(packet("b", "a"), 0s);
   CHECK(other.traffic_digest() != executor.traffic_digest());
+}
+
+TEST_CASE("executor: a window anchored at its target opens at the target's first event") {
+  // c2 starts two seconds after the run's first event: its window of
+  // [0.5 s, 1.5 s) is measured from its first packet, not from the run's.
+  Plan plan;
+  plan.faults.push_back(slow(2, 400ms, 500ms, 1500ms));
+  plan.faults[0].anchor = Anchor::target;
+  Fault flow;
+  flow.kind = FaultKind::delay_flow;
+  flow.anchor = Anchor::target;
+  flow.role = 1;
+  flow.peer = 2;
+  flow.delay = 300ms;
+  flow.end = 1s;
+  plan.faults.push_back(flow);
+  Fault pause;
+  pause.kind = FaultKind::pause_process;
+  pause.anchor = Anchor::target;
+  pause.role = 1;
+  pause.start = 1s;
+  pause.end = 3s;
+  plan.faults.push_back(pause);
+  plan.roles = {{"node", {"c1", "server", "c2"}}};
+  PlanExecutor executor(plan);
+  CHECK(executor.decide(packet("c1", "server"), 0s).delay == 0ns);
+  CHECK(executor.decide(packet("server", "c1"), 100ms).delay == 0ns);  // the flow is server -> c2
+  CHECK(executor.decide(packet("c2", "server"), 2s).delay == 0ns);      // c2's first packet: 0 s after it
+  CHECK(executor.decide(packet("c2", "server"), 2400ms).delay == 0ns);  // 0.4 s after it
+  CHECK(executor.decide(packet("c2", "server"), 2600ms).delay == 400ms);
+  CHECK(executor.decide(packet("server", "c2"), 2700ms).delay == 300ms);  // the flow's first packet opened it
+  CHECK(executor.decide(packet("server", "c2"), 3800ms).delay == 0ns);
+  CHECK(executor.decide(packet("c2", "server"), 3600ms).delay == 0ns);
+  // A process's window starts with the first ProcSetEvent listing it; the
+  // pause lasts until the window's end after that anchor.
+  auto procs = nmz::sdk::make_proc_set_event("_namazu_proc_inspector", {10, 20}, {10});
+  CHECK(executor.decide(procs, 4s).pauses.empty());  // pid 20 (process#1) is not listed yet
+  auto both = nmz::sdk::make_proc_set_event("_namazu_proc_inspector", {10, 20}, {10, 20});
+  CHECK(executor.decide(both, 5s).pauses.empty());  // listed: anchored at 5 s, opens at 6 s
+  CHECK(executor.decide(both, 6500ms).pauses == std::map<int, nanoseconds>{{20, 1500ms}});
+  CHECK(executor.applied() == std::vector<std::uint64_t>{1, 1, 1});
+  CHECK(executor.anchors() == std::vector<std::optional<nanoseconds>>{2s, 2700ms, 5s});
+  // A target that never shows leaves its window unopened.
+  PlanExecutor idle(plan);
+  idle.decide(packet("c1", "server"), 0s);
+  CHECK(idle.anchors() == std::vector<std::optional<nanoseconds>>{std::nullopt, std::nullopt, std::nullopt});
+}
+
+TEST_CASE("learning: the flows runs showed are kept by name") {
+  ExploreState state;
+  state.catalogue.names = {{"node", {"c1", "server"}}};
+  // This run ranked a new node c2 before its plan knew it... and another
+  // run beside it ranked c3 there: flows follow the names.
+  RunRecord a{"00000000", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"c1", "server", "c3"}}}, 1s, {{2, 1}}}, {}, {}};
+  RunRecord b{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"c1", "server", "c2"}}}, 1s, {{0, 1}, {2, 1}}}, {}, {}};
+  learn(state, a);
+  learn(state, b);
+  CHECK(state.catalogue.names.at("node") == std::vector<std::string>{"c1", "server", "c3", "c2"});
+  CHECK(state.catalogue.flows == std::set<std::pair<std::uint32_t, std::uint32_t>>{{2, 1}, {0, 1}, {3, 1}});
+  auto back = state_from_json(to_json(state).dump());
+  REQUIRE(back);
+  CHECK(*back == state);
 }
 
 TEST_CASE("executor: roles bind by the names earlier runs showed, not by who sends first") {
@@ -430,7 +570,7 @@ TEST_CASE("executor: roles bind by the names earlier runs showed, not by who sen
         "\"roles\" must map \"node\", \"process\" or \"fsop\" to arrays of names");
   // Drawn plans carry the names the state learned.
   ExploreState state;
-  state.catalogue = {3, 0, 0, {{"node", {"c1", "server", "c2"}}}, 0ns};
+  state.catalogue = {3, 0, 0, {{"node", {"c1", "server", "c2"}}}, 0ns, {}};
   CHECK(draw_plan(ExploreSettings{}, state, 7).roles == state.catalogue.names);
   // Processes bind in start (pid) order, whatever order the event lists them in.
   Fault pause;
@@ -444,14 +584,14 @@ TEST_CASE("executor: roles bind by the names earlier runs showed, not by who sen
 
 TEST_CASE("learning: names of roles accumulate in order of first appearance") {
   ExploreState state;
-  RunRecord first{"00000000", false, false, std::string("s"), {}, {2, 0, 0, {{"node", {"c1", "server"}}}, 2s}, {}};
-  RunRecord second{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"server", "c2", "c1"}}}, 1500ms}, {}};
+  RunRecord first{"00000000", false, false, std::string("s"), {}, {2, 0, 0, {{"node", {"c1", "server"}}}, 2s, {}}, {}, {}};
+  RunRecord second{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"server", "c2", "c1"}}}, 1500ms, {}}, {}, {}};
   learn(state, first);
   learn(state, second);
   CHECK(state.catalogue.names.at("node") == std::vector<std::string>{"c1", "server", "c2"});
   CHECK(state.catalogue.nodes == 3);
   CHECK(state.catalogue.span == 1500ms);  // the shortest run
-  RunRecord broken{"00000002", false, true, std::nullopt, {}, {3, 0, 0, {}, 100ms}, {}};
+  RunRecord broken{"00000002", false, true, std::nullopt, {}, {3, 0, 0, {}, 100ms, {}}, {}, {}};
   learn(state, broken);
   CHECK(state.catalogue.span == 1500ms);  // a broken run's span says nothing
   auto back = state_from_json(to_json(state).dump());

@@ -19,29 +19,8 @@
 # its REST endpoint, the bridge, the inspector); each run's script creates
 # and removes the per-process namespaces.
 set -euo pipefail
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-: "${NMZ_BIN:?}" "${NMZ_SOURCE_ROOT:?}"
-ip link add nmzprobe$$ type bridge 2>/dev/null && ip link del nmzprobe$$ || { echo "SKIP: cannot create a bridge"; exit 77; }
-NS="nmzexplore-$$"
-TMP=$(mktemp -d)
+. "$(dirname "$0")/test_namespace.sh" nmzexplore
 MATERIALS="$NMZ_SOURCE_ROOT/examples/leaserace/materials"
-
-cleanup() {
-  local status=$?
-  # Each run's script removes its per-process namespaces, and the next run
-  # of a slot removes what a killed one left: names are not this test's to
-  # delete once its runs are over (another run may hold the slot now).
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$TMP"
-  exit $status
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
-fail() { echo "FAIL: $*"; exit 1; }
-in_ns() { ip netns exec "$NS" "$@"; }
-
-ip netns add "$NS"
-in_ns ip link set lo up
 
 write_config() {  # NAME POLICY [param lines]
   printf 'run = "run.sh"\nvalidate = "validate.sh"\nexplorePolicy = "%s"\nrestPort = 0\n[explorePolicyParam]\n%s\n' "$2" "${3:-}" > "$TMP/$1.toml"

@@ -141,6 +141,22 @@ def main(kind):
         p = run(NMZ, "tools", "analyze", storage)
         check(p.returncode == 1 and "00000001  error: " in p.stdout and "runs with coverage:          5 of" in p.stdout,
               p.stdout)
+
+        if kind == "gcov":
+            # Compiled with a relative source path: gcovr cannot find the
+            # source from the .gcda files under RUN/coverage. An error that
+            # says so, not a run that silently covered nothing.
+            out = os.path.join(top, "build")
+            p = run("gcc", "--coverage", "-O0", "-o", "prog_rel", "prog.c", cwd=out)
+            check(p.returncode == 0, p.stderr)
+            relative = os.path.join(top, "storage-relative")
+            check(run(NMZ, "init", os.path.join(top, "config.toml"), materials, relative).returncode == 0, "init")
+            write(os.path.join(relative, "materials", "program"), os.path.join(out, "prog_rel") + "\n")
+            write(os.path.join(relative, "materials", "input"), "20\n")
+            check(run(NMZ, "run", relative).returncode == 0, "nmz run of the relative build")
+            p = run(NMZ, "tools", "analyze", relative)
+            check(p.returncode == 1 and "gcovr found the source of none of its .gcda files (compile with absolute source paths"
+                  in p.stdout, p.stdout)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     print("ok")

@@ -89,6 +89,13 @@ TEST_CASE("the signature keys: a script, and the trace's part only switched off 
         "false");
 }
 
+TEST_CASE("recordCoverage: off unless set, and a boolean") {
+  CHECK_FALSE(parse_config("", "c.toml").value().record_coverage);
+  CHECK(parse_config("recordCoverage = true\n", "c.toml").value().record_coverage);
+  CHECK(parse_config("recordCoverage = \"gcov\"\n", "c.toml").status().message().starts_with(
+      "c.toml:1:18: key recordCoverage: expected a boolean"));
+}
+
 TEST_CASE("the policy view reports type and range errors with the full key") {
   auto config = parse_config("[explorePolicyParam]\nfaultActionProbability = 1.5\nminInterval = 3\n"
                              "[explorePolicyParam.procPolicyParam]\nuseBatch = 2.5\n",

@@ -57,6 +57,10 @@ TEST_CASE("shrink: a 5-fault plan comes down to the 1 fault that matters, with a
   CHECK(calls <= 20);
   CHECK(plan_fault_seconds(five_fault_plan()) == doctest::Approx(2 + 3 + 4 + 0.8 + 5));
   CHECK(plan_outline(outcome.plan) == "  slow-node node#2 300 ms [0.5 s, 1.5 s)\n");
+  // A window measured from its target's first event says so.
+  json anchored = outcome.plan;
+  anchored["faults"][0]["anchor"] = "target";
+  CHECK(plan_outline(anchored) == "  slow-node node#2 300 ms [0.5 s, 1.5 s) after its first event\n");
 }
 
 TEST_CASE("shrink: two faults that only fail together both stay") {

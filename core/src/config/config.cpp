@@ -27,7 +27,7 @@ Status read_into(const TomlLookup& lookup, std::string_view key, T* target, Gett
 constexpr std::string_view kKnownTopLevelKeys[] = {
     "init", "run", "validate", "clean", "notCleanIfValidationFail", "storageType", "pbPort", "restPort",
     "explorePolicy", "explorePolicyParam", "container", "skipInitOrchestrator", "restAddress", "restToken",
-    "pluginPath", "seed", "orchestratorTimeout", "signature", "signatureTrace", "runTimeout",
+    "pluginPath", "seed", "orchestratorTimeout", "signature", "signatureTrace", "recordCoverage", "runTimeout",
     "allowPluginOverride", "actionTimeout", "restMaxEntities", "restEntityExpiry"};
 
 // Keys that differ only in case name the same setting (keys are
@@ -183,6 +183,7 @@ Result<Config> build(std::shared_ptr<const toml::table> document, const std::str
       read_into(top, "clean", &config.clean_script, &TomlLookup::get_string),
       read_into(top, "signature", &config.signature_script, &TomlLookup::get_string),
       read_into(top, "signatureTrace", &config.signature_trace, &TomlLookup::get_bool),
+      read_into(top, "recordCoverage", &config.record_coverage, &TomlLookup::get_bool),
       read_into(top, "notCleanIfValidationFail", &config.not_clean_if_validation_fail, &TomlLookup::get_bool),
       read_into(top, "storageType", &config.storage_type, &TomlLookup::get_string),
       read_into(top, "pbPort", &config.pb_port, &TomlLookup::get_int),

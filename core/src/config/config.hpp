@@ -47,6 +47,9 @@ struct Config {
   std::string signature_script;
   // nmz: whether the trace's abstract is part of the signature too.
   bool signature_trace = true;
+  // nmz: after each run, read its coverage (RUN/coverage: gcov .gcda or
+  // JaCoCo .exec files) into RUN/coverage-points.json and result.json.
+  bool record_coverage = false;
   bool not_clean_if_validation_fail = false;
   std::string storage_type = "naive";
   std::int64_t pb_port = -1;

@@ -150,6 +150,15 @@ Result<CoveragePoints> read_gcov(const fs::path& coverage, const std::vector<fs:
   }
   auto json = nlohmann::json::parse(read_text(report), nullptr, false);
   if (json.is_discarded() || !json.is_object()) return Status::invalid(coverage.string() + ": gcovr wrote no JSON report");
+  if (json.value("files", nlohmann::json::array()).empty()) {
+    // gcov needs the sources; a program compiled with relative source paths
+    // names them relative to a build directory that gcovr, reading .gcda
+    // files under RUN/coverage, cannot infer: without this, no coverage at all.
+    std::string said = read_text(scratch.path() / "err");
+    if (said.size() > 300) said = said.substr(0, 300);
+    return Status::invalid(coverage.string() + ": gcovr found the source of none of its .gcda files (compile with absolute "
+                           "source paths; gcovr said: " + said + ")");
+  }
   return gcov_points(json);
 }
 
@@ -250,6 +259,26 @@ Result<CoverageFiles> find_coverage_files(const fs::path& run_dir) {
 }
 
 }  // namespace
+
+Result<std::optional<CoveragePoints>> read_run_coverage(const fs::path& run_dir) {
+  auto files = find_coverage_files(run_dir);
+  if (!files) return files.status();
+  if (!files->gcda.empty()) {
+    auto gcov = read_gcov(files->dir, files->gcda);
+    if (!gcov) return gcov.status();
+    return std::optional<CoveragePoints>(std::move(gcov).value());
+  }
+  if (files->exec.empty()) return std::optional<CoveragePoints>();
+  auto jacoco = read_jacoco({files->exec});
+  if (!jacoco) return jacoco.status();
+  if (!jacoco->front()) return jacoco->front().status();
+  return std::optional<CoveragePoints>(std::move(jacoco->front()).value());
+}
+
+nlohmann::json coverage_points_json(const CoveragePoints& points) {
+  return {{"tool", points.tool}, {"coverage_pattern", coverage_pattern(points)}, {"lines", points.lines},
+          {"branches", points.branches}};
+}
 
 CoverageAnalysis analyze_coverage(const Storage& storage) {
   CoverageAnalysis analysis;

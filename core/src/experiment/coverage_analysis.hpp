@@ -33,6 +33,14 @@ CoveragePoints jacoco_points(std::string_view listing);
 // The execution pattern: 16 hex digits of FNV-1a-64 over the sorted points.
 std::string coverage_pattern(const CoveragePoints& points);
 
+// One run's coverage (RUN/coverage, as below); nothing when the directory
+// holds no .gcda or .exec file. What `nmz run` reads with recordCoverage.
+sdk::Result<std::optional<CoveragePoints>> read_run_coverage(const std::filesystem::path& run_dir);
+// RUN/coverage-points.json: {"tool", "coverage_pattern", "lines": [...],
+// "branches": [...]}, the points sorted.
+nlohmann::json coverage_points_json(const CoveragePoints& points);
+inline constexpr const char* kCoveragePointsFile = "coverage-points.json";
+
 // `nmz tools analyze`: every run's coverage (RUN/coverage: .gcda files
 // through Debian's gcovr, each .gcno looked for next to its .gcda, else at
 // the path the coverage directory mirrors, as GCOV_PREFIX lays it out;

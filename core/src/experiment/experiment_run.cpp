@@ -14,6 +14,7 @@
 #include <nmz/sdk/duration.hpp>
 #include <nmz/sdk/signal_json.hpp>
 
+#include "experiment/coverage_analysis.hpp"
 #include "experiment/leftovers.hpp"
 #include "experiment/run_result.hpp"
 #include "experiment/run_signature.hpp"
@@ -167,6 +168,7 @@ class Run {
       validate(env);
     }
     sign(trace, env);
+    if (config_.record_coverage) record_coverage();
     if (result_.status == RunStatus::broken || result_.status == RunStatus::timeout) {
       log_->error("run {} is {}: {}", run_.id(), to_string(result_.status), result_.reason);
     }
@@ -268,6 +270,33 @@ class Run {
         make_run_signature(script_part, config_.signature_trace ? trace_abstract(trace) : std::string());
     result_.signature = signature.id;
     result_.signature_text = signature.text;
+  }
+
+  // recordCoverage: what the run's processes covered (RUN/coverage), its
+  // points kept in RUN/coverage-points.json before result.json is written,
+  // so that the explore policy, which learns from runs that have a
+  // result.json, always finds them. A broken or timed-out run's coverage
+  // is partial at best: not recorded.
+  void record_coverage() {
+    if (result_.status != RunStatus::passed && result_.status != RunStatus::failed) return;
+    auto points = read_run_coverage(run_.dir);
+    nlohmann::json summary;
+    if (!points) {
+      summary = {{"error", points.status().message()}};
+    } else if (!*points) {
+      summary = {{"error", (run_.dir / "coverage").string() +
+                               ": no .gcda or .exec file (recordCoverage is set; docs/experiments.md, \"Coverage\")"}};
+    } else if (auto s = write_file_atomically(run_.dir / kCoveragePointsFile, coverage_points_json(**points).dump(1, '\t') + "\n");
+               !s) {
+      summary = {{"error", s.message()}};
+    } else {
+      summary = {{"tool", (*points)->tool},
+                 {"coverage_pattern", coverage_pattern(**points)},
+                 {"covered_lines", (*points)->lines.size()},
+                 {"covered_branches", (*points)->branches.size()}};
+    }
+    if (summary.contains("error")) log_->error("run {}: coverage not recorded: {}", run_.id(), summary["error"].get<std::string>());
+    result_.coverage = summary.dump();
   }
 
   int clean(const std::vector<std::string>& env) {

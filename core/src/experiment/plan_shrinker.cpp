@@ -139,7 +139,8 @@ std::string plan_outline(const json& plan) {
     if (f.contains("peer")) text += "->node#" + std::to_string(f.value("peer", 0));
     if (f.contains("delay_ns")) text += " " + std::to_string(f.value("delay_ns", std::int64_t{0}) / 1'000'000) + " ms";
     if (f.contains("errno")) text += " " + f.value("errno", "");
-    text += " [" + seconds(f.value("start_ns", std::int64_t{0})) + ", " + seconds(f.value("end_ns", std::int64_t{0})) + ")\n";
+    text += " [" + seconds(f.value("start_ns", std::int64_t{0})) + ", " + seconds(f.value("end_ns", std::int64_t{0})) + ")";
+    text += f.value("anchor", "run") == "target" ? " after its first event\n" : "\n";
   }
   return text.empty() ? "  (no fault)\n" : text;
 }

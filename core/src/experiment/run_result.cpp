@@ -44,6 +44,7 @@ std::string to_json(const RunResult& r) {
               {"signature_text", r.signature_text},
               {"signature_exit_code", r.signature_exit_code}};
   if (!r.plan.empty()) object["plan"] = json::parse(r.plan, nullptr, false);
+  if (!r.coverage.empty()) object["coverage"] = json::parse(r.coverage, nullptr, false);
   return object.dump(1, '\t') + "\n";
 }
 
@@ -87,6 +88,7 @@ sdk::Result<RunResult> run_result_from_json(std::string_view text) {
     r.signature_text = object.value("signature_text", "");
     r.signature_exit_code = object.value("signature_exit_code", -1);
     if (object.contains("plan") && object["plan"].is_object()) r.plan = object["plan"].dump();
+    if (object.contains("coverage") && object["coverage"].is_object()) r.coverage = object["coverage"].dump();
     return r;
   } catch (const json::exception& e) {
     return sdk::Status::invalid(std::string("a member has the wrong type: ") + e.what());

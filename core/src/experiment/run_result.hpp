@@ -45,6 +45,10 @@ struct RunResult {
   // a JSON object, e.g. the explore policy's faults), as JSON text; empty
   // when the policy wrote none.
   std::string plan;
+  // recordCoverage: what the run covered ({"tool", "coverage_pattern",
+  // "covered_lines", "covered_branches"}) or why it could not be read
+  // ({"error"}), as JSON text; empty when not recorded.
+  std::string coverage;
 
   [[nodiscard]] bool successful() const noexcept { return status == RunStatus::passed; }
 };
