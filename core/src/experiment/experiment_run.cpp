@@ -155,12 +155,17 @@ class Run {
     result_.trace_length = trace.size();
     record_policy_plan();
 
-    if (!run_rc) {
+    if (run_rc && !run_rc->timed_out) result_.run_exit_code = run_rc->status;
+    if (auto failure = orchestrator.policy_failure()) {
+      // The run went on unperturbed from the failure on: not what was asked.
+      result_.status = RunStatus::broken;
+      result_.reason = *failure;
+    } else if (!run_rc) {
       result_.status = RunStatus::broken;
       result_.reason = "run script: " + run_rc.status().message();
     } else if (run_rc->timed_out) {
       timed_out(config_.run_script);
-    } else if (result_.run_exit_code = run_rc->status; run_rc->status != 0) {
+    } else if (run_rc->status != 0) {
       result_.status = RunStatus::broken;
       result_.reason = "run script " + config_.run_script + " exited with status " + std::to_string(run_rc->status);
     } else {

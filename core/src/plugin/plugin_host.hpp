@@ -79,6 +79,8 @@ class PluginHost {
   [[nodiscard]] std::string names(ComponentKind kind) const;
 
   sdk::Result<PluginObject<sdk::ExplorePolicy>> create_policy(std::string_view name) const;
+  // The inspector comes wrapped in a GuardedInspector: every caller gets
+  // its calls labelled and its exceptions caught.
   sdk::Result<PluginObject<sdk::Inspector>> create_inspector(std::string_view name) const;
 
  private:
