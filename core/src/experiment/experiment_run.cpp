@@ -124,12 +124,7 @@ class Run {
     if (*pb_endpoint) env.push_back("NMZ_GA_TCP_PORT=" + std::to_string((*pb_endpoint)->port()));
     // Inspectors that run.sh starts (`$NMZ_BIN inspectors ...`) find the
     // config's plugins too.
-    if (!config_.plugin_path.empty()) {
-      std::string path;
-      for (const auto& dir : config_.plugin_path) path += (path.empty() ? "" : ":") + dir;
-      if (const char* inherited = std::getenv("NMZ_PLUGIN_PATH"); inherited != nullptr && *inherited != '\0') {
-        path = std::string(inherited) + ":" + path;
-      }
+    if (auto path = plugin_path_for_children(config_.plugin_path); !path.empty()) {
       env.push_back("NMZ_PLUGIN_PATH=" + path);
     }
     if (*endpoint) {

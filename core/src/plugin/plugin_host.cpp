@@ -444,4 +444,11 @@ std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::str
   return out;
 }
 
+std::string plugin_path_for_children(const std::vector<std::string>& config_plugin_path) {
+  std::string path;
+  if (const char* inherited = std::getenv("NMZ_PLUGIN_PATH"); inherited != nullptr) path = inherited;
+  for (const auto& dir : config_plugin_path) path += (path.empty() ? "" : ":") + dir;
+  return path;
+}
+
 }  // namespace nmz::core

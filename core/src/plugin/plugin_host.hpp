@@ -115,4 +115,10 @@ bool is_bundled(const std::filesystem::path& library);
 // installed plugin directory.
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& config_plugin_path);
 
+// The NMZ_PLUGIN_PATH that gives an nmz started by this one (an inspector
+// that run.sh starts, the java inspector asked for agent options) the same
+// user plugin directories in the same order: NMZ_PLUGIN_PATH, then the
+// config's pluginPath. Empty when both are.
+std::string plugin_path_for_children(const std::vector<std::string>& config_plugin_path);
+
 }  // namespace nmz::core
