@@ -30,12 +30,16 @@ std::string encode_named(std::string_view name) {
   return w.take();
 }
 
+// The fields a message must have: number and name, for the error.
+using RequiredFields = std::initializer_list<std::pair<std::uint32_t, const char*>>;
+
 // Tracks which required fields of one message were seen.
 class Required {
  public:
-  Required(std::string_view message, std::initializer_list<std::pair<std::uint32_t, const char*>> fields)
-      : message_(message), fields_(fields) {}
-  void saw(std::uint32_t number) { seen_ |= std::uint64_t{1} << number; }
+  Required(std::string_view message, RequiredFields fields) : message_(message), fields_(fields) {}
+  void saw(std::uint32_t number) {
+    if (number < 64) seen_ |= std::uint64_t{1} << number;
+  }
   [[nodiscard]] sdk::Status check() const {
     for (const auto& [number, name] : fields_) {
       if ((seen_ & (std::uint64_t{1} << number)) == 0) {
@@ -61,16 +65,19 @@ sdk::Status malformed(std::string_view message, const ProtoReader& reader) {
   return sdk::Status::invalid(std::string(message) + ": " + reader.error());
 }
 
-// Reads every field of `bytes` with `on_field`, which returns false for a
-// field of the wrong wire type.
+// Reads every field of `bytes` with `on_field`, which returns an error for
+// a field it cannot take (wrong wire type, bad value) and skips unknown
+// ones, then checks that each `required` field came.
 template <class OnField>
-sdk::Status read_fields(std::string_view message, std::string_view bytes, OnField on_field) {
+sdk::Status read_fields(std::string_view message, std::string_view bytes, RequiredFields required, OnField on_field) {
+  Required seen(message, required);
   ProtoReader reader(bytes);
   while (auto field = reader.next()) {
     if (auto status = on_field(*field); !status) return status;
+    seen.saw(field->number);
   }
   if (!reader.error().empty()) return malformed(message, reader);
-  return sdk::Status::ok();
+  return seen.check();
 }
 
 sdk::Status expect(std::string_view message, const ProtoField& field, WireType type) {
@@ -79,33 +86,28 @@ sdk::Status expect(std::string_view message, const ProtoField& field, WireType t
 
 sdk::Result<std::string> decode_named(std::string_view message, std::string_view bytes) {
   std::string name;
-  Required required(message, {{1, "name"}});
-  auto status = read_fields(message, bytes, [&](const ProtoField& f) {
+  auto status = read_fields(message, bytes, {{1, "name"}}, [&](const ProtoField& f) {
     if (f.number != 1) return sdk::Status::ok();
     if (auto s = expect(message, f, WireType::length_delimited); !s) return s;
     name = std::string(f.text);
-    required.saw(1);
     return sdk::Status::ok();
   });
   if (!status) return status;
-  if (auto s = required.check(); !s) return s;
   return name;
 }
 
 sdk::Result<FunctionEvent> decode_event(std::string_view bytes) {
   constexpr std::string_view kName = "InspectorMsgReq_Event";
   FunctionEvent event;
-  Required required(kName, {{ev::type, "type"}});
   bool has_name = false;
   bool has_exit = false;
-  auto status = read_fields(kName, bytes, [&](const ProtoField& f) -> sdk::Status {
+  auto status = read_fields(kName, bytes, {{ev::type, "type"}}, [&](const ProtoField& f) -> sdk::Status {
     switch (f.number) {
       case ev::type: {
         if (auto s = expect(kName, f, WireType::varint); !s) return s;
         std::int32_t type = as_int32(f);
         if (type < 1 || type > 3) return sdk::Status::invalid(std::string(kName) + ": unknown type " + std::to_string(type));
         event.type = static_cast<FunctionEventType>(type);
-        required.saw(ev::type);
         return sdk::Status::ok();
       }
       case ev::func_call:
@@ -122,24 +124,21 @@ sdk::Result<FunctionEvent> decode_event(std::string_view bytes) {
       case ev::exit: {
         if (auto s = expect(kName, f, WireType::length_delimited); !s) return s;
         constexpr std::string_view kExit = "InspectorMsgReq_Event_Exit";
-        Required exit_required(kExit, {{1, "exitCode"}});
-        auto s = read_fields(kExit, f.text, [&](const ProtoField& g) {
+        auto s = read_fields(kExit, f.text, {{1, "exitCode"}}, [&](const ProtoField& g) {
           if (g.number != 1) return sdk::Status::ok();
           if (auto t = expect(kExit, g, WireType::varint); !t) return t;
           event.exit_code = as_int32(g);
-          exit_required.saw(1);
           return sdk::Status::ok();
         });
         if (!s) return s;
         has_exit = true;
-        return exit_required.check();
+        return sdk::Status::ok();
       }
       default:
         return sdk::Status::ok();
     }
   });
   if (!status) return status;
-  if (auto s = required.check(); !s) return s;
   if (event.type != FunctionEventType::exit && !has_name) {
     return sdk::Status::invalid(std::string(kName) + ": a FUNC_CALL or FUNC_RETURN event without its function name");
   }
@@ -152,11 +151,11 @@ sdk::Result<FunctionEvent> decode_event(std::string_view bytes) {
 sdk::Result<StackFrame> decode_frame(std::string_view bytes) {
   constexpr std::string_view kName = "InspectorMsgReq_JavaSpecificFields_StackTraceElement";
   StackFrame out;
-  Required required(kName, {{frame::file_name, "fileName"},
-                            {frame::class_name, "className"},
-                            {frame::method_name, "methodName"},
-                            {frame::line_number, "lineNumber"}});
-  auto status = read_fields(kName, bytes, [&](const ProtoField& f) -> sdk::Status {
+  const RequiredFields required = {{frame::file_name, "fileName"},
+                                   {frame::class_name, "className"},
+                                   {frame::method_name, "methodName"},
+                                   {frame::line_number, "lineNumber"}};
+  auto status = read_fields(kName, bytes, required, [&](const ProtoField& f) -> sdk::Status {
     std::string* text = f.number == frame::file_name     ? &out.file_name
                         : f.number == frame::class_name  ? &out.class_name
                         : f.number == frame::method_name ? &out.method_name
@@ -170,37 +169,32 @@ sdk::Result<StackFrame> decode_frame(std::string_view bytes) {
     } else {
       return sdk::Status::ok();
     }
-    required.saw(f.number);
     return sdk::Status::ok();
   });
   if (!status) return status;
-  if (auto s = required.check(); !s) return s;
   return out;
 }
 
 sdk::Result<Parameter> decode_parameter(std::string_view bytes) {
   constexpr std::string_view kName = "InspectorMsgReq_JavaSpecificFields_Params";
   Parameter out;
-  Required required(kName, {{1, "name"}, {2, "value"}});
-  auto status = read_fields(kName, bytes, [&](const ProtoField& f) -> sdk::Status {
+  auto status = read_fields(kName, bytes, {{1, "name"}, {2, "value"}}, [&](const ProtoField& f) -> sdk::Status {
     if (f.number != 1 && f.number != 2) return sdk::Status::ok();
     if (auto s = expect(kName, f, WireType::length_delimited); !s) return s;
     (f.number == 1 ? out.name : out.value) = std::string(f.text);
-    required.saw(f.number);
     return sdk::Status::ok();
   });
   if (!status) return status;
-  if (auto s = required.check(); !s) return s;
   return out;
 }
 
 sdk::Result<JavaFields> decode_java_fields(std::string_view bytes) {
   constexpr std::string_view kName = "InspectorMsgReq_JavaSpecificFields";
   JavaFields out;
-  Required required(kName, {{java::thread_name, "threadName"},
-                            {java::nr_stack, "nrStackTraceElements"},
-                            {java::nr_params, "nrParams"}});
-  auto status = read_fields(kName, bytes, [&](const ProtoField& f) -> sdk::Status {
+  const RequiredFields required = {{java::thread_name, "threadName"},
+                                   {java::nr_stack, "nrStackTraceElements"},
+                                   {java::nr_params, "nrParams"}};
+  auto status = read_fields(kName, bytes, required, [&](const ProtoField& f) -> sdk::Status {
     switch (f.number) {
       case java::thread_name:
         if (auto s = expect(kName, f, WireType::length_delimited); !s) return s;
@@ -228,11 +222,9 @@ sdk::Result<JavaFields> decode_java_fields(std::string_view bytes) {
       default:
         return sdk::Status::ok();
     }
-    required.saw(f.number);
     return sdk::Status::ok();
   });
   if (!status) return status;
-  if (auto s = required.check(); !s) return s;
   return out;
 }
 
@@ -296,13 +288,10 @@ std::string encode_response(const InspectorResponse& response) {
 sdk::Result<InspectorRequest> decode_request(std::string_view bytes) {
   constexpr std::string_view kName = "InspectorMsgReq";
   InspectorRequest out;
-  Required required(kName, {{req::entity_id, "entity_id"},
-                            {req::type, "type"},
-                            {req::pid, "pid"},
-                            {req::tid, "tid"},
-                            {req::msg_id, "msg_id"},
-                            {req::has_java_fields, "hasJavaSpecificFields"}});
-  auto status = read_fields(kName, bytes, [&](const ProtoField& f) -> sdk::Status {
+  const RequiredFields required = {{req::entity_id, "entity_id"}, {req::type, "type"},
+                                   {req::pid, "pid"},             {req::tid, "tid"},
+                                   {req::msg_id, "msg_id"},       {req::has_java_fields, "hasJavaSpecificFields"}};
+  auto status = read_fields(kName, bytes, required, [&](const ProtoField& f) -> sdk::Status {
     switch (f.number) {
       case req::entity_id:
         if (auto s = expect(kName, f, WireType::length_delimited); !s) return s;
@@ -352,26 +341,22 @@ sdk::Result<InspectorRequest> decode_request(std::string_view bytes) {
       default:
         return sdk::Status::ok();
     }
-    required.saw(f.number);
     return sdk::Status::ok();
   });
   if (!status) return status;
-  if (auto s = required.check(); !s) return s;
   return out;
 }
 
 sdk::Result<InspectorResponse> decode_response(std::string_view bytes) {
   constexpr std::string_view kName = "InspectorMsgRsp";
   InspectorResponse out;
-  Required required(kName, {{rsp::result, "res"}});
-  auto status = read_fields(kName, bytes, [&](const ProtoField& f) -> sdk::Status {
+  auto status = read_fields(kName, bytes, {{rsp::result, "res"}}, [&](const ProtoField& f) -> sdk::Status {
     if (f.number < rsp::result || f.number > rsp::ga_msg_id) return sdk::Status::ok();
     if (auto s = expect(kName, f, WireType::varint); !s) return s;
     std::int32_t value = as_int32(f);
     if (f.number == rsp::result) {
       if (value < 1 || value > 3) return sdk::Status::invalid(std::string(kName) + ": unknown res " + std::to_string(value));
       out.result = static_cast<ResponseResult>(value);
-      required.saw(rsp::result);
     } else if (f.number == rsp::msg_id) {
       out.msg_id = value;
     } else {
@@ -380,7 +365,6 @@ sdk::Result<InspectorResponse> decode_response(std::string_view bytes) {
     return sdk::Status::ok();
   });
   if (!status) return status;
-  if (auto s = required.check(); !s) return s;
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <nmz/sdk/json_nesting.hpp>
 #include <nmz/sdk/json_string.hpp>
 
 #include "base64.hpp"
@@ -22,32 +23,8 @@ using nlohmann::json;
 // overflowed the stack.
 constexpr std::size_t kMaxDepth = 128;
 
-// The deepest bracket nesting in `text`, strings aside.
-std::size_t nesting_depth(std::string_view text) {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 json option_object(const std::string& text) {
-  if (nesting_depth(text) > kMaxDepth) return json::object();
+  if (json_nesting_depth(text) > kMaxDepth) return json::object();
   auto parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
   return parsed.is_object() ? parsed : json::object();
 }
@@ -64,7 +41,7 @@ Result<std::string> string_member(const json& object, const char* key, bool requ
 }
 
 Result<json> parse_signal(std::string_view text, std::string_view expected_type) {
-  if (auto depth = nesting_depth(text); depth > kMaxDepth) {
+  if (auto depth = json_nesting_depth(text); depth > kMaxDepth) {
     return Status::invalid("JSON nested " + std::to_string(depth) + " levels deep; at most " +
                            std::to_string(kMaxDepth) + " are accepted");
   }

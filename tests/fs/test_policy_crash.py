@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""A policy that crashes (segfault) or throws while it decides a file
-operation (test-crashing, tests/plugins/misbehaving_plugin.cpp), on a real
-FUSE mount:
+"""A policy that crashes (segfault, or an exception out of a noexcept
+method) or throws while it decides a file operation (test-crashing,
+tests/plugins/misbehaving_plugin.cpp), on a real FUSE mount:
 - orchestrator and fs inspector in separate processes (`nmz orchestrator`,
-  `nmz inspectors fs -orchestrator-url`): the orchestrator dies naming the
-  plugin and the call; the inspector fails open, so the held write goes
-  through, the target ends normally and the mount is removed;
+  `nmz inspectors fs -orchestrator-url`): on a crash the orchestrator dies
+  naming the plugin and the call; the inspector fails open, so the held
+  write goes through, the target ends normally and the mount is removed;
+- the same with a policy that throws: the orchestrator names the plugin and
+  the call, answers the held write itself and stays up;
 - one process (`-autopilot`): nmz dies naming the plugin and the call, the
   kernel drops the mount and the target does not outlive nmz."""
 import os
@@ -64,15 +66,22 @@ class Orchestrator:
         self.log.close()
 
 
+def remote_mount(crash, script, orchestrator_timeout):
+    """`nmz orchestrator` with test-crashing, and an fs inspector that it
+    orchestrates over REST, running `sh -c SCRIPT MOUNT_POINT`."""
+    root = tempfile.mkdtemp(prefix="nmz-fs-test-")
+    os.chmod(root, 0o755)
+    orchestrator = Orchestrator(crash_config(root, crash), os.path.join(root, "orchestrator.log"))
+    m = Mount(root=root)
+    m.argv = [NMZ, "inspectors", "fs", "-orchestrator-url", orchestrator.url, "-original-dir", m.orig,
+              "-mount-point", m.mnt, "--", "sh", "-c", script, m.mnt]
+    m.env = {"NMZ_ORCHESTRATOR_TIMEOUT": orchestrator_timeout, "NMZ_RESTORE_DIR": os.path.join(root, "restore")}
+    return orchestrator, m
+
+
 def remote_inspector_fails_open_when_the_policy(crash, expected_report):
     def check():
-        root = tempfile.mkdtemp(prefix="nmz-fs-test-")
-        os.chmod(root, 0o755)
-        orchestrator = Orchestrator(crash_config(root, crash), os.path.join(root, "orchestrator.log"))
-        m = Mount(root=root)
-        m.argv = [NMZ, "inspectors", "fs", "-orchestrator-url", orchestrator.url, "-original-dir", m.orig,
-                  "-mount-point", m.mnt, "--", "sh", "-c", 'echo written > "$0/f"', m.mnt]
-        m.env = {"NMZ_ORCHESTRATOR_TIMEOUT": "1s", "NMZ_RESTORE_DIR": os.path.join(root, "restore")}
+        orchestrator, m = remote_mount(crash, 'echo written > "$0/f"', "1s")
         try:
             m.start(wait_mounted=False)
             status = orchestrator.proc.wait(timeout=60)
@@ -88,8 +97,30 @@ def remote_inspector_fails_open_when_the_policy(crash, expected_report):
         finally:
             m.cleanup()
             orchestrator.cleanup()
-    check.__name__ = "remote_inspector_fails_open_when_the_policy_" + crash + "s"
+    check.__name__ = "remote_inspector_fails_open_when_the_policy_" + crash.replace("-", "_") + "s"
     return check
+
+
+def remote_inspector_is_answered_when_the_policy_throws():
+    # An orchestratorTimeout far beyond the test's waits: the writes must be
+    # answered by the orchestrator, not let through by an inspector giving up.
+    orchestrator, m = remote_mount("throw", 'echo written > "$0/f"; echo more > "$0/g"', "300s")
+    try:
+        m.start(wait_mounted=False)
+        status = m.proc.wait(timeout=60)
+        assert status == 0, (status, m.read_log())
+        assert open(os.path.join(m.orig, "f")).read() == "written\n"
+        assert open(os.path.join(m.orig, "g")).read() == "more\n"
+        assert "FAILING OPEN" not in m.read_log(), m.read_log()
+        assert orchestrator.proc.poll() is None, orchestrator.read_log()
+        assert re.search(r'exception in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), call queue_event: '
+                         r'test-crashing: no decision for event \S+; the policy\'s state is unknown',
+                         orchestrator.read_log()), orchestrator.read_log()
+        assert "nmz: fatal" not in orchestrator.read_log(), orchestrator.read_log()
+        assert m.wait_unmounted(10), "the mount outlived the inspector"
+    finally:
+        m.cleanup()
+        orchestrator.cleanup()
 
 
 def one_process_crash_leaves_no_wedged_mount_or_target():
@@ -127,7 +158,8 @@ run_checks([
         "segfault", (-11, r'nmz: fatal: SIGSEGV in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), '
                           r'call queue_event\n')),
     remote_inspector_fails_open_when_the_policy(
-        "throw", (-6, r'nmz: fatal: SIGABRT in plugin policy "test-crashing" \(\S+\), call queue_event: '
-                      r'uncaught exception: test-crashing: no decision for event \S+\n')),
+        "throw-in-noexcept", (-6, r'nmz: fatal: SIGABRT in plugin policy "test-crashing" \(\S+\), call queue_event: '
+                                  r'uncaught exception: test-crashing: no decision for event \S+\n')),
+    remote_inspector_is_answered_when_the_policy_throws,
     one_process_crash_leaves_no_wedged_mount_or_target,
 ])

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Policies that crash, throw or never answer, run by the real nmz binary
-(test plugins in tests/plugins/misbehaving_plugin.cpp, events from the
-rest-probe inspector): the crash report names the plugin and the call,
-`nmz run` records the run as broken with that reason, and actionTimeout
-releases what a silent policy holds."""
+"""Policies and inspectors that crash, throw or never answer, run by the
+real nmz binary (test plugins in tests/plugins/misbehaving_plugin.cpp, events
+from the rest-probe inspector): an exception is caught at the plugin call,
+named, and the run goes on unperturbed (fail open) but is recorded broken; a
+fatal signal (or an exception out of a noexcept method) ends nmz with a report
+naming the plugin and the call, and `nmz run` records the run as broken with
+that reason; actionTimeout releases what a silent policy holds."""
 import json
 import os
 import pathlib
@@ -40,13 +42,52 @@ class MisbehavingPolicies(unittest.TestCase):
             self.assertRegex(p.stderr, r'nmz: fatal: SIGSEGV in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), '
                                        r'call queue_event\n')
 
-    def test_an_exception_out_of_a_decision_names_the_plugin_the_call_and_the_message(self):
+    def test_an_exception_out_of_a_decision_is_named_and_every_event_passes(self):
         with tempfile.TemporaryDirectory() as tmp:
             p = self.autopilot(pathlib.Path(tmp), 'explorePolicy = "test-crashing"\n'
                                                   '[explorePolicyParam]\ncrash = "throw"\ncrashAt = 2\n')
+            self.assertEqual(p.returncode, 0, p.stderr)
+            # The event of the throwing call and the one after it are
+            # answered at once (not failed open after the probe's wait).
+            self.assertIn("probe: 3 accepted, 0 faulted, 0 failed-open", p.stdout)
+            self.assertRegex(p.stderr, r'exception in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), '
+                                       r'call queue_event: test-crashing: no decision for event \S+; the policy\'s '
+                                       r'state is unknown')
+            self.assertIn("the policy failed during this run", p.stderr)
+            self.assertNotIn("nmz: fatal", p.stderr)
+
+    def test_an_exception_out_of_a_noexcept_decision_is_fatal_and_named(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            p = self.autopilot(pathlib.Path(tmp), 'explorePolicy = "test-crashing"\n'
+                                                  '[explorePolicyParam]\ncrash = "throw-in-noexcept"\ncrashAt = 2\n')
             self.assertEqual(p.returncode, -6, p.stderr)
             self.assertRegex(p.stderr, r'nmz: fatal: SIGABRT in plugin policy "test-crashing" \(\S+\), call queue_event: '
                                        r'uncaught exception: test-crashing: no decision for event \S+\n')
+
+    def throwing_inspector(self, tmp, throw_in):
+        write(tmp / "config.toml", 'explorePolicy = "dumb"\n')
+        return subprocess.run([NMZ, "inspectors", "test-throwing", "-autopilot", str(tmp / "config.toml"),
+                               "-throw-in", throw_in, "-events", "3"],
+                              capture_output=True, text=True, timeout=90, cwd=tmp, preexec_fn=no_core_dump)
+
+    def test_an_inspector_that_throws_is_named_and_nmz_stays_up(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = pathlib.Path(tmp)
+            p = self.throwing_inspector(tmp, "on_action")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("test-throwing: 3 of 3 events answered", p.stdout)
+            self.assertEqual(p.stderr.count('exception in plugin inspector "test-throwing" '), 3, p.stderr)
+            self.assertRegex(p.stderr, r'exception in plugin inspector "test-throwing" \(\S+test_misbehaving\.so\), '
+                                       r'call on_action: test-throwing: on_action failed; the inspector goes on')
+            p = self.throwing_inspector(tmp, "run")
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertRegex(p.stderr, r'nmz inspectors test-throwing: exception in plugin inspector "test-throwing" '
+                                       r'\(\S+\), call run: test-throwing: run failed\n')
+            p = self.throwing_inspector(tmp, "configure")
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertRegex(p.stderr, r'exception in plugin inspector "test-throwing" \(\S+\), call configure: '
+                                       r'test-throwing: configure failed\n')
+            self.assertNotIn("nmz: fatal", p.stderr)
 
     def test_a_constructor_exception_reaches_the_user(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -61,21 +102,42 @@ class MisbehavingPolicies(unittest.TestCase):
             self.assertIn("probe: 3 accepted, 0 faulted, 0 failed-open", p.stdout)
             self.assertIn('policy "test-silent" did not answer 1 event(s) within actionTimeout 200ms', p.stderr)
 
+    def init_experiment(self, tmp, crash, events):
+        materials = tmp / "materials"
+        materials.mkdir()
+        write(materials / "run.sh", '#!/bin/sh\nNMZ_ORCHESTRATOR_TIMEOUT=1s "$NMZ_BIN" inspectors rest-probe '
+                                    '-orchestrator-url "$NMZ_REST_URL" -entity-id a -class FilesystemEvent '
+                                    '-events %d -wait 10s > "$NMZ_WORKING_DIR/probe.out"\n' % events, 0o755)
+        write(tmp / "config.toml", 'run = "run.sh"\nrestPort = 0\nexplorePolicy = "test-crashing"\n'
+                                   '[explorePolicyParam]\ncrash = "%s"\ncrashAt = 2\n' % crash)
+        env = dict(os.environ, NMZ_RESTORE_DIR=str(tmp / "restore"))
+        storage = tmp / "storage"
+        init = subprocess.run([NMZ, "init", str(tmp / "config.toml"), str(materials), str(storage)],
+                              capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(init.returncode, 0, init.stderr)
+        return storage, env
+
+    def test_nmz_run_records_a_throwing_policy_as_broken_and_its_events_pass(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = pathlib.Path(tmp)
+            storage, env = self.init_experiment(tmp, "throw", 3)
+            run = subprocess.run([NMZ, "run", str(storage)], capture_output=True, text=True, env=env, timeout=120,
+                                 cwd=tmp, preexec_fn=no_core_dump)
+            self.assertEqual(run.returncode, 3, run.stderr)
+            self.assertNotIn("nmz: fatal", run.stdout + run.stderr)
+            # The target's operations went on: the probe got an answer for each.
+            self.assertEqual((storage / "00000000" / "probe.out").read_text(),
+                             "probe: 3 accepted, 0 faulted, 0 failed-open\n")
+            result = json.loads((storage / "00000000" / "result.json").read_text())
+            self.assertEqual(result["status"], "broken")
+            self.assertEqual(result["run_exit_code"], 0)
+            self.assertRegex(result["reason"], r'^exception in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), '
+                                               r'call queue_event: test-crashing: no decision for event \S+$')
+
     def test_nmz_run_records_a_crashed_policy_as_broken_with_the_reason(self):
         with tempfile.TemporaryDirectory() as tmp:
             tmp = pathlib.Path(tmp)
-            materials = tmp / "materials"
-            materials.mkdir()
-            write(materials / "run.sh", '#!/bin/sh\nNMZ_ORCHESTRATOR_TIMEOUT=1s "$NMZ_BIN" inspectors rest-probe '
-                                        '-orchestrator-url "$NMZ_REST_URL" -entity-id a -class FilesystemEvent '
-                                        '-events 1 -wait 10s\n', 0o755)
-            write(tmp / "config.toml", 'run = "run.sh"\nrestPort = 0\nexplorePolicy = "test-crashing"\n'
-                                       '[explorePolicyParam]\ncrash = "segfault"\n')
-            env = dict(os.environ, NMZ_RESTORE_DIR=str(tmp / "restore"))
-            storage = tmp / "storage"
-            init = subprocess.run([NMZ, "init", str(tmp / "config.toml"), str(materials), str(storage)],
-                                  capture_output=True, text=True, env=env, timeout=60)
-            self.assertEqual(init.returncode, 0, init.stderr)
+            storage, env = self.init_experiment(tmp, "segfault", 2)
             for args in ([], ["-n", "2"]):
                 run = subprocess.run([NMZ, "run", *args, str(storage)], capture_output=True, text=True, env=env,
                                      timeout=120, cwd=tmp, preexec_fn=no_core_dump)

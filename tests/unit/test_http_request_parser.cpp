@@ -6,7 +6,6 @@
 #include <string>
 
 #include "rest/http_request_parser.hpp"
-#include "rest/json_nesting.hpp"
 
 using nmz::core::rest::HttpRequestParser;
 using State = HttpRequestParser::State;
@@ -106,12 +105,4 @@ TEST_CASE("Expect: 100-continue is reported once, before the body") {
   CHECK(parser.parse() == State::need_more);
   parser.append("{}");
   CHECK(parser.parse() == State::complete);
-}
-
-TEST_CASE("JSON nesting is measured outside strings") {
-  using nmz::core::rest::json_nesting_exceeds;
-  CHECK_FALSE(json_nesting_exceeds(R"({"a":[[1]],"s":"[[[[[["})", 3));
-  CHECK(json_nesting_exceeds(R"({"a":[[[1]]]})", 3));
-  CHECK_FALSE(json_nesting_exceeds(R"({"s":"\"[[[["})", 1));
-  CHECK(json_nesting_exceeds(std::string(100000, '['), 400));
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -99,6 +100,34 @@ class AnswersWhenToldPolicy final : public SinkKeepingPolicy {
 
   std::promise<void> entered;
   std::promise<void> answer;
+};
+
+// Holds every event; throws where the test says, as a buggy plugin would.
+class ThrowingPolicy final : public sdk::ExplorePolicy {
+ public:
+  sdk::Status configure(const sdk::ComponentContext&) override { return {}; }
+  sdk::Status start(sdk::ActionSink& sink) override {
+    if (throw_in_start) throw std::runtime_error("no start");
+    sink_ = &sink;
+    return {};
+  }
+  void queue_event(sdk::Event event) override {
+    std::lock_guard lock(mutex);
+    if (++seen == throw_at_event) throw std::runtime_error("bad decision");
+    events.push_back(std::move(event));
+  }
+  void stop() override {
+    if (throw_in_stop) throw std::logic_error("no stop");
+  }
+  sdk::ActionSink* sink() { return sink_; }
+
+  sdk::ActionSink* sink_ = nullptr;
+  bool throw_in_start = false;
+  bool throw_in_stop = false;
+  int throw_at_event = 0;
+  int seen = 0;
+  std::mutex mutex;
+  std::vector<sdk::Event> events;
 };
 
 struct Fixture {
@@ -232,4 +261,60 @@ TEST_CASE("shell actions run in the orchestrator") {
   auto trace = f.orchestrator->take_trace();
   REQUIRE(trace.size() == 1);
   CHECK_FALSE(trace[0].event.has_value());
+}
+
+TEST_CASE("an exception out of queue_event releases every held event and the rest of the run passes through") {
+  RecordingDestination d;
+  auto owned = std::make_unique<ThrowingPolicy>();
+  ThrowingPolicy* policy = owned.get();
+  policy->throw_at_event = 3;
+  Orchestrator orchestrator(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::move(owned), "throwing"}, {});
+  REQUIRE(orchestrator.start());
+  std::vector<sdk::Event> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(sdk::make_filesystem_event("d", "write", "f", ""));
+    REQUIRE(orchestrator.submit(held.back(), &d));
+  }
+  CHECK(d.count() == 0);
+  CHECK_FALSE(orchestrator.policy_failure().has_value());
+  REQUIRE(orchestrator.submit(sdk::make_filesystem_event("d", "write", "f", ""), &d));  // throws inside
+  CHECK(d.wait_for(3).size() == 3);
+  CHECK(orchestrator.pending_events() == 0);
+  CHECK(orchestrator.policy_failure() ==
+        std::optional<std::string>("exception in plugin policy \"throwing\" (), call queue_event: bad decision"));
+  CHECK_FALSE(orchestrator.enabled());
+  orchestrator.set_enabled(true);
+  CHECK_FALSE(orchestrator.enabled());
+  REQUIRE(orchestrator.submit(sdk::make_filesystem_event("d", "write", "f", ""), &d));
+  CHECK(d.wait_for(4).size() == 4);
+  CHECK(policy->seen == 3);  // the policy saw nothing more
+  // What the failed policy still emits is dropped, even an action of its
+  // own (no cause event) for an entity that is there.
+  policy->sink()->emit(sdk::default_action(held[0]));
+  sdk::Action own = sdk::default_action(held[1]);
+  own.event_uuid.clear();
+  policy->sink()->emit(own);
+  orchestrator.stop();
+  CHECK(d.count() == 4);
+}
+
+TEST_CASE("an exception out of start is an error naming the policy, one out of stop a failure") {
+  {
+    auto owned = std::make_unique<ThrowingPolicy>();
+    owned->throw_in_start = true;
+    Orchestrator orchestrator(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::move(owned), "throwing"}, {});
+    auto status = orchestrator.start();
+    CHECK(status.code() == sdk::StatusCode::internal);
+    CHECK(status.message() == "exception in plugin policy \"throwing\" (), call start: no start");
+  }
+  RecordingDestination d;
+  auto owned = std::make_unique<ThrowingPolicy>();
+  owned->throw_in_stop = true;
+  Orchestrator orchestrator(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::move(owned), "throwing"}, {});
+  REQUIRE(orchestrator.start());
+  REQUIRE(orchestrator.submit(sdk::make_filesystem_event("d", "write", "f", ""), &d));
+  orchestrator.stop();
+  CHECK(d.count() == 1);
+  CHECK(orchestrator.policy_failure() ==
+        std::optional<std::string>("exception in plugin policy \"throwing\" (), call stop: no stop"));
 }

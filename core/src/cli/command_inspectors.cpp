@@ -113,13 +113,7 @@ int command_inspectors(const std::vector<std::string>& args) {
   if (!inspector) return fail("nmz inspectors: " + inspector.status().message(), 2);
   sdk::InspectorSettings settings{flags->entity_id, flags->inspector_args};
   if (asks_for_help(flags->inspector_args)) return print_inspector_help(name, **inspector, context, settings);
-  const PluginCallLabel configure_label = call_label("inspector", *inspector, "configure");
-  const PluginCallLabel run_label = call_label("inspector", *inspector, "run");
-  const PluginCallLabel on_action_label = call_label("inspector", *inspector, "on_action");
-  {
-    PluginCallScope call(configure_label);
-    if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
-  }
+  if (auto status = (*inspector)->configure(context, settings); !status) return fail(status.message(), 2);
 
   sdk::Inspector& target = **inspector;
   SignalWatcher signals([&target](int signal_number) {
@@ -137,8 +131,8 @@ int command_inspectors(const std::vector<std::string>& args) {
   } else if (flags->orchestrator_url.rfind("http://", 0) == 0) {
     auto options = remote_options(name, *flags, *config);
     if (!options) return fail(options.status().message(), 2);
-    rest::RestInspectorHost endpoint(target, std::move(options).value(), on_action_label);
-    PluginCallScope call(run_label);
+    rest::RestInspectorHost endpoint(target, std::move(options).value(),
+                                     call_label("inspector", *inspector, "on_action"));
     outcome = target.run(endpoint);
     endpoint.stop();
   } else {
@@ -153,12 +147,13 @@ int command_inspectors(const std::vector<std::string>& args) {
       return fail("nmz inspectors " + name + ": " + rest_endpoint.status().message(),
                   exit_code_for(rest_endpoint.status()));
     }
-    LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id, on_action_label);
-    {
-      PluginCallScope call(run_label);
-      outcome = target.run(endpoint);
-    }
+    LocalInspectorHost endpoint(*(*session)->orchestrator, target, flags->entity_id);
+    outcome = target.run(endpoint);
     (*session)->orchestrator->stop();
+    if (auto failure = (*session)->orchestrator->policy_failure()) {
+      named_logger("nmz")->error("the policy failed during this run, which passed through unperturbed from then on: {}",
+                                 *failure);
+    }
   }
   if (!outcome.status) return fail("nmz inspectors " + name + ": " + outcome.status.message(), exit_code_for(outcome.status));
   return outcome.exit_code;

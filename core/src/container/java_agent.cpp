@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "container/java_agent.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
 #include <nmz/sdk/child_process.hpp>
+
+#include "plugin/plugin_host.hpp"
 
 namespace nmz::core::container {
 
@@ -45,12 +46,9 @@ sdk::Result<JavaAgent> java_agent_for_container(const ContainerConfig& container
   }
   sdk::ChildOptions options;
   options.capture_output = true;
-  std::string path;
-  for (const auto& dir : plugin_path) path += (path.empty() ? "" : ":") + dir;
-  if (const char* inherited = std::getenv("NMZ_PLUGIN_PATH"); inherited != nullptr && *inherited != '\0') {
-    path += (path.empty() ? "" : ":") + std::string(inherited);
+  if (auto path = plugin_path_for_children(plugin_path); !path.empty()) {
+    options.extra_env.push_back("NMZ_PLUGIN_PATH=" + path);
   }
-  if (!path.empty()) options.extra_env.push_back("NMZ_PLUGIN_PATH=" + path);
   auto child = sdk::ChildProcess::start(argv, options);
   if (!child) return child.status();
   auto [exit, output] = child->wait_with_output();

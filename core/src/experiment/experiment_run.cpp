@@ -125,12 +125,7 @@ class Run {
     if (*pb_endpoint) env.push_back("NMZ_GA_TCP_PORT=" + std::to_string((*pb_endpoint)->port()));
     // Inspectors that run.sh starts (`$NMZ_BIN inspectors ...`) find the
     // config's plugins too.
-    if (!config_.plugin_path.empty()) {
-      std::string path;
-      for (const auto& dir : config_.plugin_path) path += (path.empty() ? "" : ":") + dir;
-      if (const char* inherited = std::getenv("NMZ_PLUGIN_PATH"); inherited != nullptr && *inherited != '\0') {
-        path = std::string(inherited) + ":" + path;
-      }
+    if (auto path = plugin_path_for_children(config_.plugin_path); !path.empty()) {
       env.push_back("NMZ_PLUGIN_PATH=" + path);
     }
     if (*endpoint) {
@@ -156,12 +151,17 @@ class Run {
     result_.trace_length = trace.size();
     record_policy_plan();
 
-    if (!run_rc) {
+    if (run_rc && !run_rc->timed_out) result_.run_exit_code = run_rc->status;
+    if (auto failure = orchestrator.policy_failure()) {
+      // The run went on unperturbed from the failure on: not what was asked.
+      result_.status = RunStatus::broken;
+      result_.reason = *failure;
+    } else if (!run_rc) {
       result_.status = RunStatus::broken;
       result_.reason = "run script: " + run_rc.status().message();
     } else if (run_rc->timed_out) {
       timed_out(config_.run_script);
-    } else if (result_.run_exit_code = run_rc->status; run_rc->status != 0) {
+    } else if (run_rc->status != 0) {
       result_.status = RunStatus::broken;
       result_.reason = "run script " + config_.run_script + " exited with status " + std::to_string(run_rc->status);
     } else {

@@ -3,14 +3,12 @@
 
 namespace nmz::core {
 
-LocalInspectorHost::LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id,
-                                       const PluginCallLabel& on_action_label)
+LocalInspectorHost::LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id)
     : orchestrator_(orchestrator),
       inspector_(inspector),
       entity_id_(std::move(entity_id)),
       inline_delivery_(inspector.action_delivery() == sdk::Inspector::ActionDelivery::inline_allowed),
-      logger_("inspector." + entity_id_),
-      on_action_label_(on_action_label) {}
+      logger_("inspector." + entity_id_) {}
 
 sdk::Status LocalInspectorHost::submit(sdk::Event event) noexcept {
   try {
@@ -26,7 +24,6 @@ sdk::Status LocalInspectorHost::submit(sdk::Event event) noexcept {
 }
 
 void LocalInspectorHost::deliver(sdk::Action action) noexcept {
-  PluginCallScope call(on_action_label_);
   inspector_.on_action(std::move(action));
 }
 

@@ -8,7 +8,6 @@
 #include "log/logging.hpp"
 #include "orchestrator/action_destination.hpp"
 #include "orchestrator/orchestrator.hpp"
-#include "plugin/plugin_call.hpp"
 
 namespace nmz::core {
 
@@ -18,10 +17,10 @@ namespace nmz::core {
 class LocalInspectorHost final : public sdk::InspectorHost, private ActionDestination {
  public:
   // `orchestrator` and `inspector` are borrowed and must outlive this.
-  // Construct it after the inspector's configure() succeeded.
-  // `on_action_label` names the inspector in a crash report.
-  LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id,
-                     const PluginCallLabel& on_action_label = {});
+  // Construct it after the inspector's configure() succeeded. `inspector`
+  // is the GuardedInspector PluginHost made: its calls are labelled and
+  // caught there.
+  LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id);
 
   sdk::Status submit(sdk::Event event) noexcept override;
   [[nodiscard]] sdk::Logger& logger() noexcept override { return logger_; }
@@ -36,7 +35,6 @@ class LocalInspectorHost final : public sdk::InspectorHost, private ActionDestin
   std::string entity_id_;
   bool inline_delivery_;
   ComponentLogger logger_;
-  PluginCallLabel on_action_label_;
 };
 
 }  // namespace nmz::core

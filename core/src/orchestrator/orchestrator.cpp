@@ -27,9 +27,8 @@ Orchestrator::~Orchestrator() { stop(); }
 Status Orchestrator::start() {
   if (started_.exchange(true)) return Status::invalid("orchestrator already started");
   Status status;
-  {
-    PluginCallScope call(start_label_);
-    status = policy_->start(*this);
+  if (auto thrown = call_plugin(start_label_, [&] { status = policy_->start(*this); })) {
+    status = Status::error(sdk::StatusCode::internal, *thrown);
   }
   if (!status) {
     stopped_ = true;
@@ -54,8 +53,7 @@ void Orchestrator::stop() {
     expiry_thread_.join();
   }
   if (started_) {
-    PluginCallScope call(stop_label_);
-    policy_->stop();
+    if (auto thrown = call_plugin(stop_label_, [&] { policy_->stop(); })) fail_open(*thrown);
   }
   // A policy that kept events past stop() must not leave their operations
   // held forever: answer them here.
@@ -161,15 +159,46 @@ Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
     }
   }
   if (enabled_) {
-    PluginCallScope call(queue_event_label_);
-    policy_->queue_event(std::move(event));
+    if (auto thrown = call_plugin(queue_event_label_, [&] { policy_->queue_event(std::move(event)); })) {
+      fail_open(*thrown);
+    }
   } else {
-    emit(sdk::default_action(event));
+    answer(sdk::default_action(event));
   }
   return Status::ok();
 }
 
+void Orchestrator::fail_open(const std::string& failure) {
+  // Set before orchestration is disabled: set_enabled() reads it after.
+  policy_failed_ = true;
+  {
+    std::lock_guard lock(failure_mutex_);
+    if (!policy_failure_) policy_failure_ = failure;
+  }
+  enabled_ = false;
+  // An event submitted meanwhile either is in the pending table by now, or
+  // its submit() reads enabled_ after this store and passes it through.
+  log_->error("{}; the policy's state is unknown: its held events get their default action and the rest of the run "
+              "passes through unperturbed (fail open); a run that nmz run records is broken",
+              failure);
+  release_pending();
+}
+
+std::optional<std::string> Orchestrator::policy_failure() const {
+  std::lock_guard lock(failure_mutex_);
+  return policy_failure_;
+}
+
 void Orchestrator::emit(sdk::Action action) noexcept {
+  if (policy_failed_) {
+    log_->debug("dropped {} for event {} of entity \"{}\": the policy failed", action.class_name, action.event_uuid,
+                action.entity);
+    return;
+  }
+  answer(std::move(action));
+}
+
+void Orchestrator::answer(sdk::Action action) noexcept {
   try {
     std::optional<PendingEvent> cause;
     if (!action.event_uuid.empty()) {
@@ -238,7 +267,7 @@ void Orchestrator::release_pending() {
     for (const auto& [uuid, pending] : shard.events) releases.push_back(sdk::default_action(pending.event));
   }
   if (!releases.empty()) log_->info("released {} held event(s) with their default action", releases.size());
-  for (auto& action : releases) emit(std::move(action));
+  for (auto& action : releases) answer(std::move(action));
 }
 
 void Orchestrator::expire_pending() {
@@ -268,11 +297,22 @@ void Orchestrator::release_expired(std::chrono::steady_clock::time_point submitt
              "released with their default action (fail open)",
              policy_.name, expired.size(), sdk::format_duration(options_.action_timeout), first.class_name, first.uuid,
              first.entity);
-  for (const auto& event : expired) emit(sdk::default_action(event));
+  for (const auto& event : expired) answer(sdk::default_action(event));
 }
 
 void Orchestrator::set_enabled(bool enabled) {
-  if (enabled_.exchange(enabled) == enabled) {
+  if (enabled && policy_failed_) {
+    log_->warn("orchestration stays disabled: {}", policy_failure().value_or("the policy failed"));
+    return;
+  }
+  const bool was = enabled_.exchange(enabled);
+  if (enabled && policy_failed_) {
+    // The policy failed meanwhile, and fail_open() may have disabled
+    // orchestration before this call enabled it.
+    enabled_ = false;
+    return;
+  }
+  if (was == enabled) {
     log_->warn("orchestration is already {}", enabled ? "enabled" : "disabled");
   } else {
     log_->info("orchestration {}", enabled ? "enabled" : "disabled");

@@ -35,6 +35,12 @@ namespace nmz::core {
 //
 // While orchestration is disabled (REST control, skipInitOrchestrator),
 // events bypass the policy and get their default action at once.
+//
+// An exception out of a policy call (a plugin's bug) is caught: it is logged
+// naming the policy and the call, every held event gets its default action,
+// and orchestration stays disabled for the rest of the run (the policy's
+// state is unknown; what it still emits is dropped). policy_failure() says
+// so, for `nmz run` to record the run as broken.
 class Orchestrator final : private sdk::ActionSink {
  public:
   struct Options {
@@ -50,7 +56,8 @@ class Orchestrator final : private sdk::ActionSink {
   Orchestrator& operator=(const Orchestrator&) = delete;
   ~Orchestrator() override;
 
-  // Starts the policy. Call once, after the policy was configured.
+  // Starts the policy. Call once, after the policy was configured. An
+  // exception out of the policy's start() is an error Status naming it.
   sdk::Status start();
   // Refuses new events, waits for the submit() calls already inside to
   // return, stops the policy (which releases what it holds), answers any
@@ -74,8 +81,12 @@ class Orchestrator final : private sdk::ActionSink {
   bool detach(const std::string& entity, const ActionDestination* destination,
               const std::function<bool()>& destination_idle);
 
+  // Enabling is refused once the policy failed.
   void set_enabled(bool enabled);
   [[nodiscard]] bool enabled() const noexcept { return enabled_.load(); }
+  // The first exception a policy call threw ("exception in plugin policy
+  // ..."), if one did. Thread: any.
+  [[nodiscard]] std::optional<std::string> policy_failure() const;
 
   // The trace so far (collect_trace only); moves it out.
   Trace take_trace();
@@ -100,7 +111,12 @@ class Orchestrator final : private sdk::ActionSink {
   };
   static constexpr std::size_t kShards = 16;
 
+  // The policy's actions; dropped once it failed.
   void emit(sdk::Action action) noexcept override;
+  // Handles an action of the policy's or one the orchestrator decided itself.
+  void answer(sdk::Action action) noexcept;
+  // After an exception out of a policy call described by `failure`.
+  void fail_open(const std::string& failure);
   PendingShard& shard_for(const std::string& uuid);
   std::shared_ptr<EntityMailbox> mailbox_for(const std::string& entity, ActionDestination* destination);
   // `mailbox` is the entity's when the caller knows it, else null.
@@ -116,6 +132,9 @@ class Orchestrator final : private sdk::ActionSink {
   std::atomic<bool> enabled_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> policy_failed_{false};
+  mutable std::mutex failure_mutex_;
+  std::optional<std::string> policy_failure_;
   // submit() calls past their stopped_ check: stop() waits for them, since an
   // immediate policy answers inside submit() and delivers through a mailbox
   // that stop() destroys.

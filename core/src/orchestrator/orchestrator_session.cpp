@@ -17,9 +17,12 @@ sdk::Result<PluginObject<sdk::ExplorePolicy>> configured_policy(const PluginHost
     std::string where = config.source.empty() ? "" : config.source + ": key explorePolicy: ";
     return sdk::Status::error(policy.status().code(), where + policy.status().message());
   }
-  const PluginCallLabel label = call_label("policy", *policy, "configure");
-  PluginCallScope call(label);
-  if (auto status = (*policy)->configure(context); !status) return status;
+  sdk::Status status;
+  if (auto thrown = call_plugin(call_label("policy", *policy, "configure"),
+                                [&] { status = (*policy)->configure(context); })) {
+    return sdk::Status::error(sdk::StatusCode::internal, *thrown);
+  }
+  if (!status) return status;
   return policy;
 }
 

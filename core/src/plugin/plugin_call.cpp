@@ -127,20 +127,20 @@ void on_fatal_signal(int signal_number) {
   ::raise(signal_number);
 }
 
+std::string exception_message(const std::exception_ptr& exception) {
+  try {
+    std::rethrow_exception(exception);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception of unknown type";
+  }
+}
+
 [[noreturn]] void on_terminate() {
   if (!exception_recorded.load()) {
-    std::string what;
-    if (auto exception = std::current_exception()) {
-      try {
-        std::rethrow_exception(exception);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-        what = "an exception of unknown type";
-      }
-    } else {
-      what = "std::terminate without an exception";
-    }
+    const auto exception = std::current_exception();
+    const std::string what = exception ? exception_message(exception) : "std::terminate without an exception";
     std::snprintf(exception_text, sizeof exception_text, "%s", what.c_str());
     exception_recorded = true;
   }
@@ -154,6 +154,10 @@ PluginCallLabel::PluginCallLabel(std::string_view kind, std::string_view compone
   std::snprintf(text_, sizeof text_, "%.*s \"%.*s\" (%s), call %.*s", static_cast<int>(kind.size()), kind.data(),
                 static_cast<int>(component.size()), component.data(), library.c_str(), static_cast<int>(call.size()),
                 call.data());
+}
+
+std::string describe_plugin_exception(const PluginCallLabel& label, const std::exception_ptr& exception) noexcept {
+  return std::string("exception in plugin ") + label.text() + ": " + exception_message(exception);
 }
 
 PluginCallScope::PluginCallScope(const PluginCallLabel& label) noexcept : previous_(current_call) {

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <exception>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "plugin/loaded_library.hpp"
 
@@ -30,8 +33,8 @@ PluginCallLabel call_label(std::string_view kind, const PluginObject<T>& compone
 }
 
 // Marks the calling thread as being inside a plugin call for its lifetime:
-// a crash (fatal signal, or an exception escaping a noexcept plugin method)
-// meanwhile is reported with `label`. Nests.
+// a crash (fatal signal, or an exception escaping a plugin method declared
+// noexcept) meanwhile is reported with `label`. Nests.
 class PluginCallScope {
  public:
   explicit PluginCallScope(const PluginCallLabel& label) noexcept;
@@ -42,6 +45,25 @@ class PluginCallScope {
  private:
   const PluginCallLabel* previous_;
 };
+
+// "exception in plugin <label>: <what()>", for an exception caught at a
+// plugin call.
+std::string describe_plugin_exception(const PluginCallLabel& label, const std::exception_ptr& exception) noexcept;
+
+// Runs `body`, a call into the plugin code that `label` names, inside a
+// PluginCallScope, and catches what it throws: the SDK's component methods
+// may throw (a plugin's bug), and one bad decision must not end nmz. Returns
+// the exception's description, or nothing when `body` returned normally.
+template <class Body>
+std::optional<std::string> call_plugin(const PluginCallLabel& label, Body&& body) noexcept {
+  PluginCallScope scope(label);
+  try {
+    std::forward<Body>(body)();
+    return std::nullopt;
+  } catch (...) {
+    return describe_plugin_exception(label, std::current_exception());
+  }
+}
 
 // Installs, once per process, the handlers for SIGSEGV, SIGBUS, SIGFPE,
 // SIGILL and SIGABRT and the std::terminate handler. They write to stderr

@@ -15,6 +15,7 @@
 #include <nmz/sdk/version.hpp>
 
 #include "nmz_build_paths.hpp"
+#include "plugin/guarded_inspector.hpp"
 
 namespace nmz::core {
 
@@ -407,9 +408,11 @@ Result<PluginObject<sdk::Inspector>> PluginHost::create_inspector(std::string_vi
                                                          names(ComponentKind::inspector) + searched());
   }
   sdk::detail::take_creation_failure();  // a reason left over from an earlier factory is not this one's
-  PluginObject<sdk::Inspector> object{record->library, record->inspector_factory(), record->name};
-  if (!object) return creation_failed(*record);
-  return object;
+  std::unique_ptr<sdk::Inspector> inspector = record->inspector_factory();
+  if (!inspector) return creation_failed(*record);
+  auto guarded = std::make_unique<GuardedInspector>(std::move(inspector), record->name,
+                                                    record->library ? record->library->path : std::filesystem::path());
+  return PluginObject<sdk::Inspector>{record->library, std::move(guarded), record->name};
 }
 
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& config_plugin_path) {
@@ -439,6 +442,13 @@ std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::str
   }
   out.emplace_back(NMZ_INSTALLED_PLUGIN_DIR);
   return out;
+}
+
+std::string plugin_path_for_children(const std::vector<std::string>& config_plugin_path) {
+  std::string path;
+  if (const char* inherited = std::getenv("NMZ_PLUGIN_PATH"); inherited != nullptr) path = inherited;
+  for (const auto& dir : config_plugin_path) path += (path.empty() ? "" : ":") + dir;
+  return path;
 }
 
 }  // namespace nmz::core

@@ -79,6 +79,8 @@ class PluginHost {
   [[nodiscard]] std::string names(ComponentKind kind) const;
 
   sdk::Result<PluginObject<sdk::ExplorePolicy>> create_policy(std::string_view name) const;
+  // The inspector comes wrapped in a GuardedInspector: every caller gets
+  // its calls labelled and its exceptions caught.
   sdk::Result<PluginObject<sdk::Inspector>> create_inspector(std::string_view name) const;
 
  private:
@@ -112,5 +114,11 @@ bool is_bundled(const std::filesystem::path& library);
 // the config's pluginPath, the build tree when nmz runs uninstalled, and the
 // installed plugin directory.
 std::vector<std::filesystem::path> plugin_search_path(const std::vector<std::string>& config_plugin_path);
+
+// The NMZ_PLUGIN_PATH that gives an nmz started by this one (an inspector
+// that run.sh starts, the java inspector asked for agent options) the same
+// user plugin directories in the same order: NMZ_PLUGIN_PATH, then the
+// config's pluginPath. Empty when both are.
+std::string plugin_path_for_children(const std::vector<std::string>& config_plugin_path);
 
 }  // namespace nmz::core

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <nmz/sdk/json_nesting.hpp>
 #include <nmz/sdk/signal_json.hpp>
 
 #include "log/logging.hpp"
-#include "rest/json_nesting.hpp"
 
 namespace nmz::core::rest {
 namespace {
@@ -81,7 +81,7 @@ bool same_secret(std::string_view given, std::string_view expected) {
 }
 
 sdk::Result<sdk::Event> parse_event(std::string_view text) {
-  if (json_nesting_exceeds(text, kMaxJsonDepth)) {
+  if (sdk::json_nesting_depth(text) > kMaxJsonDepth) {
     return sdk::Status::invalid("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   // Every malformed input is an error status (1e999999 too); only an
@@ -252,7 +252,7 @@ RestReply RestApi::post_event(const HttpRequest& request, const std::string& ent
 // nmz extension (docs/rest-api.md): a JSON array of events for one entity
 // in one request. All are checked before any is submitted.
 RestReply RestApi::post_batch(const HttpRequest& request, const std::string& entity, const std::string& owner) {
-  if (json_nesting_exceeds(request.body, kMaxJsonDepth)) {
+  if (sdk::json_nesting_depth(request.body) > kMaxJsonDepth) {
     return error(400, "bad event batch: JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   nlohmann::json array;

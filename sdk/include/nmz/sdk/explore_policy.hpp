@@ -25,6 +25,14 @@ class NMZ_SDK_API ActionSink {
 // Lifecycle, all driven by the host: factory -> configure -> start ->
 // queue_event* -> stop -> destructor. The host keeps the plugin library
 // loaded until after the destructor returned.
+//
+// Errors are reported as Status. The methods are not noexcept so that a bug
+// that throws reaches the host, which catches it at the call, logs it with
+// the policy's name, the method and what(), releases every event the policy
+// holds with its default action and lets the rest of the run pass through
+// unperturbed (the policy's state is unknown); `nmz run` records the run as
+// broken. An override declared noexcept turns the same exception into
+// std::terminate, which ends nmz.
 class NMZ_SDK_API ExplorePolicy {
  public:
   ExplorePolicy() = default;
@@ -36,24 +44,24 @@ class NMZ_SDK_API ExplorePolicy {
   // rejects bad ones with a Status built by ConfigView::invalid. Called once,
   // on the host's main thread, before start. May block briefly.
   // `context` is borrowed until the destructor.
-  virtual Status configure(const ComponentContext& context) noexcept = 0;
+  virtual Status configure(const ComponentContext& context) = 0;
 
   // Required. From now on the policy may emit actions into `sink` (borrowed
   // until stop() returns). May start the policy's own threads and timers.
   // Called once, on the host's main thread.
-  virtual Status start(ActionSink& sink) noexcept = 0;
+  virtual Status start(ActionSink& sink) = 0;
 
   // Required. Takes ownership of one event. Must not block: enqueue and
   // return (Namazu's contract); the decision is emitted later through the
   // sink, from any thread. Called from any host thread, possibly
   // concurrently; the policy serialises what needs to be serialised.
-  virtual void queue_event(Event event) noexcept = 0;
+  virtual void queue_event(Event event) = 0;
 
   // Required. Emits a decision for every event still held (its default action,
   // at once: a stopping run must not leave a target wedged), stops the
   // policy's threads, and returns when no emit() is in progress or will
   // follow. Called once, on the host's main thread; may block for that long.
-  virtual void stop() noexcept = 0;
+  virtual void stop() = 0;
 };
 
 }  // namespace nmz::sdk

@@ -46,6 +46,13 @@ class NMZ_SDK_API InspectorHost {
 // pthread_sigmask after fork) so the target sees the default mask. Lifecycle, driven by the host: factory -> configure -> run (on a
 // thread of its own) -> destructor; request_stop and on_action may be called
 // while run is in progress.
+//
+// Errors are reported as Status. The methods are not noexcept so that a bug
+// that throws reaches the host, which catches it at the call and logs it with
+// the inspector's name, the method and what(): configure and run then fail
+// with that message (exit status 1), an exception out of on_action or
+// request_stop is logged and the inspector goes on. An override declared
+// noexcept turns the same exception into std::terminate, which ends nmz.
 class NMZ_SDK_API Inspector {
  public:
   Inspector() = default;
@@ -58,7 +65,7 @@ class NMZ_SDK_API Inspector {
   // invalid_argument Status whose message names the flag. Called once, on
   // the host's main thread. May block briefly. `context.options()` is empty
   // for inspectors; `context` is borrowed until the destructor.
-  virtual Status configure(const ComponentContext& context, const InspectorSettings& settings) noexcept = 0;
+  virtual Status configure(const ComponentContext& context, const InspectorSettings& settings) = 0;
 
   // Required. Does the inspection until it is finished (for example the
   // inspected command exited) or request_stop() was called, then undoes
@@ -72,12 +79,12 @@ class NMZ_SDK_API Inspector {
     Status status;
     int exit_code = 0;
   };
-  virtual Outcome run(InspectorHost& host) noexcept = 0;
+  virtual Outcome run(InspectorHost& host) = 0;
 
   // Required. Asks run() to finish soon. Thread: any (typically the host's
   // signal-handling thread). Must not block; may be called more than once,
   // and before run() started.
-  virtual void request_stop() noexcept = 0;
+  virtual void request_stop() = 0;
 
   // Required. The action decided for an event this inspector submitted.
   // Exactly one arrives per accepted deferred event; for non-deferred events
@@ -90,7 +97,7 @@ class NMZ_SDK_API Inspector {
   // orchestrator down: ignore actions that come too late.
   // With ActionDelivery::inline_allowed the thread may be another one; see
   // action_delivery().
-  virtual void on_action(Action action) noexcept = 0;
+  virtual void on_action(Action action) = 0;
 
   // How the host may call on_action.
   enum class ActionDelivery {

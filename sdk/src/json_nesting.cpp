@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "rest/json_nesting.hpp"
+#include <nmz/sdk/json_nesting.hpp>
 
-namespace nmz::core::rest {
+#include <algorithm>
 
-bool json_nesting_exceeds(std::string_view text, std::size_t max_depth) {
+namespace nmz::sdk {
+
+std::size_t json_nesting_depth(std::string_view text) {
   std::size_t depth = 0;
+  std::size_t deepest = 0;
   bool in_string = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
+    const char c = text[i];
     if (in_string) {
       if (c == '\\') {
         ++i;
@@ -17,12 +20,12 @@ bool json_nesting_exceeds(std::string_view text, std::size_t max_depth) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
+      deepest = std::max(deepest, ++depth);
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
   }
-  return false;
+  return deepest;
 }
 
-}  // namespace nmz::core::rest
+}  // namespace nmz::sdk
