@@ -126,7 +126,6 @@ int command_inspectors(const std::vector<std::string>& args) {
     // It submits nothing (java's -print-agent-options): no orchestrator,
     // no endpoint, no port taken, nothing logged.
     DetachedInspectorHost endpoint(flags->entity_id);
-    PluginCallScope call(run_label);
     outcome = target.run(endpoint);
   } else if (flags->orchestrator_url.rfind("http://", 0) == 0) {
     auto options = remote_options(name, *flags, *config);

@@ -18,7 +18,9 @@ namespace nmz::core {
 // end nmz and its targets. configure and run then fail with the exception's
 // description; an exception out of on_action or request_stop is logged and
 // the inspector goes on (the host's fail-open paths do not depend on it).
-class GuardedInspector final : public sdk::Inspector {
+// It answers OrchestratorOptional for the wrapped inspector, whose own
+// answer a host looking at the wrapper could not see.
+class GuardedInspector final : public sdk::Inspector, public sdk::OrchestratorOptional {
  public:
   // `inspector` is plugin code: destroy this before unloading its library.
   GuardedInspector(std::unique_ptr<sdk::Inspector> inspector, const std::string& name,
@@ -29,6 +31,7 @@ class GuardedInspector final : public sdk::Inspector {
   void request_stop() override;
   void on_action(sdk::Action action) override;
   [[nodiscard]] ActionDelivery action_delivery() const noexcept override;
+  [[nodiscard]] bool needs_orchestrator() const noexcept override { return sdk::needs_orchestrator(*inspector_); }
 
  private:
   void log_failure(const std::string& failure);
