@@ -106,6 +106,15 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
+def status_field(pid, field):
+    """An integer field of /proc/PID/status (e.g. "Threads", "VmRSS")."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(field)
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)

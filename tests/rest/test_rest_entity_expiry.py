@@ -16,7 +16,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nmz_helpers import Orchestrator, check  # noqa: E402
+from nmz_helpers import Orchestrator, check, status_field  # noqa: E402
 
 NAMES = 5000
 CAP = 1000
@@ -67,14 +67,6 @@ class Connection:
 def event(entity):
     return {"type": "event", "class": "PacketEvent", "entity": entity, "uuid": str(uuid.uuid4()),
             "deferred": True, "option": {}}
-
-
-def status_field(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(field)
 
 
 def under_asan(pid):

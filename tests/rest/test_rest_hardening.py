@@ -15,7 +15,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nmz_helpers import Orchestrator, check, request  # noqa: E402
+from nmz_helpers import Orchestrator, check, request, status_field  # noqa: E402
 
 MANY = 1100
 
@@ -83,14 +83,6 @@ def round_trip(port, entity, headers=None):
     check(resp.status == 200, "DELETE: %d" % resp.status)
     resp.read()
     conn.close()
-
-
-def status_field(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(field)
 
 
 def test_nesting_and_numbers(o):
