@@ -186,6 +186,8 @@ def test_event_batch_extension(port):
     check(status == 400 and "event 1 of the batch: entity mismatch" in body, "bad batch: %d %s" % (status, body))
     status, _, body = request(port, "POST", "/api/v3/events/eb", {"not": "an array"})
     check(status == 400 and "expected a JSON array" in body, "non-array batch: %d %s" % (status, body))
+    status, _, body = request(port, "POST", "/api/v3/events/eb", '[{"entity": "eb"')
+    check(status == 400 and "bad event batch: not valid JSON" in body, "truncated batch: %d %s" % (status, body))
 
 
 def test_vanished_and_superseded_pollers(port):

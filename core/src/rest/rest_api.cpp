@@ -255,12 +255,8 @@ RestReply RestApi::post_batch(const HttpRequest& request, const std::string& ent
   if (sdk::json_nesting_depth(request.body) > kMaxJsonDepth) {
     return error(400, "bad event batch: JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
-  nlohmann::json array;
-  try {
-    array = nlohmann::json::parse(request.body, nullptr, false);
-  } catch (const std::exception& e) {
-    return error(400, std::string("bad event batch: ") + e.what());
-  }
+  const auto array = nlohmann::json::parse(request.body, nullptr, false);
+  if (array.is_discarded()) return error(400, "bad event batch: not valid JSON");
   if (!array.is_array()) return error(400, "bad event batch: expected a JSON array of events");
   std::vector<sdk::Event> events;
   for (const auto& element : array) {
