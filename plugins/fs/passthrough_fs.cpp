@@ -19,10 +19,34 @@
 #include <cstring>
 #include <future>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace nmz::plugins::fs {
+
+namespace {
+
+// What tells a change of a file's data: its size, its mtime, and its ctime
+// (which also moves when a writer restores the mtime, as cp -p and rsync do).
+struct BackingState {
+  off_t size = 0;
+  timespec mtime{};
+  timespec ctime{};
+
+  bool operator==(const BackingState& other) const noexcept {
+    return size == other.size && mtime.tv_sec == other.mtime.tv_sec && mtime.tv_nsec == other.mtime.tv_nsec &&
+           ctime.tv_sec == other.ctime.tv_sec && ctime.tv_nsec == other.ctime.tv_nsec;
+  }
+};
+
+std::optional<BackingState> backing_state(int fd) {
+  struct stat st {};
+  if (::fstatat(fd, "", &st, AT_EMPTY_PATH) == -1) return std::nullopt;
+  return BackingState{st.st_size, st.st_mtim, st.st_ctim};
+}
+
+}  // namespace
 
 struct PassthroughFs::Inode {
   int fd = -1;  // O_PATH
@@ -36,6 +60,14 @@ struct PassthroughFs::Inode {
   // A write fault the kernel's writeback could not be told about, reported
   // (once) by the next fsync or close, as a failed writeback would be.
   std::atomic<int> write_error{0};
+  // The backing file as the kernel's cached pages of it are known to
+  // match: as nmz's own last change left it, or as found at the last open
+  // or watch; none when unknown. Another state means someone changed the
+  // file behind nmz's back. Guarded by data_mutex, which nmz holds across
+  // its own changes of the file.
+  std::mutex data_mutex;
+  std::optional<BackingState> cached_state;
+  std::atomic<int> open_handles{0};
 };
 
 namespace {
@@ -78,6 +110,17 @@ void use_no_umask() {
 
 }  // namespace
 
+template <class Change>
+auto PassthroughFs::change_own(Inode* node, Change change) -> decltype(change()) {
+  std::lock_guard lock(node->data_mutex);
+  bool cache_was_valid = node->cached_state && node->cached_state == backing_state(node->fd);
+  auto result = change();
+  int saved_errno = errno;  // the caller reports the change's
+  node->cached_state = cache_was_valid ? backing_state(node->fd) : std::nullopt;
+  errno = saved_errno;
+  return result;
+}
+
 struct PassthroughFs::Handlers {
   static void init(void* userdata, fuse_conn_info* conn) {
     auto& fs = *static_cast<PassthroughFs*>(userdata);
@@ -85,9 +128,15 @@ struct PassthroughFs::Handlers {
     // Read data goes from the backing file to the kernel through a pipe,
     // never through our memory (unless reads are inspected, see read).
     if (conn->capable & FUSE_CAP_SPLICE_WRITE) conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
-    // Cached pages kept across opens (keep_cache) are dropped when the
-    // kernel sees the backing file's mtime or size change.
-    if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+    // libfuse asks for it by default. With it, the first read after a
+    // write through the mount would see the new mtime and drop the pages
+    // just written; nmz drops them itself when the backing file changed
+    // behind its back (see opened and watch_loop).
+    if (fs.kernel_checks_every_read() && (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)) {
+      conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+    } else {
+      conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+    }
     // Locks stay in the kernel, which serves them correctly for one mount.
     conn->want &= ~(FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_POSIX_LOCKS);
   }
@@ -139,45 +188,47 @@ struct PassthroughFs::Handlers {
     Inode* node = fs.inode(ino);
     FsOp op = (valid & FUSE_SET_ATTR_SIZE) ? FsOp::truncate : FsOp::setattr;
     if (int error = fs.apply(fs.check(op, ino))) return (void)fuse_reply_err(req, error);
-    std::string proc = proc_path(node->fd);
-    int result = 0;
-    if (valid & FUSE_SET_ATTR_MODE) {
-      result = fi ? ::fchmod(static_cast<int>(fi->fh), attr->st_mode) : ::chmod(proc.c_str(), attr->st_mode);
-      if (result == -1) return (void)fuse_reply_err(req, errno);
-    }
-    if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-      uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : static_cast<uid_t>(-1);
-      gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : static_cast<gid_t>(-1);
-      if (::fchownat(node->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
-        return (void)fuse_reply_err(req, errno);
+    int error = fs.change_own(node, [&] {
+      std::string proc = proc_path(node->fd);
+      int result = 0;
+      if (valid & FUSE_SET_ATTR_MODE) {
+        result = fi ? ::fchmod(static_cast<int>(fi->fh), attr->st_mode) : ::chmod(proc.c_str(), attr->st_mode);
+        if (result == -1) return errno;
       }
-    }
-    if (valid & FUSE_SET_ATTR_SIZE) {
-      if (fs.settings_.track_unsynced) {
-        if (int error = fs.unsynced_.before_resize({node->dev, node->ino}, node->fd, attr->st_size)) {
-          return (void)fuse_reply_err(req, error);
+      if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+        uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : static_cast<uid_t>(-1);
+        gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : static_cast<gid_t>(-1);
+        if (::fchownat(node->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) return errno;
+      }
+      if (valid & FUSE_SET_ATTR_SIZE) {
+        if (fs.settings_.track_unsynced) {
+          if (int logged = fs.unsynced_.before_resize({node->dev, node->ino}, node->fd, attr->st_size)) return logged;
         }
+        result =
+            fi ? ::ftruncate(static_cast<int>(fi->fh), attr->st_size) : ::truncate(proc.c_str(), attr->st_size);
+        if (result == -1) return errno;
       }
-      result = fi ? ::ftruncate(static_cast<int>(fi->fh), attr->st_size) : ::truncate(proc.c_str(), attr->st_size);
-      if (result == -1) return (void)fuse_reply_err(req, errno);
-    }
-    if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
-      timespec times[2];
-      times[0].tv_sec = times[1].tv_sec = 0;
-      times[0].tv_nsec = times[1].tv_nsec = UTIME_OMIT;
-      if (valid & FUSE_SET_ATTR_ATIME_NOW) {
-        times[0].tv_nsec = UTIME_NOW;
-      } else if (valid & FUSE_SET_ATTR_ATIME) {
-        times[0] = attr->st_atim;
+      if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+        timespec times[2];
+        times[0].tv_sec = times[1].tv_sec = 0;
+        times[0].tv_nsec = times[1].tv_nsec = UTIME_OMIT;
+        if (valid & FUSE_SET_ATTR_ATIME_NOW) {
+          times[0].tv_nsec = UTIME_NOW;
+        } else if (valid & FUSE_SET_ATTR_ATIME) {
+          times[0] = attr->st_atim;
+        }
+        if (valid & FUSE_SET_ATTR_MTIME_NOW) {
+          times[1].tv_nsec = UTIME_NOW;
+        } else if (valid & FUSE_SET_ATTR_MTIME) {
+          times[1] = attr->st_mtim;
+        }
+        result =
+            fi ? ::futimens(static_cast<int>(fi->fh), times) : ::utimensat(AT_FDCWD, proc.c_str(), times, 0);
+        if (result == -1) return errno;
       }
-      if (valid & FUSE_SET_ATTR_MTIME_NOW) {
-        times[1].tv_nsec = UTIME_NOW;
-      } else if (valid & FUSE_SET_ATTR_MTIME) {
-        times[1] = attr->st_mtim;
-      }
-      result = fi ? ::futimens(static_cast<int>(fi->fh), times) : ::utimensat(AT_FDCWD, proc.c_str(), times, 0);
-      if (result == -1) return (void)fuse_reply_err(req, errno);
-    }
+      return 0;
+    });
+    if (error) return (void)fuse_reply_err(req, error);
     reply_attr(req, fs, ino);
   }
 
@@ -222,9 +273,10 @@ struct PassthroughFs::Handlers {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::link, parent, name))) return (void)fuse_reply_err(req, error);
     Inode* node = fs.inode(ino);
-    if (::linkat(AT_FDCWD, proc_path(node->fd).c_str(), fs.inode(parent)->fd, name, AT_SYMLINK_FOLLOW) == -1) {
-      return (void)fuse_reply_err(req, errno);
-    }
+    int linked = fs.change_own(node, [&] {
+      return ::linkat(AT_FDCWD, proc_path(node->fd).c_str(), fs.inode(parent)->fd, name, AT_SYMLINK_FOLLOW);
+    });
+    if (linked == -1) return (void)fuse_reply_err(req, errno);
     fuse_entry_param entry{};
     if (int error = fs.do_lookup(parent, name, entry)) return (void)fuse_reply_err(req, error);
     fuse_reply_entry(req, &entry);
@@ -269,15 +321,19 @@ struct PassthroughFs::Handlers {
     return flags | O_CLOEXEC;
   }
 
+  // Ends open and create; the handle counts as open (closed() undoes it
+  // when the reply cannot be sent).
   static void finish_open(PassthroughFs& fs, Inode* node, fuse_file_info* fi, int fd) {
     fi->fh = static_cast<uint64_t>(fd);
     if (fi->flags & O_DIRECT) fi->direct_io = 1;
     // Reads that are never inspected may be served from the kernel's cache
-    // across opens; a change made directly in DIR shows by its mtime (auto
-    // inval data) once the attributes expire, as names and sizes do. With
-    // writeback the kernel trusts its own mtime, so only a new open can
-    // show such a change.
-    if (!fi->direct_io && !fs.settings_.writeback && !fs.gate_.may_inspect(FsOp::read)) fi->keep_cache = 1;
+    // across opens, unless the file was changed behind nmz's back since the
+    // kernel cached it. With writeback the kernel trusts its own mtime and
+    // size, so nmz cannot tell it what changed: each open starts afresh.
+    bool cache_valid = fs.opened(node);
+    if (cache_valid && !fi->direct_io && !fs.settings_.writeback && !fs.gate_.may_inspect(FsOp::read)) {
+      fi->keep_cache = 1;
+    }
     // FLUSH only relays what close() of the backing file reports, and on
     // the root's filesystem that is nothing: the kernel need not ask (one
     // round trip less per close). With writeback, FLUSH is where the
@@ -301,10 +357,15 @@ struct PassthroughFs::Handlers {
         return (void)fuse_reply_err(req, error);
       }
     }
-    int fd = ::open(proc_path(node->fd).c_str(), backing_flags(fs, fi));
+    auto open_backing = [&] { return ::open(proc_path(node->fd).c_str(), backing_flags(fs, fi)); };
+    // Truncating is nmz's own change of the data (the kernel drops its pages).
+    int fd = (fi->flags & O_TRUNC) ? fs.change_own(node, open_backing) : open_backing();
     if (fd == -1) return (void)fuse_reply_err(req, errno);
     finish_open(fs, node, fi, fd);
-    if (fuse_reply_open(req, fi) != 0) ::close(fd);
+    if (fuse_reply_open(req, fi) != 0) {
+      fs.closed(node);
+      ::close(fd);
+    }
   }
 
   static void create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
@@ -328,11 +389,16 @@ struct PassthroughFs::Handlers {
       ::close(fd);
       return (void)fuse_reply_err(req, error);
     }
-    finish_open(fs, fs.inode(entry.ino), fi, fd);
-    if (fuse_reply_create(req, &entry, fi) != 0) ::close(fd);
+    Inode* node = fs.inode(entry.ino);
+    finish_open(fs, node, fi, fd);
+    if (fuse_reply_create(req, &entry, fi) != 0) {
+      fs.closed(node);
+      ::close(fd);
+    }
   }
 
-  static void release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  static void release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+    self(req).closed(self(req).inode(ino));
     ::close(static_cast<int>(fi->fh));
     fuse_reply_err(req, 0);
   }
@@ -408,7 +474,11 @@ struct PassthroughFs::Handlers {
       }
     }
     fuse_bufvec out = fd_bufvec(size, static_cast<int>(fi->fh), offset);
-    ssize_t written = size == 0 ? 0 : fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));
+    // The kernel keeps what it wrote through its cache (for a handle of
+    // its own or its writeback of mmap'ed pages).
+    ssize_t written = size == 0 ? 0 : fs.change_own(fs.inode(ino), [&] {
+      return fuse_buf_copy(&out, in, static_cast<fuse_buf_copy_flags>(0));
+    });
     if (written < 0) return (void)fuse_reply_err(req, static_cast<int>(-written));
     if (deferred_short) {
       fs.inode(ino)->write_error.store(EIO);
@@ -502,7 +572,10 @@ struct PassthroughFs::Handlers {
   static void setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::setxattr, ino))) return (void)fuse_reply_err(req, error);
-    reply_status(req, ::setxattr(proc_path(fs.inode(ino)->fd).c_str(), name, value, size, flags));
+    Inode* node = fs.inode(ino);
+    reply_status(req, fs.change_own(node, [&] {
+      return ::setxattr(proc_path(node->fd).c_str(), name, value, size, flags);
+    }));
   }
 
   // getxattr and listxattr: a size query when `size` is 0, the bytes otherwise.
@@ -536,36 +609,41 @@ struct PassthroughFs::Handlers {
   static void removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::removexattr, ino))) return (void)fuse_reply_err(req, error);
-    reply_status(req, ::removexattr(proc_path(fs.inode(ino)->fd).c_str(), name));
+    Inode* node = fs.inode(ino);
+    reply_status(req, fs.change_own(node, [&] { return ::removexattr(proc_path(node->fd).c_str(), name); }));
   }
 
   static void fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, fuse_file_info* fi) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::fallocate, ino))) return (void)fuse_reply_err(req, error);
+    Inode* node = fs.inode(ino);
     if (fs.settings_.track_unsynced && (mode & ~FALLOC_FL_KEEP_SIZE) != 0) {
       // Punching, zeroing, collapsing or inserting changes bytes up to the end.
-      Inode* node = fs.inode(ino);
       off_t to_end = std::numeric_limits<off_t>::max() - offset;
       if (int error = fs.unsynced_.before_change({node->dev, node->ino}, node->fd, offset, to_end)) {
         return (void)fuse_reply_err(req, error);
       }
     }
-    reply_status(req, ::fallocate(static_cast<int>(fi->fh), mode, offset, length));
+    // The kernel drops the pages of a range it punches or zeroes.
+    reply_status(req, fs.change_own(node, [&] { return ::fallocate(static_cast<int>(fi->fh), mode, offset, length); }));
   }
 
   static void copy_file_range(fuse_req_t req, fuse_ino_t, off_t offset_in, fuse_file_info* fi_in, fuse_ino_t ino_out,
                               off_t offset_out, fuse_file_info* fi_out, size_t length, int flags) {
     auto& fs = self(req);
     if (int error = fs.apply(fs.check(FsOp::copy_file_range, ino_out))) return (void)fuse_reply_err(req, error);
+    Inode* node = fs.inode(ino_out);
     if (fs.settings_.track_unsynced) {
-      Inode* node = fs.inode(ino_out);
       if (int error = fs.unsynced_.before_change({node->dev, node->ino}, node->fd, offset_out,
                                                  static_cast<off_t>(length))) {
         return (void)fuse_reply_err(req, error);
       }
     }
-    ssize_t copied = ::copy_file_range(static_cast<int>(fi_in->fh), &offset_in, static_cast<int>(fi_out->fh),
-                                       &offset_out, length, static_cast<unsigned>(flags));
+    // The kernel drops the pages of the range copied to.
+    ssize_t copied = fs.change_own(node, [&] {
+      return ::copy_file_range(static_cast<int>(fi_in->fh), &offset_in, static_cast<int>(fi_out->fh), &offset_out,
+                               length, static_cast<unsigned>(flags));
+    });
     if (copied == -1) return (void)fuse_reply_err(req, errno);
     fuse_reply_write(req, static_cast<size_t>(copied));
   }
@@ -625,6 +703,62 @@ const fuse_lowlevel_ops& PassthroughFs::operations() noexcept {
 PassthroughFs::PassthroughFs(PassthroughSettings settings, OperationGate& gate,
                              std::function<void(std::string_view)> warn)
     : settings_(std::move(settings)), gate_(gate), warn_(std::move(warn)), root_(std::make_unique<Inode>()) {}
+
+void PassthroughFs::set_session(fuse_session* session) {
+  session_ = session;
+  // With writeback the kernel keeps its own mtime and size, and caches
+  // nothing across opens: a new open is where changes show.
+  if (settings_.writeback || kernel_checks_every_read()) return;
+  watcher_ = std::thread([this] { watch_loop(); });
+}
+
+bool PassthroughFs::opened(Inode* node) {
+  ++node->open_handles;
+  bool changed_behind;
+  bool cache_valid;
+  {
+    std::lock_guard lock(node->data_mutex);
+    std::optional<BackingState> now = backing_state(node->fd);
+    cache_valid = node->cached_state && node->cached_state == now;
+    changed_behind = node->cached_state && !cache_valid;
+    node->cached_state = now;
+  }
+  // The size the kernel holds would cut reads short (or long) until the
+  // attributes expire. Attributes only: no page is locked for that, so the
+  // worker may ask while the open waits.
+  if (changed_behind) fuse_lowlevel_notify_inval_inode(session_, reinterpret_cast<uintptr_t>(node), -1, 0);
+  return cache_valid;
+}
+
+void PassthroughFs::closed(Inode* node) noexcept { --node->open_handles; }
+
+void PassthroughFs::watch_loop() {
+  const auto period = std::chrono::duration<double>(settings_.cache_timeout);
+  std::unique_lock lock(watch_mutex_);
+  while (!watch_wake_.wait_for(lock, period, [this] { return watch_stop_; })) {
+    lock.unlock();
+    // From this thread, which serves no request: dropping pages waits for
+    // the page locks of reads that FUSE workers are answering.
+    for (fuse_ino_t ino : open_files_changed_behind()) fuse_lowlevel_notify_inval_inode(session_, ino, 0, 0);
+    lock.lock();
+  }
+}
+
+std::vector<fuse_ino_t> PassthroughFs::open_files_changed_behind() {
+  std::vector<fuse_ino_t> changed;
+  std::lock_guard table(table_mutex_);
+  for (auto& [key, node] : table_) {
+    if (node->open_handles.load() == 0) continue;
+    // A file nmz is changing right now is looked at next time.
+    std::unique_lock data(node->data_mutex, std::try_to_lock);
+    if (!data.owns_lock()) continue;
+    std::optional<BackingState> now = backing_state(node->fd);
+    if (node->cached_state == now) continue;
+    node->cached_state = now;
+    changed.push_back(reinterpret_cast<uintptr_t>(node));
+  }
+  return changed;
+}
 
 PassthroughFs::~PassthroughFs() {
   join_background();
@@ -826,6 +960,12 @@ void PassthroughFs::lose_unsynced() {
 }
 
 void PassthroughFs::join_background() {
+  {
+    std::lock_guard lock(watch_mutex_);
+    watch_stop_ = true;
+  }
+  watch_wake_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
   std::vector<std::thread> threads;
   {
     std::lock_guard lock(background_mutex_);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -48,9 +49,11 @@ class PassthroughFs {
   // Opens the root; an errno on failure.
   int open_root();
   static const fuse_lowlevel_ops& operations() noexcept;
-  // The session the kernel notifications go to (set once mounted).
-  void set_session(fuse_session* session) noexcept { session_ = session; }
-  // Waits for background cache invalidations (call before destroying the session).
+  // The session the kernel notifications go to (set once mounted); starts
+  // watching open files for changes made behind nmz's back.
+  void set_session(fuse_session* session);
+  // Stops the watch and waits for background cache invalidations (call
+  // before destroying the session).
   void join_background();
 
   struct Inode;
@@ -81,6 +84,27 @@ class PassthroughFs {
   Verdict check(FsOp op, fuse_ino_t ino, const char* name = nullptr);
   int apply(const Verdict& verdict);
   void lose_unsynced();
+  // Whether the kernel should refresh attributes on every read and drop its
+  // cached pages whenever it sees a new mtime (FUSE_CAP_AUTO_INVAL_DATA).
+  // Only without an attribute cache: otherwise nmz itself tells what was
+  // changed behind its back (watch_loop, opened), and so can keep the pages
+  // written through the mount.
+  bool kernel_checks_every_read() const noexcept { return settings_.cache_timeout <= 0; }
+  // nmz's own change of `node`'s data or attributes, run under its
+  // data_mutex: the kernel's cache still counts as matching the backing
+  // file afterwards, unless the file had been changed behind nmz's back
+  // before (then the next open or watch drops the pages).
+  template <class Change>
+  auto change_own(Inode* node, Change change) -> decltype(change());
+  // A new handle of `node`: whether the kernel's cached pages still match
+  // the backing file (so the open may keep them). When they no longer do,
+  // the kernel is also told that its attributes are stale.
+  bool opened(Inode* node);
+  void closed(Inode* node) noexcept;
+  // Every -cache-timeout: files open on the mount whose backing file was
+  // changed behind nmz's back lose their cached pages and attributes.
+  void watch_loop();
+  std::vector<fuse_ino_t> open_files_changed_behind();
   void set_owner(fuse_req_t req, int dir_fd, const char* name, mode_t mode);
 
   PassthroughSettings settings_;
@@ -99,6 +123,10 @@ class PassthroughFs {
   UnsyncedLog unsynced_;
   std::mutex background_mutex_;
   std::vector<std::thread> background_;
+  std::mutex watch_mutex_;
+  std::condition_variable watch_wake_;
+  bool watch_stop_ = false;
+  std::thread watcher_;
 };
 
 }  // namespace nmz::plugins::fs
