@@ -89,12 +89,12 @@ def write_after_change_in_dir_keeps_both():
     with Mount(flags=NO_EXPIRY) as m:
         path, backing = os.path.join(m.mnt, "f"), os.path.join(m.orig, "f")
         write(path, b"aaaa bbbb cccc")
-        assert read(path) == b"aaaa bbbb cccc"
-        with open(backing, "r+b") as f:
-            f.write(b"DIR!")
-        with open(path, "r+b") as f:
-            f.seek(10)
-            f.write(b"MNT!")
+        # Opened (and its pages cached) before the change in DIR, so that
+        # only the write itself can notice it.
+        with open(path, "r+b", buffering=0) as f:
+            assert f.read() == b"aaaa bbbb cccc"
+            write(backing, b"DIR!", "r+b")
+            os.pwrite(f.fileno(), b"MNT!", 10)
         assert read(path) == b"DIR! bbbb MNT!"
 
 
