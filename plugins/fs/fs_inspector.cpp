@@ -173,6 +173,7 @@ class FsInspector final : public sdk::Inspector {
       target.reset();
     }
 
+    filesystem.stop_watching();
     // The loop leaves once a worker sees the exit flag after a request; a
     // statfs (never cached by the kernel) is such a request.
     fuse_session_exit(session);

@@ -959,13 +959,17 @@ void PassthroughFs::lose_unsynced() {
   finished.wait_for(std::chrono::seconds(1));
 }
 
-void PassthroughFs::join_background() {
+void PassthroughFs::stop_watching() {
   {
     std::lock_guard lock(watch_mutex_);
     watch_stop_ = true;
   }
   watch_wake_.notify_all();
   if (watcher_.joinable()) watcher_.join();
+}
+
+void PassthroughFs::join_background() {
+  stop_watching();
   std::vector<std::thread> threads;
   {
     std::lock_guard lock(background_mutex_);

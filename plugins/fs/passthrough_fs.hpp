@@ -52,6 +52,9 @@ class PassthroughFs {
   // The session the kernel notifications go to (set once mounted); starts
   // watching open files for changes made behind nmz's back.
   void set_session(fuse_session* session);
+  // Stops the watch; call while the FUSE loop still answers requests (a
+  // watch dropping pages waits for reads that workers answer).
+  void stop_watching();
   // Stops the watch and waits for background cache invalidations (call
   // before destroying the session).
   void join_background();
