@@ -53,8 +53,9 @@ std::optional<std::string> ProcessNamer::name(Transport transport, const Endpoin
   // What is already known answers most new flows: the servers' listening
   // sockets and the earlier connections. A new client socket needs a scan.
   std::optional<int> pid = owners_.owner(transport, local, remote);
-  if (!pid) {
-    scan();
+  for (bool full : {false, true}) {
+    if (pid) break;
+    scan(full);
     pid = owners_.owner(transport, local, remote);
   }
   if (!pid) return std::nullopt;
@@ -63,8 +64,9 @@ std::optional<std::string> ProcessNamer::name(Transport transport, const Endpoin
   return it->second;
 }
 
-void ProcessNamer::scan() {
+void ProcessNamer::scan(bool full) {
   ++scans_;
+  if (full) foreign_pids_.clear();
   std::vector<SocketRow> sockets;
   for (auto [file, transport] : {std::pair{"tcp", Transport::tcp}, std::pair{"tcp6", Transport::tcp},
                                  std::pair{"udp", Transport::udp}, std::pair{"udp6", Transport::udp}}) {
@@ -78,11 +80,14 @@ void ProcessNamer::scan() {
   std::array<char, 64> link{};
   while (dirent* entry = ::readdir(proc.get())) {
     auto pid = pid_of(entry->d_name);
-    if (!pid) continue;
+    if (!pid || foreign_pids_.contains(*pid)) continue;
     const std::string base = proc_root_ + "/" + entry->d_name;
     // Sockets belong to the namespace they were created in: a process of
     // another namespace holds none of these (short of fd passing).
-    if (own_netns_ && inode_of(base + "/ns/net") != own_netns_) continue;
+    if (own_netns_ && inode_of(base + "/ns/net") != own_netns_) {
+      foreign_pids_.insert(*pid);
+      continue;
+    }
     const std::string fd_dir = base + "/fd";
     Dir fds(::opendir(fd_dir.c_str()));
     if (!fds) continue;  // gone, or not ours to read

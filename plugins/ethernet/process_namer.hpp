@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "ip_packet.hpp"
 #include "socket_owners.hpp"
@@ -35,8 +36,10 @@ class ProcessNamer {
 
  private:
   // Reads the socket tables and every socket inode the namespace's
-  // processes hold.
-  void scan();
+  // processes hold. `foreign_pids_` spares the check of each other
+  // namespace's process in every scan (most of a host's processes); a
+  // full scan forgets it, in case such a pid was reused in this namespace.
+  void scan(bool full);
   [[nodiscard]] std::string read_comm(int pid) const;
 
   std::uint16_t ephemeral_low_;
@@ -44,6 +47,7 @@ class ProcessNamer {
   std::optional<std::uint64_t> own_netns_;
   SocketOwners owners_;
   std::unordered_map<int, std::string> names_;  // by pid, for the run
+  std::unordered_set<int> foreign_pids_;        // seen in another namespace
   std::uint64_t scans_ = 0;
 };
 
