@@ -127,6 +127,33 @@ int request_response(const char* host, int port, double seconds, int connections
   return 0;
 }
 
+// New connections one after another, each one request and its echo: what
+// a packet of a new flow costs (nmz names a flow once, at its first
+// packet). The client resets instead of closing, so that TIME_WAIT sockets
+// neither pile up in the socket table nor use up the ephemeral ports.
+int connections(const char* host, int port, double seconds) {
+  std::vector<double> latencies;
+  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  char message[kMessageSize] = {};
+  while (Clock::now() < end) {
+    auto start = Clock::now();
+    int fd = connect_to(host, port);
+    char mode = 'R';
+    if (!write_full(fd, &mode, 1) || !write_full(fd, message, sizeof message) ||
+        !read_full(fd, message, sizeof message)) {
+      die("echo");
+    }
+    linger reset{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    close(fd);
+    latencies.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  if (latencies.empty()) return 1;
+  std::sort(latencies.begin(), latencies.end());
+  std::printf("%.0f %.1f\n", static_cast<double>(latencies.size()) / seconds, latencies[latencies.size() / 2]);
+  return 0;
+}
+
 int bulk(const char* host, int port, double seconds) {
   int fd = connect_to(host, port);
   char mode = 'B';
@@ -152,6 +179,9 @@ int main(int argc, char** argv) {
   if (mode == "server" && argc == 3) return server(std::atoi(argv[2]));
   if (mode == "rr" && argc == 6) return request_response(argv[2], std::atoi(argv[3]), std::atof(argv[4]), std::atoi(argv[5]));
   if (mode == "bulk" && argc == 5) return bulk(argv[2], std::atoi(argv[3]), std::atof(argv[4]));
-  std::fprintf(stderr, "usage: tcp_load server PORT | rr HOST PORT SECONDS CONNS | bulk HOST PORT SECONDS\n");
+  if (mode == "connect" && argc == 5) return connections(argv[2], std::atoi(argv[3]), std::atof(argv[4]));
+  std::fprintf(stderr,
+               "usage: tcp_load server PORT | rr HOST PORT SECONDS CONNS | bulk HOST PORT SECONDS | "
+               "connect HOST PORT SECONDS\n");
   return 2;
 }

@@ -18,6 +18,7 @@
 #include "packet_gate.hpp"
 #include "packet_injector.hpp"
 #include "packet_naming.hpp"
+#include "process_namer.hpp"
 #include "rule_set.hpp"
 
 namespace nmz::plugins::ethernet {
@@ -84,12 +85,23 @@ class EthernetInspector final : public sdk::Inspector {
     if (auto status = injector_.open(); !status) {
       host.logger().warn("duplicate faults disabled: " + status.message());
     }
-    start_gate(host, **queue);
+    ProcessNodeLookup process_nodes;
+    if (options_.name_by_process) {
+      process_namer_.emplace(read_ephemeral_port_low());
+      process_nodes = [this](Transport transport, const Endpoint& local, const Endpoint& remote) {
+        return process_namer_->name(transport, local, remote);
+      };
+    }
+    start_gate(host, **queue, std::move(process_nodes));
     host.logger().info("inspecting NFQUEUE " + std::to_string(options_.nfq_number));
     sdk::Status status = (*queue)->receive(stopping_, [this](std::uint32_t id, std::string_view ip_packet) {
       gate_->on_packet(id, dummy_ethernet_frame(ip_packet), 14);
     });
     finish_gate(host);
+    if (process_namer_) {
+      host.logger().info("named endpoints after their processes with " + std::to_string(process_namer_->scans()) +
+                         " scan(s) of /proc");
+    }
     rules.remove();
     // What arrived between the last receive and the rules' removal would be
     // dropped by the unbind: accept it first.
@@ -114,8 +126,9 @@ class EthernetInspector final : public sdk::Inspector {
     return {status, 0};
   }
 
-  void start_gate(sdk::InspectorHost& host, VerdictPort& port) {
-    gate_ = std::make_unique<PacketGate>(naming_, injector_.ready() ? &injector_ : nullptr, options_.payload_bytes);
+  void start_gate(sdk::InspectorHost& host, VerdictPort& port, ProcessNodeLookup process_nodes = {}) {
+    gate_ = std::make_unique<PacketGate>(naming_, injector_.ready() ? &injector_ : nullptr, options_.payload_bytes,
+                                         std::move(process_nodes));
     gate_->open(host, port);
   }
 
@@ -131,6 +144,7 @@ class EthernetInspector final : public sdk::Inspector {
   EthernetOptions options_;
   PacketNaming naming_;
   PacketInjector injector_;
+  std::optional<ProcessNamer> process_namer_;  // NFQUEUE mode with -name-by-process
   // Created in run() and kept until the destructor: on_action may still come
   // after run() returned, and the gate then ignores it.
   std::unique_ptr<PacketGate> gate_;

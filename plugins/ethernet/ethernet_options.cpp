@@ -19,6 +19,9 @@ sdk::Result<EthernetOptions> parse_ethernet_options(const std::vector<std::strin
                 "how many bytes of each frame events carry in \"bytes\" (default: all; less is cheaper for bulk traffic)");
   flags.add_string_list("node", &options.nodes,
                         "NAME=ADDR, NAME=ADDR:PORT, NAME=[IPV6]:PORT or NAME=:PORT: name endpoints after nodes (repeatable)");
+  flags.add_bool("name-by-process", &options.name_by_process,
+                 "NFQUEUE mode: when a packet's two endpoints share an address (127.0.0.1), name each after the "
+                 "process that owns its socket (its lowest listening port), not entity-ADDR:PORT");
   flags.add_string("rule-tcp-ports", &options.rules.tcp_ports, "queue TCP packets from or to these ports (2181,2888:3888)");
   flags.add_string("rule-udp-ports", &options.rules.udp_ports, "queue UDP packets from or to these ports");
   flags.add_int("rule-uid", &uid, "queue packets sent by sockets of this user id");

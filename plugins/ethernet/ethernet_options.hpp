@@ -22,6 +22,10 @@ struct EthernetOptions {
   bool fail_open = true;
   std::uint32_t payload_bytes = 0xffffffff;  // all of the frame
   std::vector<std::string> nodes;
+  // Name the endpoints of flows whose two ends share an address after the
+  // processes that own their sockets (NFQUEUE mode: the processes are in
+  // this namespace).
+  bool name_by_process = true;
   RuleSelector rules;
 
   [[nodiscard]] bool nfq_mode() const { return nfq_number >= 0; }

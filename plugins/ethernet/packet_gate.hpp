@@ -39,8 +39,14 @@ class PacketGate {
 
   // Events carry at most `payload_bytes` of each frame (the verdict and
   // duplicates always use the whole packet).
-  PacketGate(const PacketNaming& naming, const PacketInjector* injector, std::size_t payload_bytes)
-      : naming_(naming), injector_(injector), payload_bytes_(payload_bytes), flow_names_(naming) {}
+  // `process_nodes` (may be empty) names endpoints that share an address
+  // after their processes (FlowNameCache).
+  PacketGate(const PacketNaming& naming, const PacketInjector* injector, std::size_t payload_bytes,
+             ProcessNodeLookup process_nodes = {})
+      : naming_(naming),
+        injector_(injector),
+        payload_bytes_(payload_bytes),
+        flow_names_(naming, std::move(process_nodes)) {}
 
   // Starts a session: packets go to `host` as events, verdicts to `port`.
   void open(sdk::InspectorHost& host, VerdictPort& port);

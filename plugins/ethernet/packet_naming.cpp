@@ -95,24 +95,29 @@ const std::string* PacketNaming::node_of(const Endpoint& endpoint) const {
   return by_address != nullptr ? by_address : by_port;
 }
 
-std::string PacketNaming::entity(const IpPacket& packet, const Endpoint& endpoint) const {
+std::string PacketNaming::entity(const IpPacket& packet, const Endpoint& endpoint,
+                                 const std::optional<std::string>& process_node) const {
   if (packet.transport == Transport::other) return std::string(kUnknownEntity);
   if (const std::string* node = node_of(endpoint)) return *node;
+  if (process_node) return *process_node;
   return "entity-" + bracketed(endpoint) + ":" + std::to_string(endpoint.port);
 }
 
-std::string PacketNaming::hint_endpoint(const Endpoint& endpoint) const {
+std::string PacketNaming::hint_endpoint(const Endpoint& endpoint,
+                                        const std::optional<std::string>& process_node) const {
   if (const std::string* node = node_of(endpoint)) return *node;
+  if (process_node) return *process_node;
   std::string port = endpoint.port >= ephemeral_low_ ? "*" : std::to_string(endpoint.port);
   return bracketed(endpoint) + ":" + port;
 }
 
-std::string PacketNaming::hint_flow(const IpPacket& packet) const {
+std::string PacketNaming::hint_flow(const IpPacket& packet, const std::optional<std::string>& src_process,
+                                    const std::optional<std::string>& dst_process) const {
   switch (packet.transport) {
     case Transport::tcp:
-      return "tcp " + hint_endpoint(packet.src) + ">" + hint_endpoint(packet.dst);
+      return "tcp " + hint_endpoint(packet.src, src_process) + ">" + hint_endpoint(packet.dst, dst_process);
     case Transport::udp:
-      return "udp " + hint_endpoint(packet.src) + ">" + hint_endpoint(packet.dst);
+      return "udp " + hint_endpoint(packet.src, src_process) + ">" + hint_endpoint(packet.dst, dst_process);
     case Transport::other:
       break;
   }

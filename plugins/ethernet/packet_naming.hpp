@@ -19,9 +19,11 @@ inline constexpr std::size_t kHintedPayloadBytes = 256;
 inline constexpr std::string_view kUnknownEntity = "_namazu_unknown_entity";
 
 // Names the endpoints of packets: the node names the user mapped with
-// `-node NAME=ADDR`, `NAME=ADDR:PORT`, `NAME=[V6ADDR]:PORT` or `NAME=:PORT`,
-// else Namazu's `entity-<ip>:<port>` (`entity-[<ipv6>]:<port>`).
-// Lookup order: address and port, then address, then port.
+// `-node NAME=ADDR`, `NAME=ADDR:PORT`, `NAME=[V6ADDR]:PORT` or `NAME=:PORT`
+// (lookup order: address and port, then address, then port), else the
+// name of the process that owns the endpoint when the caller knows it
+// (ProcessNamer), else Namazu's `entity-<ip>:<port>`
+// (`entity-[<ipv6>]:<port>`).
 class PacketNaming {
  public:
   // `ephemeral_low`: ports from here up are the kernel's ephemeral ones
@@ -29,7 +31,10 @@ class PacketNaming {
   // write them as '*'.
   static sdk::Result<PacketNaming> create(const std::vector<std::string>& node_specs, std::uint16_t ephemeral_low);
 
-  [[nodiscard]] std::string entity(const IpPacket& packet, const Endpoint& endpoint) const;
+  [[nodiscard]] std::string entity(const IpPacket& packet, const Endpoint& endpoint,
+                                   const std::optional<std::string>& process_node = std::nullopt) const;
+  // Whether a -node mapping names `endpoint` (then its process is not asked).
+  [[nodiscard]] bool named_by_user(const Endpoint& endpoint) const { return node_of(endpoint) != nullptr; }
   // Stable across runs: transport, both endpoints (node names, or addresses
   // with fixed ports), the TCP SYN/FIN/RST bits, the L4 payload's length
   // and a digest of its first kHintedPayloadBytes. No sequence numbers,
@@ -37,7 +42,9 @@ class PacketNaming {
   [[nodiscard]] std::string replay_hint(const IpPacket& packet) const;
   // replay_hint in two parts: what all packets of a flow share ("tcp
   // A:p>B:q", cacheable per flow), and the whole hint from that part.
-  [[nodiscard]] std::string hint_flow(const IpPacket& packet) const;
+  [[nodiscard]] std::string hint_flow(const IpPacket& packet,
+                                      const std::optional<std::string>& src_process = std::nullopt,
+                                      const std::optional<std::string>& dst_process = std::nullopt) const;
   static std::string replay_hint(std::string_view hint_flow, const IpPacket& packet);
 
  private:
@@ -47,7 +54,7 @@ class PacketNaming {
     std::optional<std::uint16_t> port;
   };
   [[nodiscard]] const std::string* node_of(const Endpoint& endpoint) const;
-  [[nodiscard]] std::string hint_endpoint(const Endpoint& endpoint) const;
+  [[nodiscard]] std::string hint_endpoint(const Endpoint& endpoint, const std::optional<std::string>& process_node) const;
 
   std::vector<Mapping> mappings_;
   std::uint16_t ephemeral_low_ = 32768;
