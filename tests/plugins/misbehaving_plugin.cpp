@@ -2,21 +2,27 @@
 // Test-only plugin: components that fail the way third-party code does, on
 // demand, to test what nmz makes of it.
 //   test-crashing policy: configure reads `crash` ("throw",
-//     "throw-in-noexcept", "segfault" or "none") and `crashAt` (the event
-//     count, default 1); the decision for that event throws out of
-//     queue_event, throws out of a noexcept function (std::terminate), or
-//     dereferences null.
+//     "throw-in-noexcept", "segfault", "abort", "stack-overflow",
+//     "segfault-on-own-thread" or "none") and `crashAt` (the event count,
+//     default 1); the decision for that event throws out of queue_event,
+//     throws out of a noexcept function (std::terminate), dereferences null,
+//     calls abort(), recurses until the stack runs out, or dereferences null
+//     on a thread of its own (and waits for it).
 //   test-throwing-constructor policy: its constructor throws.
 //   test-silent policy: accepts events and never answers them.
-//   test-throwing inspector: `-throw-in configure|run|on_action`; run()
-//     submits `-events` deferred FilesystemEvents one at a time, waits for
-//     each action and prints how many came; on_action takes the action,
-//     then throws.
+//   test-throwing inspector: `-throw-in configure|run|on_action` (or
+//     `segfault-in-on_action`); run() submits `-events` deferred
+//     FilesystemEvents one at a time, waits for each action and prints how
+//     many came; on_action takes the action, then throws (or dereferences
+//     null).
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <nmz/sdk/action_waiter.hpp>
 #include <nmz/sdk/flags.hpp>
@@ -32,6 +38,15 @@ int* volatile nowhere = nullptr;
 // Uninstrumented: in a UBSan build the store must still be the SIGSEGV the
 // tests are about, not UBSan's own report and abort.
 __attribute__((noinline, no_sanitize("null"))) void store_to_nowhere() { *nowhere = 1; }
+
+// Each level keeps a buffer the compiler cannot drop, and the call is not a
+// tail call: the stack runs out, as with unbounded recursion in a plugin.
+__attribute__((noinline)) int recurse_without_end(int depth) {
+  if (nowhere != nullptr) return 0;  // never: only hides the endlessness from the compiler
+  volatile char frame[256];
+  frame[0] = static_cast<char>(depth);
+  return recurse_without_end(depth + 1) + frame[0];
+}
 
 // Out of line: the throw escapes queue_event as a third-party bug would.
 [[noreturn]] __attribute__((noinline)) void fail_decision(const std::string& uuid) {
@@ -61,7 +76,17 @@ class CrashingPolicy final : public nmz::sdk::ExplorePolicy {
     if (++seen_ == crash_at_) {
       if (crash_ == "throw") fail_decision(event.uuid);
       if (crash_ == "throw-in-noexcept") fail_decision_noexcept(event.uuid);
-      if (crash_ == "segfault") store_to_nowhere();
+      if (crash_ == "segfault" || crash_ == "abort" || crash_ == "stack-overflow" ||
+          crash_ == "segfault-on-own-thread") {
+        // Held, as a policy holds events: nmz abandons this frame when it
+        // survives the crash, and in a LeakSanitizer build a leak it reports
+        // is then nmz's own.
+        held_.push_back(std::move(event));
+        if (crash_ == "segfault") store_to_nowhere();
+        if (crash_ == "abort") std::abort();
+        if (crash_ == "stack-overflow") recurse_without_end(0);
+        std::thread(store_to_nowhere).join();
+      }
     }
     sink_->emit(nmz::sdk::default_action(event));
   }
@@ -72,6 +97,7 @@ class CrashingPolicy final : public nmz::sdk::ExplorePolicy {
   std::int64_t crash_at_ = 1;
   std::atomic<std::int64_t> seen_{0};
   nmz::sdk::ActionSink* sink_ = nullptr;
+  std::vector<nmz::sdk::Event> held_;
 };
 
 class ThrowingConstructorPolicy final : public nmz::sdk::ExplorePolicy {
@@ -96,7 +122,7 @@ class ThrowingInspector final : public nmz::sdk::Inspector {
  public:
   Status configure(const nmz::sdk::ComponentContext&, const nmz::sdk::InspectorSettings& settings) override {
     nmz::sdk::FlagSet flags("nmz inspectors test-throwing");
-    flags.add_string("throw-in", &throw_in_, "configure, run or on_action");
+    flags.add_string("throw-in", &throw_in_, "configure, run, on_action or segfault-in-on_action");
     flags.add_int("events", &events_, "events to submit");
     if (auto status = flags.parse(settings.args); !status) return status;
     if (throw_in_ == "configure") throw std::runtime_error("test-throwing: configure failed");
@@ -121,6 +147,7 @@ class ThrowingInspector final : public nmz::sdk::Inspector {
   void on_action(nmz::sdk::Action action) override {
     waiter_.deliver(std::move(action));
     if (throw_in_ == "on_action") throw std::runtime_error("test-throwing: on_action failed");
+    if (throw_in_ == "segfault-in-on_action") store_to_nowhere();
   }
 
  private:

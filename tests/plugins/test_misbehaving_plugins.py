@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Policies and inspectors that crash, throw or never answer, run by the
 real nmz binary (test plugins in tests/plugins/misbehaving_plugin.cpp, events
-from the rest-probe inspector): an exception is caught at the plugin call,
-named, and the run goes on unperturbed (fail open) but is recorded broken; a
-fatal signal (or an exception out of a noexcept method) ends nmz with a report
-naming the plugin and the call, and `nmz run` records the run as broken with
-that reason; actionTimeout releases what a silent policy holds."""
+from the rest-probe inspector): an exception, or a fatal signal (segfault,
+abort(), stack overflow) raised in the plugin's call, is caught at the plugin
+call, named, and the run goes on unperturbed (fail open) but is recorded
+broken, in every run of an `nmz run -n`; an exception out of a noexcept
+method, or a fatal signal on a thread the plugin started itself, ends nmz
+with a report (naming the plugin and the call for the former), and `nmz run`
+records the run as broken with that reason; actionTimeout releases what a
+silent policy holds."""
 import json
 import os
 import pathlib
@@ -34,13 +37,28 @@ class MisbehavingPolicies(unittest.TestCase):
                                "FilesystemEvent", "-events", str(events), "-wait", "60s"],
                               capture_output=True, text=True, timeout=90, cwd=tmp, preexec_fn=no_core_dump)
 
-    def test_a_segfault_in_a_decision_names_the_plugin_and_the_call(self):
+    def test_a_fatal_signal_in_a_decision_is_named_and_every_event_passes(self):
+        for crash, signal_name in (("segfault", "SIGSEGV"), ("abort", "SIGABRT"), ("stack-overflow", "SIGSEGV")):
+            with self.subTest(crash=crash), tempfile.TemporaryDirectory() as tmp:
+                p = self.autopilot(pathlib.Path(tmp), 'explorePolicy = "test-crashing"\n'
+                                                      '[explorePolicyParam]\ncrash = "%s"\ncrashAt = 2\n' % crash)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                # The event of the crashed call is released by nmz, the one
+                # after it passes through: both at once, not after the wait.
+                self.assertIn("probe: 3 accepted, 0 faulted, 0 failed-open", p.stdout)
+                self.assertRegex(p.stderr, signal_name + r' in plugin policy "test-crashing" '
+                                           r'\(\S+test_misbehaving\.so\), call queue_event; the policy\'s state is '
+                                           r'unknown: .*; the crashed policy is called no more')
+                self.assertIn("the policy failed during this run", p.stderr)
+                self.assertNotIn("nmz: fatal", p.stderr)
+
+    def test_a_segfault_on_a_thread_the_plugin_started_is_fatal(self):
         with tempfile.TemporaryDirectory() as tmp:
             p = self.autopilot(pathlib.Path(tmp), 'explorePolicy = "test-crashing"\n'
-                                                  '[explorePolicyParam]\ncrash = "segfault"\n')
+                                                  '[explorePolicyParam]\ncrash = "segfault-on-own-thread"\n')
             self.assertEqual(p.returncode, -11, p.stderr)
-            self.assertRegex(p.stderr, r'nmz: fatal: SIGSEGV in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), '
-                                       r'call queue_event\n')
+            self.assertIn("nmz: fatal: SIGSEGV outside any call into a plugin (in nmz, or on a thread a plugin "
+                          "started)\n", p.stderr)
 
     def test_an_exception_out_of_a_decision_is_named_and_every_event_passes(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -64,10 +82,10 @@ class MisbehavingPolicies(unittest.TestCase):
             self.assertRegex(p.stderr, r'nmz: fatal: SIGABRT in plugin policy "test-crashing" \(\S+\), call queue_event: '
                                        r'uncaught exception: test-crashing: no decision for event \S+\n')
 
-    def throwing_inspector(self, tmp, throw_in):
+    def throwing_inspector(self, tmp, throw_in, events=3):
         write(tmp / "config.toml", 'explorePolicy = "dumb"\n')
         return subprocess.run([NMZ, "inspectors", "test-throwing", "-autopilot", str(tmp / "config.toml"),
-                               "-throw-in", throw_in, "-events", "3"],
+                               "-throw-in", throw_in, "-events", str(events)],
                               capture_output=True, text=True, timeout=90, cwd=tmp, preexec_fn=no_core_dump)
 
     def test_an_inspector_that_throws_is_named_and_nmz_stays_up(self):
@@ -87,6 +105,15 @@ class MisbehavingPolicies(unittest.TestCase):
             self.assertEqual(p.returncode, 2, p.stderr)
             self.assertRegex(p.stderr, r'exception in plugin inspector "test-throwing" \(\S+\), call configure: '
                                        r'test-throwing: configure failed\n')
+            self.assertNotIn("nmz: fatal", p.stderr)
+
+    def test_an_inspector_that_crashes_in_on_action_is_named_and_called_no_more(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            p = self.throwing_inspector(pathlib.Path(tmp), "segfault-in-on_action", events=1)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("test-throwing: 1 of 1 events answered", p.stdout)
+            self.assertRegex(p.stderr, r'SIGSEGV in plugin inspector "test-throwing" \(\S+test_misbehaving\.so\), '
+                                       r'call on_action; the crashed inspector is called no more')
             self.assertNotIn("nmz: fatal", p.stderr)
 
     def test_a_constructor_exception_reaches_the_user(self):
@@ -134,18 +161,24 @@ class MisbehavingPolicies(unittest.TestCase):
             self.assertRegex(result["reason"], r'^exception in plugin policy "test-crashing" \(\S+test_misbehaving\.so\), '
                                                r'call queue_event: test-crashing: no decision for event \S+$')
 
-    def test_nmz_run_records_a_crashed_policy_as_broken_with_the_reason(self):
+    def test_nmz_run_survives_a_crashed_policy_and_records_the_run_as_broken(self):
         with tempfile.TemporaryDirectory() as tmp:
             tmp = pathlib.Path(tmp)
-            storage, env = self.init_experiment(tmp, "segfault", 2)
+            storage, env = self.init_experiment(tmp, "segfault", 3)
+            # -n 2: the second run's policy, from the same library in the
+            # same process, crashes again and is survived again.
             for args in ([], ["-n", "2"]):
                 run = subprocess.run([NMZ, "run", *args, str(storage)], capture_output=True, text=True, env=env,
                                      timeout=120, cwd=tmp, preexec_fn=no_core_dump)
-                self.assertNotEqual(run.returncode, 0)
+                self.assertEqual(run.returncode, 3, run.stderr)
+                self.assertNotIn("nmz: fatal", run.stdout + run.stderr)
             for run_id in ("00000000", "00000001", "00000002"):
                 result = json.loads((storage / run_id / "result.json").read_text())
                 self.assertEqual(result["status"], "broken", run_id)
+                self.assertEqual(result["run_exit_code"], 0, run_id)
                 self.assertRegex(result["reason"], r'^SIGSEGV in plugin policy "test-crashing" \(\S+\), call queue_event$')
+                self.assertEqual((storage / run_id / "probe.out").read_text(),
+                                 "probe: 3 accepted, 0 faulted, 0 failed-open\n", run_id)
             summary = subprocess.run([NMZ, "summary", str(storage)], capture_output=True, text=True, env=env,
                                      timeout=60)
             self.assertNotIn("result.json missing", summary.stdout + summary.stderr)

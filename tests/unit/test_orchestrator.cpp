@@ -130,6 +130,25 @@ class ThrowingPolicy final : public sdk::ExplorePolicy {
   std::vector<sdk::Event> events;
 };
 
+int* volatile nowhere = nullptr;
+
+// Holds every event; the decision for the third dereferences null with its
+// lock held, as a buggy plugin would: stop() would then wait forever.
+class CrashingPolicy final : public SinkKeepingPolicy {
+ public:
+  ~CrashingPolicy() override { destroyed = true; }
+  __attribute__((no_sanitize("null"))) void queue_event(sdk::Event event) override {
+    std::lock_guard lock(mutex);
+    events.push_back(std::move(event));
+    if (events.size() == 3) *nowhere = 1;
+  }
+  void stop() override { std::lock_guard lock(mutex); }
+
+  std::mutex mutex;
+  std::vector<sdk::Event> events;
+  static inline std::atomic<bool> destroyed{false};
+};
+
 struct Fixture {
   explicit Fixture(Orchestrator::Options options = {}) {
     auto owned = std::make_unique<ManualPolicy>();
@@ -295,6 +314,29 @@ TEST_CASE("an exception out of queue_event releases every held event and the res
   own.event_uuid.clear();
   policy->sink()->emit(own);
   orchestrator.stop();
+  CHECK(d.count() == 4);
+}
+
+TEST_CASE("a fatal signal in queue_event releases every held event, and the crashed policy is called no more") {
+  core::install_plugin_crash_report();
+  RecordingDestination d;
+  {
+    Orchestrator orchestrator(core::PluginObject<sdk::ExplorePolicy>{nullptr, std::make_unique<CrashingPolicy>(),
+                                                                     "crashing"},
+                              {});
+    REQUIRE(orchestrator.start());
+    for (int i = 0; i < 2; ++i) REQUIRE(orchestrator.submit(sdk::make_filesystem_event("d", "write", "f", ""), &d));
+    CHECK(d.count() == 0);
+    REQUIRE(orchestrator.submit(sdk::make_filesystem_event("d", "write", "f", ""), &d));  // crashes inside
+    CHECK(d.wait_for(3).size() == 3);
+    CHECK(orchestrator.pending_events() == 0);
+    CHECK(orchestrator.policy_failure() ==
+          std::optional<std::string>("SIGSEGV in plugin policy \"crashing\" (), call queue_event"));
+    REQUIRE(orchestrator.submit(sdk::make_filesystem_event("d", "write", "f", ""), &d));
+    CHECK(d.wait_for(4).size() == 4);
+    orchestrator.stop();  // returns: the policy's stop(), which would wait for its lock, is not called
+  }
+  CHECK_FALSE(CrashingPolicy::destroyed);  // kept, with its lock held, for the rest of the process
   CHECK(d.count() == 4);
 }
 

@@ -9,6 +9,8 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+#include "plugin/plugin_call.hpp"
+
 namespace nmz::core {
 namespace {
 
@@ -80,12 +82,16 @@ std::shared_ptr<spdlog::logger> named_logger(const std::string& name) {
 ComponentLogger::ComponentLogger(const std::string& component_name) : logger_(named_logger(component_name)) {}
 
 void ComponentLogger::write(sdk::LogLevel level, std::string_view message) noexcept {
+  HostCallbackScope host_code;
   try {
     logger_->log(to_spdlog(level), "{}", message);
   } catch (...) {
   }
 }
 
-bool ComponentLogger::enabled(sdk::LogLevel level) const noexcept { return logger_->should_log(to_spdlog(level)); }
+bool ComponentLogger::enabled(sdk::LogLevel level) const noexcept {
+  HostCallbackScope host_code;
+  return logger_->should_log(to_spdlog(level));
+}
 
 }  // namespace nmz::core

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "orchestrator/local_inspector_host.hpp"
 
+#include "plugin/plugin_call.hpp"
+
 namespace nmz::core {
 
 LocalInspectorHost::LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspector& inspector, std::string entity_id)
@@ -11,6 +13,7 @@ LocalInspectorHost::LocalInspectorHost(Orchestrator& orchestrator, sdk::Inspecto
       logger_("inspector." + entity_id_) {}
 
 sdk::Status LocalInspectorHost::submit(sdk::Event event) noexcept {
+  HostCallbackScope host_code;
   try {
     if (event.entity.empty()) event.entity = entity_id_;
     if (event.entity != entity_id_) {

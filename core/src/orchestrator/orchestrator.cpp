@@ -22,13 +22,23 @@ Orchestrator::Orchestrator(PluginObject<sdk::ExplorePolicy> policy, Options opti
       queue_event_label_(call_label("policy", policy_, "queue_event")),
       stop_label_(call_label("policy", policy_, "stop")) {}
 
-Orchestrator::~Orchestrator() { stop(); }
+Orchestrator::~Orchestrator() {
+  stop();
+  if (policy_crashed_) {
+    // Its threads may go on emitting: into a sink that drops everything.
+    // (One already past the orphaned check meets policy_failed_ in emit().)
+    policy_sink_->orphan();
+    keep_crashed_component(nullptr, policy_sink_.release());
+    keep_crashed_component(std::move(policy_));
+  }
+}
 
 Status Orchestrator::start() {
   if (started_.exchange(true)) return Status::invalid("orchestrator already started");
   Status status;
-  if (auto thrown = call_plugin(start_label_, [&] { status = policy_->start(*this); })) {
-    status = Status::error(sdk::StatusCode::internal, *thrown);
+  if (auto failure = call_plugin(start_label_, [&] { status = policy_->start(*policy_sink_); })) {
+    policy_crashed_ = failure->crashed;
+    status = Status::error(sdk::StatusCode::internal, failure->reason);
   }
   if (!status) {
     stopped_ = true;
@@ -52,8 +62,9 @@ void Orchestrator::stop() {
     expiry_wakeup_.notify_all();
     expiry_thread_.join();
   }
-  if (started_) {
-    if (auto thrown = call_plugin(stop_label_, [&] { policy_->stop(); })) fail_open(*thrown);
+  // A crashed policy is called no more (PluginCallFailure::crashed).
+  if (started_ && !policy_crashed_) {
+    if (auto failure = call_plugin(stop_label_, [&] { policy_->stop(); })) fail_open(*failure);
   }
   // A policy that kept events past stop() must not leave their operations
   // held forever: answer them here.
@@ -159,8 +170,8 @@ Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
     }
   }
   if (enabled_) {
-    if (auto thrown = call_plugin(queue_event_label_, [&] { policy_->queue_event(std::move(event)); })) {
-      fail_open(*thrown);
+    if (auto failure = call_plugin(queue_event_label_, [&] { policy_->queue_event(std::move(event)); })) {
+      fail_open(*failure);
     }
   } else {
     answer(sdk::default_action(event));
@@ -168,25 +179,31 @@ Status Orchestrator::submit(sdk::Event event, ActionDestination* destination) {
   return Status::ok();
 }
 
-void Orchestrator::fail_open(const std::string& failure) {
+void Orchestrator::fail_open(const PluginCallFailure& failure) {
+  if (failure.crashed) policy_crashed_ = true;
   // Set before orchestration is disabled: set_enabled() reads it after.
   policy_failed_ = true;
   {
     std::lock_guard lock(failure_mutex_);
-    if (!policy_failure_) policy_failure_ = failure;
+    if (!policy_failure_) policy_failure_ = failure.reason;
   }
   enabled_ = false;
   // An event submitted meanwhile either is in the pending table by now, or
   // its submit() reads enabled_ after this store and passes it through.
   log_->error("{}; the policy's state is unknown: its held events get their default action and the rest of the run "
-              "passes through unperturbed (fail open); a run that nmz run records is broken",
-              failure);
+              "passes through unperturbed (fail open); a run that nmz run records is broken{}",
+              failure.reason, failure.crashed ? "; the crashed policy is called no more, not even its stop()" : "");
   release_pending();
 }
 
 std::optional<std::string> Orchestrator::policy_failure() const {
   std::lock_guard lock(failure_mutex_);
   return policy_failure_;
+}
+
+void Orchestrator::PolicySink::emit(sdk::Action action) noexcept {
+  HostCallbackScope host_code;
+  if (!orphaned_) orchestrator_.emit(std::move(action));
 }
 
 void Orchestrator::emit(sdk::Action action) noexcept {

@@ -40,8 +40,11 @@ namespace nmz::core {
 // naming the policy and the call, every held event gets its default action,
 // and orchestration stays disabled for the rest of the run (the policy's
 // state is unknown; what it still emits is dropped). policy_failure() says
-// so, for `nmz run` to record the run as broken.
-class Orchestrator final : private sdk::ActionSink {
+// so, for `nmz run` to record the run as broken. A fatal signal raised by the
+// policy's code in one of those calls is handled the same way (call_plugin),
+// and the crashed policy is then called no more: neither its stop() nor its
+// destructor runs, and its library stays loaded (keep_crashed_component).
+class Orchestrator final {
  public:
   struct Options {
     bool collect_trace = false;
@@ -54,7 +57,7 @@ class Orchestrator final : private sdk::ActionSink {
   Orchestrator(PluginObject<sdk::ExplorePolicy> policy, Options options);
   Orchestrator(const Orchestrator&) = delete;
   Orchestrator& operator=(const Orchestrator&) = delete;
-  ~Orchestrator() override;
+  ~Orchestrator();
 
   // Starts the policy. Call once, after the policy was configured. An
   // exception out of the policy's start() is an error Status naming it.
@@ -85,7 +88,8 @@ class Orchestrator final : private sdk::ActionSink {
   void set_enabled(bool enabled);
   [[nodiscard]] bool enabled() const noexcept { return enabled_.load(); }
   // The first exception a policy call threw ("exception in plugin policy
-  // ..."), if one did. Thread: any.
+  // ...") or fatal signal it raised ("SIGSEGV in plugin policy ..."), if
+  // one did. Thread: any.
   [[nodiscard]] std::optional<std::string> policy_failure() const;
 
   // The trace so far (collect_trace only); moves it out.
@@ -111,12 +115,26 @@ class Orchestrator final : private sdk::ActionSink {
   };
   static constexpr std::size_t kShards = 16;
 
+  // What the policy emits into. Kept with a crashed policy, whose threads
+  // may still emit after the orchestrator is gone: it then drops everything.
+  class PolicySink final : public sdk::ActionSink {
+   public:
+    explicit PolicySink(Orchestrator& orchestrator) : orchestrator_(orchestrator) {}
+    void emit(sdk::Action action) noexcept override;
+    // Called by the orchestrator's destructor.
+    void orphan() noexcept { orphaned_ = true; }
+
+   private:
+    Orchestrator& orchestrator_;
+    std::atomic<bool> orphaned_{false};
+  };
+
   // The policy's actions; dropped once it failed.
-  void emit(sdk::Action action) noexcept override;
+  void emit(sdk::Action action) noexcept;
   // Handles an action of the policy's or one the orchestrator decided itself.
   void answer(sdk::Action action) noexcept;
-  // After an exception out of a policy call described by `failure`.
-  void fail_open(const std::string& failure);
+  // After a policy call that threw or crashed.
+  void fail_open(const PluginCallFailure& failure);
   PendingShard& shard_for(const std::string& uuid);
   std::shared_ptr<EntityMailbox> mailbox_for(const std::string& entity, ActionDestination* destination);
   // `mailbox` is the entity's when the caller knows it, else null.
@@ -127,12 +145,16 @@ class Orchestrator final : private sdk::ActionSink {
   void release_expired(std::chrono::steady_clock::time_point now);
 
   std::shared_ptr<spdlog::logger> log_;
+  // Before the policy, which borrows it until destroyed.
+  std::unique_ptr<PolicySink> policy_sink_ = std::make_unique<PolicySink>(*this);
   PluginObject<sdk::ExplorePolicy> policy_;
   Options options_;
   std::atomic<bool> enabled_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> policy_failed_{false};
+  // Set before policy_failed_ when the failure was a fatal signal.
+  std::atomic<bool> policy_crashed_{false};
   mutable std::mutex failure_mutex_;
   std::optional<std::string> policy_failure_;
   // submit() calls past their stopped_ check: stop() waits for them, since an

@@ -18,9 +18,10 @@ sdk::Result<PluginObject<sdk::ExplorePolicy>> configured_policy(const PluginHost
     return sdk::Status::error(policy.status().code(), where + policy.status().message());
   }
   sdk::Status status;
-  if (auto thrown = call_plugin(call_label("policy", *policy, "configure"),
-                                [&] { status = (*policy)->configure(context); })) {
-    return sdk::Status::error(sdk::StatusCode::internal, *thrown);
+  if (auto failure = call_plugin(call_label("policy", *policy, "configure"),
+                                 [&] { status = (*policy)->configure(context); })) {
+    if (failure->crashed) keep_crashed_component(std::move(policy).value());
+    return sdk::Status::error(sdk::StatusCode::internal, failure->reason);
   }
   if (!status) return status;
   return policy;

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -19,8 +20,9 @@ namespace nmz::core {
 
 namespace {
 
-// Initial-exec: reading it in a signal handler must not allocate.
-thread_local const PluginCallLabel* current_call __attribute__((tls_model("initial-exec"))) = nullptr;
+// Initial-exec: reading them in a signal handler must not allocate.
+thread_local detail::PluginCallFrame* current_frame __attribute__((tls_model("initial-exec"))) = nullptr;
+thread_local bool signal_stack_checked __attribute__((tls_model("initial-exec"))) = false;
 
 // What the terminate handler learnt about the exception, for the SIGABRT
 // report that follows. Written once, by the first thread that terminates.
@@ -79,16 +81,19 @@ constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 // Builds the one-line reason in `out` (async-signal-safe: fixed buffers).
 void format_reason(char* out, std::size_t size, int signal_number) noexcept {
-  const PluginCallLabel* call = current_call;
+  const detail::PluginCallFrame* frame = current_frame;
   std::size_t used = 0;
   auto append = [&](const char* text) {
     for (; *text != '\0' && used + 1 < size; ++text) out[used++] = *text;
     out[used] = '\0';
   };
   append(signal_name(signal_number));
-  if (call != nullptr) {
+  if (frame != nullptr && frame->host_callback && frame->label != nullptr) {
+    append(" in nmz, called back by plugin ");
+    append(frame->label->text());
+  } else if (frame != nullptr && frame->label != nullptr) {
     append(" in plugin ");
-    append(call->text());
+    append(frame->label->text());
   } else {
     append(" outside any call into a plugin (in nmz, or on a thread a plugin started)");
   }
@@ -98,7 +103,22 @@ void format_reason(char* out, std::size_t size, int signal_number) noexcept {
   }
 }
 
-void on_fatal_signal(int signal_number) {
+// Raised by the code the thread was running: a fault (the kernel's, si_code
+// > 0), or abort()/raise() on this thread. Not a kill(1) from outside, which
+// any thread may happen to receive.
+bool raised_by_this_thread(const siginfo_t* info) noexcept {
+  return info->si_code > 0 || (info->si_code == SI_TKILL && info->si_pid == ::getpid());
+}
+
+void on_fatal_signal(int signal_number, siginfo_t* info, void*) {
+  // Inside call_plugin, and not in host code the plugin called back: the
+  // frames between call_plugin and here are the plugin's, abandoned as a
+  // whole. Not after std::terminate: the C++ runtime is mid-exception.
+  if (detail::PluginCallFrame* frame = current_frame;
+      frame != nullptr && frame->recovery != nullptr && raised_by_this_thread(info) && !exception_recorded.load()) {
+    frame->signal_number = signal_number;
+    ::siglongjmp(*frame->recovery, 1);
+  }
   static std::atomic<bool> reporting{false};
   if (!reporting.exchange(true)) {
     char reason[1200];
@@ -147,6 +167,74 @@ std::string exception_message(const std::exception_ptr& exception) {
   std::abort();
 }
 
+// Lets the handler run when the plugin overflowed its thread's stack. Kept
+// when the thread has one already (ASan's, which its runtime unmaps when
+// the thread ends).
+class SignalStack {
+ public:
+  SignalStack() noexcept {
+    stack_t current{};
+    if (::sigaltstack(nullptr, &current) != 0 || (current.ss_flags & SS_DISABLE) == 0) return;
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    void* mapping = ::mmap(nullptr, kSize + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping == MAP_FAILED) return;
+    // The lowest page stays inaccessible: a handler that overflows this
+    // stack faults instead of writing over what lies below.
+    ::mprotect(mapping, page, PROT_NONE);
+    stack_t stack{};
+    stack.ss_sp = static_cast<char*>(mapping) + page;
+    stack.ss_size = kSize;
+    if (::sigaltstack(&stack, nullptr) != 0) {
+      ::munmap(mapping, kSize + page);
+      return;
+    }
+    mapping_ = mapping;
+    mapping_size_ = kSize + page;
+    stack_ = stack.ss_sp;
+  }
+  ~SignalStack() {
+    if (mapping_ == nullptr) return;
+    stack_t current{};
+    if (::sigaltstack(nullptr, &current) == 0 && current.ss_sp == stack_) {
+      stack_t disabled{};
+      disabled.ss_flags = SS_DISABLE;
+      ::sigaltstack(&disabled, nullptr);
+    }
+    ::munmap(mapping_, mapping_size_);
+  }
+  SignalStack(const SignalStack&) = delete;
+  SignalStack& operator=(const SignalStack&) = delete;
+
+ private:
+  static constexpr std::size_t kSize = 64 * 1024;
+  void* mapping_ = nullptr;
+  std::size_t mapping_size_ = 0;
+  void* stack_ = nullptr;
+};
+
+// Once per thread that calls a plugin; out of line, as its thread_local has
+// a destructor to register.
+__attribute__((noinline)) void install_signal_stack() noexcept {
+  thread_local SignalStack stack;
+  signal_stack_checked = true;
+}
+
+const char* label_text(const detail::PluginCallFrame& frame) noexcept {
+  return frame.label != nullptr ? frame.label->text() : "";
+}
+
+// Components whose plugin call crashed: never destroyed, nor their
+// libraries unloaded (keep_crashed_component). A leaked container, so that
+// they are reachable (no leak report) and not destroyed at exit either.
+struct CrashedComponents {
+  std::mutex mutex;
+  std::vector<std::pair<std::shared_ptr<const LoadedLibrary>, const void*>> kept;
+};
+CrashedComponents& crashed_components() {
+  static auto* components = new CrashedComponents;
+  return *components;
+}
+
 }  // namespace
 
 PluginCallLabel::PluginCallLabel(std::string_view kind, std::string_view component,
@@ -156,28 +244,58 @@ PluginCallLabel::PluginCallLabel(std::string_view kind, std::string_view compone
                 call.data());
 }
 
-std::string describe_plugin_exception(const PluginCallLabel& label, const std::exception_ptr& exception) noexcept {
-  return std::string("exception in plugin ") + label.text() + ": " + exception_message(exception);
+PluginCallScope::PluginCallScope(const PluginCallLabel* label, sigjmp_buf* recovery, bool host_callback) noexcept {
+  frame_.label = label;
+  frame_.recovery = recovery;
+  frame_.host_callback = host_callback;
+  frame_.enclosing = current_frame;
+  current_frame = &frame_;
 }
 
-PluginCallScope::PluginCallScope(const PluginCallLabel& label) noexcept : previous_(current_call) {
-  current_call = &label;
+PluginCallScope::~PluginCallScope() { current_frame = frame_.enclosing; }
+
+HostCallbackScope::HostCallbackScope() noexcept
+    : PluginCallScope(current_frame != nullptr ? current_frame->label : nullptr, nullptr, true) {}
+
+RecoverablePluginCall::RecoverablePluginCall(const PluginCallLabel& label) noexcept
+    : PluginCallScope(&label, &recovery_, false) {
+  if (!signal_stack_checked) install_signal_stack();
 }
 
-PluginCallScope::~PluginCallScope() { current_call = previous_; }
+PluginCallFailure RecoverablePluginCall::crash() const noexcept {
+  try {
+    return {std::string(signal_name(frame_.signal_number)) + " in plugin " + label_text(frame_), true};
+  } catch (...) {
+    return {{}, true};
+  }
+}
+
+PluginCallFailure RecoverablePluginCall::exception(const std::exception_ptr& exception) const noexcept {
+  try {
+    return {std::string("exception in plugin ") + label_text(frame_) + ": " + exception_message(exception), false};
+  } catch (...) {
+    return {{}, false};
+  }
+}
+
+void keep_crashed_component(std::shared_ptr<const LoadedLibrary> library, const void* object) {
+  CrashedComponents& components = crashed_components();
+  std::lock_guard lock(components.mutex);
+  components.kept.emplace_back(std::move(library), object);
+}
 
 void install_plugin_crash_report() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    for (int signal_number : kFatalSignals) {
-      struct sigaction action {};
-      action.sa_handler = on_fatal_signal;
-      ::sigemptyset(&action.sa_mask);
-      action.sa_flags = SA_RESETHAND | SA_NODEFER;
-      ::sigaction(signal_number, &action, nullptr);
-    }
-    std::set_terminate(on_terminate);
-  });
+  for (int signal_number : kFatalSignals) {
+    struct sigaction action {};
+    action.sa_sigaction = on_fatal_signal;
+    // An empty sa_mask and SA_NODEFER: the handler runs with the mask of
+    // the code it interrupted, which call_plugin keeps (see there). It
+    // stays installed: a recovered crash may be followed by another.
+    ::sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    ::sigaction(signal_number, &action, nullptr);
+  }
+  std::set_terminate(on_terminate);
 }
 
 void set_crash_record(const std::filesystem::path& path, std::string before, std::string after) {

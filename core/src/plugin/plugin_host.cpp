@@ -410,8 +410,7 @@ Result<PluginObject<sdk::Inspector>> PluginHost::create_inspector(std::string_vi
   sdk::detail::take_creation_failure();  // a reason left over from an earlier factory is not this one's
   std::unique_ptr<sdk::Inspector> inspector = record->inspector_factory();
   if (!inspector) return creation_failed(*record);
-  auto guarded = std::make_unique<GuardedInspector>(std::move(inspector), record->name,
-                                                    record->library ? record->library->path : std::filesystem::path());
+  auto guarded = std::make_unique<GuardedInspector>(std::move(inspector), record->name, record->library);
   return PluginObject<sdk::Inspector>{record->library, std::move(guarded), record->name};
 }
 

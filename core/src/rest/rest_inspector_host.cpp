@@ -94,6 +94,7 @@ void RestInspectorHost::stop() {
 }
 
 sdk::Status RestInspectorHost::submit(sdk::Event event) noexcept {
+  HostCallbackScope host_code;
   try {
     if (event.entity.empty()) event.entity = options_.entity_id;
     if (event.entity != options_.entity_id) {

@@ -33,6 +33,15 @@ class NMZ_SDK_API ActionSink {
 // unperturbed (the policy's state is unknown); `nmz run` records the run as
 // broken. An override declared noexcept turns the same exception into
 // std::terminate, which ends nmz.
+//
+// A fatal signal that the policy's code raises in one of these calls, on the
+// calling thread (a segfault, a stack overflow, abort() or a failed assert),
+// is handled the same way, except that the host cannot unwind the policy's
+// frames: it returns to its call and abandons them, with whatever they held
+// (locks, memory). The crashed policy is then called no more, not even
+// stop() or its destructor, and its library stays loaded. A fatal signal on
+// a thread the policy started itself, or in host code it calls back
+// (ActionSink::emit), still ends nmz, naming the call that was running.
 class NMZ_SDK_API ExplorePolicy {
  public:
   ExplorePolicy() = default;

@@ -53,6 +53,14 @@ class NMZ_SDK_API InspectorHost {
 // with that message (exit status 1), an exception out of on_action or
 // request_stop is logged and the inspector goes on. An override declared
 // noexcept turns the same exception into std::terminate, which ends nmz.
+// A fatal signal that the inspector's code raises in one of these calls, on
+// the calling thread (a segfault, a stack overflow, abort() or a failed
+// assert), fails the call the same way, but the host abandons the
+// inspector's frames instead of unwinding them: the crashed inspector is then
+// called no more (not even request_stop or its destructor), and its library
+// stays loaded. A fatal signal on a thread the inspector started itself
+// (such as a FUSE worker), or in host code it calls (InspectorHost::submit,
+// Logger), still ends nmz, naming the call that was running.
 class NMZ_SDK_API Inspector {
  public:
   Inspector() = default;
