@@ -28,7 +28,10 @@ cluster formed: the set-up, not the plan, was slow). Then a shrink of
 one real failure of explore (the one whose plan has the most faults).
 
   bench/run.sh explore                     (via bench/run.sh)
-  run.py BUILD_DIR [--runs 20] [--targets leaserace,etcd] [--no-shrink]
+  run.py BUILD_DIR [--runs 20] [--targets leaserace,etcd] [--no-shrink] [--keep DIR]
+
+--keep DIR keeps every storage (runs, plans, explore-state.json) in DIR
+instead of deleting them, to look at what each plan did.
 """
 import argparse
 import collections
@@ -66,7 +69,11 @@ class Bench:
         self.args = args
         self.nmz = os.path.join(os.path.abspath(args.build_dir), "core", "nmz")
         self.ns = "nmzbench-%d" % os.getpid()
-        self.tmp = tempfile.mkdtemp(prefix="nmz-bench-explore-")
+        if args.keep:
+            os.makedirs(args.keep)
+            self.tmp = os.path.abspath(args.keep)
+        else:
+            self.tmp = tempfile.mkdtemp(prefix="nmz-bench-explore-")
         subprocess.run(["ip", "netns", "add", self.ns], check=True)
         self.in_ns(["ip", "link", "set", "lo", "up"], check=True)
 
@@ -77,7 +84,8 @@ class Bench:
         # Runs remove their per-process namespaces (and the next run of a
         # slot what a killed one left): only this script's own is deleted.
         subprocess.run(["ip", "netns", "del", self.ns], stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not self.args.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def materials(self, target):
         path = os.path.join(self.tmp, target + "-materials")
@@ -235,6 +243,7 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--targets", default="leaserace,etcd")
     parser.add_argument("--no-shrink", action="store_true")
+    parser.add_argument("--keep", metavar="DIR", help="keep the storages in DIR (a new directory)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/explore needs root (network namespaces, iptables)")

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "fault_plan.hpp"
+
 namespace nmz::plugins::explore {
 namespace {
 
@@ -19,9 +21,40 @@ double standard_normal(SeededRandom& random) {
 
 double run_reward(const RunNovelty& run) {
   double reward = run.failed ? kRewardKnownFailure : kRewardNothingNew;
-  if (run.new_signature) reward = std::max(reward, kRewardNewSignature);
+  if (run.new_signature) reward = std::max(reward, kRewardNewCombination);
+  if (run.new_facet) reward = std::max(reward, kRewardNewFacet);
   if (run.new_coverage) reward = std::max(reward, kRewardNewCoverage);
   return reward;
+}
+
+PooledStats pool_by_factor(const std::map<std::string, ArmStats>& arms) {
+  PooledStats pooled;
+  auto add = [](std::map<std::string, ArmStats>& pool, const std::string& key, const ArmStats& arm) {
+    if (key.empty()) return;
+    pool[key].pulls += arm.pulls;
+    pool[key].reward += arm.reward;
+  };
+  for (const auto& [name, arm] : arms) {
+    const ArmFactors factors = arm_factors(name);
+    add(pooled.kinds, factors.kind, arm);
+    add(pooled.targets, factors.target, arm);
+    add(pooled.magnitudes, factors.magnitude, arm);
+    add(pooled.phases, factors.phase, arm);
+  }
+  return pooled;
+}
+
+std::size_t thompson_choice(const std::vector<ArmStats>& options, SeededRandom& random) {
+  std::size_t best = 0;
+  double best_draw = -1;
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const double draw = thompson_draw(options[i], random);
+    if (draw > best_draw) {
+      best = i;
+      best_draw = draw;
+    }
+  }
+  return best;
 }
 
 void credit(std::map<std::string, ArmStats>& arms, const std::vector<std::string>& pulled, double reward) {

@@ -25,9 +25,10 @@ struct ArmStats {
 };
 
 // Rewards of one finished run, credited to every arm of its plan.
-inline constexpr double kRewardNewSignature = 1.0;  // behaviour never seen before (failing or not)
-inline constexpr double kRewardNewCoverage = 1.0;   // a line or branch no earlier run covered
-inline constexpr double kRewardKnownFailure = 0.5;  // a failure seen before: still worth aiming at
+inline constexpr double kRewardNewFacet = 1.0;         // a part of the behaviour no earlier run showed
+inline constexpr double kRewardNewCoverage = 1.0;      // a line or branch no earlier run covered
+inline constexpr double kRewardKnownFailure = 0.5;     // a failure seen before: still worth aiming at
+inline constexpr double kRewardNewCombination = 0.25;  // a new signature made of parts seen before
 inline constexpr double kRewardNothingNew = 0.0;
 
 // What one finished run showed that earlier runs had not.
@@ -35,13 +36,41 @@ struct RunNovelty {
   bool failed = false;
   bool new_signature = false;  // false for a run without a signature
   bool new_coverage = false;   // false for a run without recorded coverage
+  bool new_facet = false;      // a facet of its behaviour (explore_state.hpp) is new
 };
 
-// The largest reward the run earned: new behaviour and new coverage each
-// earn the most, a known failure half of it.
+// The largest reward the run earned: a new facet of behaviour and new
+// coverage each earn the most, a known failure half of it, a signature that
+// is new only as a combination of known facets a quarter. On targets whose
+// signature is fine-grained (an interleaving of 40 writes), nearly every run
+// is a new signature: rewarding each alike would teach nothing, while a new
+// facet (a writer where none wrote before, a term never reached) says the
+// plan changed what the target did.
 double run_reward(const RunNovelty& run);
 
 void credit(std::map<std::string, ArmStats>& arms, const std::vector<std::string>& pulled, double reward);
+
+// Every arm's statistics pooled by each factor of its name (a fault kind,
+// a target, a delay magnitude, a window phase: fault_plan.hpp's
+// ArmFactors). A plan draws each factor from its own pool: a kind, a
+// target of that kind, then a magnitude and a phase from pools shared by
+// all targets. Which kind of fault moves the system, the timeouts that
+// decide whether a delay matters (a lease, an election timeout) and the
+// phase where the order is decided are properties of the target system,
+// not of one node, so what one arm learned about them serves all: with
+// full arms alone (kind x roles x magnitude x phase, 60 on three nodes) a
+// 20-run experiment would pull each about once.
+struct PooledStats {
+  std::map<std::string, ArmStats> kinds;
+  std::map<std::string, ArmStats> targets;
+  std::map<std::string, ArmStats> magnitudes;
+  std::map<std::string, ArmStats> phases;
+};
+PooledStats pool_by_factor(const std::map<std::string, ArmStats>& arms);
+
+// The index of the option with the highest Thompson draw (the first of
+// equal draws); options must not be empty.
+std::size_t thompson_choice(const std::vector<ArmStats>& options, SeededRandom& random);
 
 // One draw from the arm's Beta posterior.
 double thompson_draw(const ArmStats& arm, SeededRandom& random);

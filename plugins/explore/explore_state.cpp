@@ -47,6 +47,7 @@ json body_of(const ExploreState& state) {
             {"learned_runs", state.learned_runs},
             {"catalogue", catalogue_json(state.catalogue)}};
   if (!state.covered.empty()) body["covered"] = state.covered;
+  if (!state.facets.empty()) body["facets"] = state.facets;
   return body;
 }
 
@@ -101,6 +102,7 @@ sdk::Result<std::optional<RunRecord>> read_run(const fs::path& dir) {
   record.broken = status == "broken";
   if (result.contains("signature_text") && result["signature_text"].is_string()) {
     record.signature = behaviour_signature(result["signature_text"].get<std::string>());
+    record.facets = behaviour_facets(result["signature_text"].get<std::string>());
   } else if (result.contains("signature") && result["signature"].is_string()) {
     record.signature = result["signature"].get<std::string>();
   }
@@ -157,16 +159,51 @@ class StateLock {
 
 std::string coverage_point_digest(std::string_view point) { return hex64(sdk::fnv1a64(point)); }
 
+namespace {
+
+// `text` cut at `separator`, empty pieces kept.
+std::vector<std::string_view> split(std::string_view text, std::string_view separator) {
+  std::vector<std::string_view> pieces;
+  for (;;) {
+    const std::size_t end = text.find(separator);
+    pieces.push_back(text.substr(0, end));
+    if (end == std::string_view::npos) return pieces;
+    text = text.substr(end + separator.size());
+  }
+}
+
+// The signature text's parts that describe the target, not the policy.
+std::vector<std::string_view> behaviour_parts(std::string_view text) {
+  std::vector<std::string_view> kept;
+  if (text.empty()) return kept;
+  for (std::string_view part : split(text, "; ")) {
+    if (!part.starts_with("faults: ") && !part.starts_with("held>=")) kept.push_back(part);
+  }
+  return kept;
+}
+
+}  // namespace
+
 std::string behaviour_signature(std::string_view text) {
   std::string kept;
-  while (!text.empty()) {
-    const std::size_t end = text.find("; ");
-    const std::string_view part = text.substr(0, end);
-    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 2);
-    if (part.starts_with("faults: ") || part.starts_with("held>=")) continue;
-    kept += (kept.empty() ? "" : "; ") + std::string(part);
-  }
+  for (std::string_view part : behaviour_parts(text)) kept += (kept.empty() ? "" : "; ") + std::string(part);
   return "behaviour:" + hex64(sdk::fnv1a64(kept));
+}
+
+std::set<std::string> behaviour_facets(std::string_view text) {
+  std::set<std::string> facets;
+  std::size_t place = 0;
+  for (std::string_view part : behaviour_parts(text)) {
+    for (std::string_view line : split(part, " / ")) {
+      std::size_t word = 0;
+      for (std::string_view w : split(line, " ")) {
+        if (w.empty()) continue;
+        facets.insert(hex64(sdk::fnv1a64(std::to_string(place) + "." + std::to_string(word++) + "=" + std::string(w))));
+      }
+      ++place;
+    }
+  }
+  return facets;
 }
 
 void learn(ExploreState& state, const RunRecord& record) {
@@ -204,6 +241,10 @@ void learn(ExploreState& state, const RunRecord& record) {
   if (record.signature && !record.broken) novelty.new_signature = state.signatures[*record.signature]++ == 0;
   if (!record.broken) {
     for (const auto& point : record.coverage) novelty.new_coverage = state.covered.insert(point).second || novelty.new_coverage;
+    // A signature without text (a digest only) is its own one facet.
+    std::set<std::string> facets = record.facets;
+    if (facets.empty() && record.signature) facets.insert(hex64(sdk::fnv1a64(*record.signature)));
+    for (const auto& facet : facets) novelty.new_facet = state.facets.insert(facet).second || novelty.new_facet;
   }
   const double reward = record.broken ? kRewardNothingNew : run_reward(novelty);
   std::vector<std::string> acting;
@@ -241,6 +282,7 @@ sdk::Result<ExploreState> state_from_json(std::string_view text) {
     state.signatures = object.at("signatures").get<std::map<std::string, std::uint64_t>>();
     state.learned_runs = object.at("learned_runs").get<std::set<std::string>>();
     if (object.contains("covered")) state.covered = object.at("covered").get<std::set<std::string>>();
+    if (object.contains("facets")) state.facets = object.at("facets").get<std::set<std::string>>();
     state.catalogue = catalogue_from(object.at("catalogue"));
     const std::string checksum = object.value("checksum", "");
     if (checksum != state_digest(state)) {

@@ -50,6 +50,10 @@ struct ExploreState {
   // Every line and branch a learned run covered (recordCoverage), each as
   // the FNV-1a 64 of its name in hex: what makes a run's coverage new.
   std::set<std::string> covered;
+  // Every facet of behaviour a learned run showed (behaviour_facets), each
+  // as the FNV-1a 64 of its text in hex: what makes a run's behaviour new
+  // in part, not only as a whole.
+  std::set<std::string> facets;
   Catalogue catalogue;
   bool operator==(const ExploreState&) const = default;
 };
@@ -63,6 +67,9 @@ struct RunRecord {
   // parts the plan itself put there (see behaviour_signature); unknown when
   // neither result.json nor plan.json has one.
   std::optional<std::string> signature;
+  // Its facets (behaviour_facets) as in ExploreState::facets; empty when
+  // the signature has no text (learn then takes the signature as its one facet).
+  std::set<std::string> facets;
   std::vector<std::string> arms;         // empty: not an explore run, or a forced plan
   Catalogue observed;
   // Per arm, in plan order: whether its fault acted on any event (plan.json's
@@ -87,6 +94,15 @@ void learn(ExploreState& state, const RunRecord& record);
 // the target did; a plan would otherwise be "new behaviour" just for aiming
 // somewhere new. A digest, as result.json's signature is.
 std::string behaviour_signature(std::string_view signature_text);
+
+// The facets of that behaviour: each word with its place, "P.W=word" for
+// the W-th word of the P-th part (parts are split at "; " and the script's
+// lines at " / "): "leader=2" in the place where the script prints the
+// leader, the k-th sender a receiver heard from. A run that shows a word
+// where no earlier run showed it (a leader, a term, a writer last) did
+// something new; one that only recombines known facets less so
+// (run_reward). Digested as ExploreState::facets keeps them.
+std::set<std::string> behaviour_facets(std::string_view signature_text);
 
 nlohmann::json to_json(const ExploreState& state);
 // Checks the embedded checksum: a torn or edited file is an error saying so.

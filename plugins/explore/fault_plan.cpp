@@ -76,11 +76,42 @@ const char* role_prefix(RoleSpace space) {
   return "node";
 }
 
-std::string Fault::arm() const {
+const char* magnitude_name(nanoseconds delay) {
+  if (delay >= kLongDelay) return "long";
+  return delay >= kMediumDelay ? "medium" : "short";
+}
+
+const char* phase_name(const Fault& fault) { return fault.start.count() == 0 ? "early" : "late"; }
+
+std::string Fault::target() const {
   std::string name = std::string(fault_kind_name(kind)) + " " + role_name(role_space(kind), role);
   if (kind == FaultKind::delay_flow) name += "->" + role_name(RoleSpace::node, peer);
-  if (kind == FaultKind::slow_node || kind == FaultKind::delay_flow) name += delay >= kLongDelay ? " long" : " short";
   return name;
+}
+
+std::string Fault::arm() const {
+  std::string name = target();
+  if (kind == FaultKind::slow_node || kind == FaultKind::delay_flow) name += std::string(" ") + magnitude_name(delay);
+  return name + " " + phase_name(*this);
+}
+
+ArmFactors arm_factors(std::string_view arm) {
+  ArmFactors factors;
+  std::size_t word = 0;
+  while (!arm.empty()) {
+    const std::size_t space = arm.find(' ');
+    const std::string_view part = arm.substr(0, space);
+    arm = space == std::string_view::npos ? std::string_view{} : arm.substr(space + 1);
+    if (word == 0) factors.kind = part;
+    if (word++ < 2) {
+      factors.target += (factors.target.empty() ? "" : " ") + std::string(part);
+    } else if (part == "short" || part == "medium" || part == "long") {
+      factors.magnitude = part;
+    } else if (part == "early" || part == "late") {
+      factors.phase = part;
+    }
+  }
+  return factors;
 }
 
 std::string describe(const Fault& fault, const std::map<std::string, std::string>& bound) {

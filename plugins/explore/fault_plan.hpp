@@ -57,14 +57,37 @@ struct Fault {
   nanoseconds end{0};
   std::string errno_name;     // fail_fs
 
-  // The bandit's arm: kind, roles and, for delays, the magnitude class
-  // ("slow-node node#1 long"). Parameters inside a class are drawn anew.
+  // The bandit's arm: its target (kind and roles), for delays the magnitude
+  // class, and the window's phase ("slow-node node#1 long early"; see
+  // arm_factors). Parameters inside a class and phase are drawn anew.
+  [[nodiscard]] std::string target() const;  // "slow-node node#1", "delay-flow node#0->node#2"
   [[nodiscard]] std::string arm() const;
   bool operator==(const Fault&) const = default;
 };
 
-// Delays from this value up are the "long" class of an arm.
-inline constexpr nanoseconds kLongDelay = std::chrono::milliseconds(200);
+// Delay magnitude classes, by the timeouts they can cross: below 200 ms a
+// delay reorders messages (jitter, a slow link); from 200 ms to 1 s it
+// outlasts leases, heartbeats and request timeouts; from 1 s it outlasts
+// election and session timeouts (etcd's 1 s, ZooKeeper's ticks).
+inline constexpr nanoseconds kMediumDelay = std::chrono::milliseconds(200);
+inline constexpr nanoseconds kLongDelay = std::chrono::seconds(1);
+const char* magnitude_name(nanoseconds delay);  // "short", "medium", "long"
+
+// A window's phase: "early" opens at its target's first event (start 0),
+// where elections, membership and first leases are decided; "late" opens
+// later, while the target is at work (writes, lease hand-overs, re-elections).
+const char* phase_name(const Fault& fault);
+
+// The factors an arm's name is made of; the bandit pools the statistics of
+// all arms sharing one (bandit.hpp). Empty when the name has no such part
+// (fault kinds without delay; names written before phases existed).
+struct ArmFactors {
+  std::string kind;    // "slow-node"
+  std::string target;  // "slow-node node#1"
+  std::string magnitude;
+  std::string phase;
+};
+ArmFactors arm_factors(std::string_view arm);
 
 // The stable names (ethernet `-node` names or addresses, fs op kinds) the
 // roles of one role space were bound to, by rank: {"node": ["c1", "server",

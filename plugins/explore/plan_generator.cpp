@@ -12,16 +12,24 @@ namespace nmz::plugins::explore {
 namespace {
 
 struct DelayClass {
+  const char* name;
   nanoseconds low;
   nanoseconds high;
 };
 
-// The short class is [delayMin, 200 ms), the long one [200 ms, delayMax];
-// either is empty when the configured range lies on one side.
+// The magnitude classes (fault_plan.hpp) cut [delayMin, delayMax]: short
+// below 200 ms, medium to 1 s, long from 1 s; a class outside the
+// configured range is left out.
 std::vector<DelayClass> delay_classes(const ExploreSettings& s) {
   std::vector<DelayClass> classes;
-  if (s.delay_min < kLongDelay) classes.push_back({s.delay_min, std::min(s.delay_max, kLongDelay - nanoseconds(1))});
-  if (s.delay_max >= kLongDelay) classes.push_back({std::max(s.delay_min, kLongDelay), s.delay_max});
+  const DelayClass cuts[] = {{"short", nanoseconds(0), kMediumDelay - nanoseconds(1)},
+                             {"medium", kMediumDelay, kLongDelay - nanoseconds(1)},
+                             {"long", kLongDelay, nanoseconds::max()}};
+  for (const DelayClass& cut : cuts) {
+    const nanoseconds low = std::max(s.delay_min, cut.low);
+    const nanoseconds high = std::min(s.delay_max, cut.high);
+    if (low <= high) classes.push_back({cut.name, low, high});
+  }
   return classes;
 }
 
@@ -41,16 +49,15 @@ std::size_t fault_count(const ExploreSettings& s, SeededRandom& random) {
   return 1 + static_cast<std::size_t>(random.below(most));
 }
 
-// Windows are measured from the first event of their target. Half open
-// right there, the others uniformly in [0, startMax) after it. A target's
-// first exchanges are where its order with the others matters most
-// (elections, membership, the first leases and handshakes), and a window
-// opened there also covers the busy phase that follows; starts spread
-// uniformly over the whole run put most windows where the target is
-// already idle or shutting down.
-nanoseconds window_start(SeededRandom& random, nanoseconds start_max) {
-  if (random.below(2) == 0) return nanoseconds(0);
-  return random.duration_in(nanoseconds(0), start_max);
+// Windows are measured from the first event of their target. An early one
+// opens right there: a target's first exchanges are where its order with
+// the others is decided (elections, membership, the first leases and
+// handshakes). A late one opens uniformly in (0, startMax) after it, while
+// the target is at work: where a re-election, a lease hand-over or a
+// quorum write can go wrong. Which phase matters is the target's, and the
+// bandit learns it (pool_by_factor).
+nanoseconds late_start(SeededRandom& random, nanoseconds start_max) {
+  return random.duration_in(nanoseconds(1), start_max);
 }
 
 sdk::Result<std::int64_t> positive_int(const sdk::ConfigView& options, std::string_view key, std::int64_t fallback,
@@ -126,75 +133,98 @@ sdk::Result<ExploreSettings> read_explore_settings(const sdk::ConfigView& option
   return s;
 }
 
-std::vector<Fault> candidate_arms(const ExploreSettings& s, const Catalogue& catalogue) {
+std::vector<Fault> candidate_targets(const ExploreSettings& s, const Catalogue& catalogue) {
   const std::uint32_t nodes = catalogue.nodes > 0 ? catalogue.nodes : static_cast<std::uint32_t>(s.assumed_nodes);
-  const auto classes = delay_classes(s);
-  std::vector<Fault> arms;
+  std::vector<Fault> targets;
   for (FaultKind kind : s.kinds) {
     Fault f;
     f.kind = kind;
     switch (kind) {
       case FaultKind::slow_node:
-        for (f.role = 0; f.role < nodes; ++f.role) {
-          for (const auto& c : classes) {
-            f.delay = c.low;
-            arms.push_back(f);
-          }
-        }
+        for (f.role = 0; f.role < nodes; ++f.role) targets.push_back(f);
         break;
       case FaultKind::delay_flow:
         for (f.role = 0; f.role < nodes; ++f.role) {
           for (f.peer = 0; f.peer < nodes; ++f.peer) {
             if (f.peer == f.role) continue;
             if (!catalogue.flows.empty() && !catalogue.flows.contains({f.role, f.peer})) continue;
-            for (const auto& c : classes) {
-              f.delay = c.low;
-              arms.push_back(f);
-            }
+            targets.push_back(f);
           }
         }
         break;
       case FaultKind::partition:
         if (nodes < 2) break;
-        for (f.role = 0; f.role < nodes; ++f.role) arms.push_back(f);
+        for (f.role = 0; f.role < nodes; ++f.role) targets.push_back(f);
         break;
       case FaultKind::pause_process:
-        for (f.role = 0; f.role < catalogue.processes; ++f.role) arms.push_back(f);
+        for (f.role = 0; f.role < catalogue.processes; ++f.role) targets.push_back(f);
         break;
       case FaultKind::fail_fs:
-        for (f.role = 0; f.role < catalogue.fs_ops; ++f.role) arms.push_back(f);
+        for (f.role = 0; f.role < catalogue.fs_ops; ++f.role) targets.push_back(f);
         break;
     }
   }
-  return arms;
+  return targets;
+}
+
+std::vector<std::string> delay_magnitudes(const ExploreSettings& s) {
+  std::vector<std::string> names;
+  for (const auto& c : delay_classes(s)) names.emplace_back(c.name);
+  return names;
 }
 
 Plan draw_plan(const ExploreSettings& s, const ExploreState& state, std::uint64_t seed) {
   SeededRandom random(seed);
   Plan plan;
   plan.roles = state.catalogue.names;
-  const std::vector<Fault> arms = candidate_arms(s, state.catalogue);
-  if (arms.empty()) return plan;
-  const std::size_t count = std::min(fault_count(s, random), arms.size());
-  std::vector<std::pair<double, std::size_t>> draws;
-  draws.reserve(arms.size());
-  for (std::size_t i = 0; i < arms.size(); ++i) {
-    auto known = state.arms.find(arms[i].arm());
-    draws.emplace_back(thompson_draw(known == state.arms.end() ? ArmStats{} : known->second, random), i);
-  }
-  // Highest draw first; equal draws keep the arms' order, so that the plan
-  // does not depend on the sort's implementation.
-  std::stable_sort(draws.begin(), draws.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  const auto classes = delay_classes(s);
-  const nanoseconds start_max = s.start_max.value_or(state.catalogue.span.count() > 0 ? state.catalogue.span : kDefaultStartMax);
+  const std::vector<Fault> targets = candidate_targets(s, state.catalogue);
+  if (targets.empty()) return plan;
+  const std::size_t count = std::min(fault_count(s, random), targets.size());
+  const PooledStats pooled = pool_by_factor(state.arms);
+  auto stats = [](const std::map<std::string, ArmStats>& pool, const std::string& key) {
+    auto known = pool.find(key);
+    return known == pool.end() ? ArmStats{} : known->second;
+  };
+  // Each fault: a kind among those with a target left, then one of its
+  // targets; each the highest Thompson draw of its pool, the first of
+  // equal draws (the settings' kind order, the targets' order).
+  std::vector<std::size_t> chosen;
+  std::vector<bool> taken(targets.size(), false);
   for (std::size_t k = 0; k < count; ++k) {
-    Fault fault = arms[draws[k].second];
+    std::vector<FaultKind> kinds;
+    std::vector<ArmStats> kind_stats;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      if (taken[i] || std::find(kinds.begin(), kinds.end(), targets[i].kind) != kinds.end()) continue;
+      kinds.push_back(targets[i].kind);
+      kind_stats.push_back(stats(pooled.kinds, fault_kind_name(targets[i].kind)));
+    }
+    const FaultKind kind = kinds[thompson_choice(kind_stats, random)];
+    std::vector<std::size_t> of_kind;
+    std::vector<ArmStats> target_stats;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      if (taken[i] || targets[i].kind != kind) continue;
+      of_kind.push_back(i);
+      target_stats.push_back(stats(pooled.targets, targets[i].target()));
+    }
+    const std::size_t pick = of_kind[thompson_choice(target_stats, random)];
+    taken[pick] = true;
+    chosen.push_back(pick);
+  }
+  const auto classes = delay_classes(s);
+  std::vector<ArmStats> class_stats;
+  for (const auto& c : classes) class_stats.push_back(stats(pooled.magnitudes, c.name));
+  const nanoseconds start_max = s.start_max.value_or(state.catalogue.span.count() > 0 ? state.catalogue.span : kDefaultStartMax);
+  // startMax 0 leaves only early windows.
+  std::vector<ArmStats> phase_stats{stats(pooled.phases, "early")};
+  if (start_max > nanoseconds(1)) phase_stats.push_back(stats(pooled.phases, "late"));
+  for (std::size_t pick : chosen) {
+    Fault fault = targets[pick];
     if (fault.kind == FaultKind::slow_node || fault.kind == FaultKind::delay_flow) {
-      const auto& c = fault.delay >= kLongDelay ? classes.back() : classes.front();
+      const DelayClass& c = classes[thompson_choice(class_stats, random)];
       fault.delay = log_uniform(random, c.low, c.high);
     }
     fault.anchor = Anchor::target;
-    fault.start = window_start(random, start_max);
+    fault.start = thompson_choice(phase_stats, random) == 0 ? nanoseconds(0) : late_start(random, start_max);
     fault.end = fault.start + random.duration_in(s.window_min, s.window_max);
     if (fault.kind == FaultKind::fail_fs) fault.errno_name = s.errnos[random.below(s.errnos.size())];
     plan.faults.push_back(std::move(fault));

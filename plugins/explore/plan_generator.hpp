@@ -36,16 +36,22 @@ struct ExploreSettings {
 
 sdk::Result<ExploreSettings> read_explore_settings(const sdk::ConfigView& options);
 
-// One arm a plan may pull: a fault with kind, roles and delay class set and
-// its parameters not drawn yet.
-std::vector<Fault> candidate_arms(const ExploreSettings& settings, const Catalogue& catalogue);
+// The targets a plan may aim at: faults with kind and roles set and their
+// parameters not drawn yet (Fault::target()).
+std::vector<Fault> candidate_targets(const ExploreSettings& settings, const Catalogue& catalogue);
+
+// The delay magnitude classes the delay range offers ("short", "medium",
+// "long"; fault_plan.hpp), in that order.
+std::vector<std::string> delay_magnitudes(const ExploreSettings& settings);
 
 // Draws a run's plan from its seed and the learned state, nothing else, so
 // that the two reproduce it: the number of faults (uniform from 1 to
-// maxFaults), the arms with the highest
-// Thompson draws, then each fault's parameters in plan order (a window,
-// anchored at its target's first event, opens there or uniformly in
-// [0, startMax) after it, even odds).
+// maxFaults), the targets with the highest Thompson draws from their
+// pooled statistics, then for each fault in plan order its delay
+// magnitude and its window's phase, each the highest Thompson draw of its
+// pool (pool_by_factor), and the parameters inside them (a delay
+// log-uniform in its class; an early window opens at its target's first
+// event, a late one uniformly in (0, startMax) after it).
 Plan draw_plan(const ExploreSettings& settings, const ExploreState& state, std::uint64_t seed);
 
 }  // namespace nmz::plugins::explore

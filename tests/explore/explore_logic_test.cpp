@@ -141,39 +141,123 @@ TEST_CASE("plan generation: the seed and the state reproduce the plan") {
   CHECK(changed > 0);
 }
 
-TEST_CASE("plan generation: arms follow the catalogue and the settings") {
+TEST_CASE("plan generation: targets and magnitudes follow the catalogue and the settings") {
   ExploreSettings settings;
   Catalogue none;
-  // Before any run: the assumed 3 nodes, no process or fs arms.
-  auto arms = candidate_arms(settings, none);
+  // Before any run: the assumed 3 nodes, no process or fs targets.
+  auto targets = candidate_targets(settings, none);
   std::set<std::string> names;
-  for (const auto& f : arms) names.insert(f.arm());
-  CHECK(names.contains("slow-node node#2 long"));
-  CHECK(names.contains("slow-node node#0 short"));
-  CHECK(names.contains("delay-flow node#1->node#0 long"));
+  for (const auto& f : targets) names.insert(f.target());
+  CHECK(names.contains("slow-node node#2"));
+  CHECK(names.contains("delay-flow node#1->node#0"));
   CHECK(names.contains("partition node#1"));
-  CHECK(names.size() == 3 * 2 + 6 * 2 + 3);
+  CHECK(names.size() == 3 + 6 + 3);
+  CHECK(delay_magnitudes(settings) == std::vector<std::string>{"short", "medium", "long"});
   settings.kinds = {FaultKind::pause_process, FaultKind::fail_fs};
-  CHECK(candidate_arms(settings, none).empty());
+  CHECK(candidate_targets(settings, none).empty());
   CHECK(draw_plan(settings, ExploreState{}, 7).faults.empty());
-  arms = candidate_arms(settings, Catalogue{0, 2, 3, {}, 0ns, {}});
-  CHECK(arms.size() == 5);
-  // A delay range entirely below 200 ms has only short arms.
+  targets = candidate_targets(settings, Catalogue{0, 2, 3, {}, 0ns, {}});
+  CHECK(targets.size() == 5);
+  // A delay range entirely below 200 ms has only short delays; one from
+  // 300 ms to 5 s medium and long ones.
   settings = ExploreSettings{};
   settings.kinds = {FaultKind::slow_node};
   settings.delay_max = 100ms;
-  for (const auto& f : candidate_arms(settings, Catalogue{2, 0, 0, {}, 0ns, {}})) CHECK(f.arm().ends_with(" short"));
-  // Once runs have shown which node pairs talk, delay-flow arms aim only at
+  CHECK(delay_magnitudes(settings) == std::vector<std::string>{"short"});
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    for (const auto& f : draw_plan(settings, ExploreState{}, seed).faults) CHECK(f.arm().starts_with("slow-node node#"));
+    for (const auto& f : draw_plan(settings, ExploreState{}, seed).faults) CHECK(arm_factors(f.arm()).magnitude == "short");
+  }
+  settings.delay_min = 300ms;
+  settings.delay_max = 5s;
+  CHECK(delay_magnitudes(settings) == std::vector<std::string>{"medium", "long"});
+  std::set<std::string> drawn;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    for (const auto& f : draw_plan(settings, ExploreState{}, seed).faults) {
+      drawn.insert(arm_factors(f.arm()).magnitude);
+      CHECK(f.delay >= 300ms);
+      CHECK(f.delay <= 5s);
+    }
+  }
+  CHECK(drawn == std::set<std::string>{"medium", "long"});
+  // Once runs have shown which node pairs talk, delay-flow targets are only
   // those (a star: the server, node#1, talks with both clients).
   settings = ExploreSettings{};
   settings.kinds = {FaultKind::delay_flow};
   names.clear();
-  for (const auto& f : candidate_arms(settings, Catalogue{3, 0, 0, {}, 0ns, {{0, 1}, {1, 0}, {2, 1}, {1, 2}}})) {
-    names.insert(f.arm());
+  for (const auto& f : candidate_targets(settings, Catalogue{3, 0, 0, {}, 0ns, {{0, 1}, {1, 0}, {2, 1}, {1, 2}}})) {
+    names.insert(f.target());
   }
-  CHECK(names.size() == 4 * 2);
-  CHECK(names.contains("delay-flow node#2->node#1 long"));
-  CHECK(!names.contains("delay-flow node#0->node#2 long"));
+  CHECK(names.size() == 4);
+  CHECK(names.contains("delay-flow node#2->node#1"));
+  CHECK(!names.contains("delay-flow node#0->node#2"));
+}
+
+TEST_CASE("arms: names carry target, magnitude and phase; the bandit pools them by factor") {
+  CHECK(slow(2, 150ms, 0s, 1s).arm() == "slow-node node#2 short early");
+  CHECK(slow(2, 200ms, 0s, 1s).arm() == "slow-node node#2 medium early");
+  CHECK(slow(2, 1s, 1ms, 2s).arm() == "slow-node node#2 long late");
+  const ArmFactors f = arm_factors("delay-flow node#0->node#1 medium late");
+  CHECK(f.target == "delay-flow node#0->node#1");
+  CHECK(f.magnitude == "medium");
+  CHECK(f.phase == "late");
+  // Names written before phases and three magnitudes existed still pool by target.
+  CHECK(arm_factors("partition node#1").target == "partition node#1");
+  CHECK(arm_factors("partition node#1").phase.empty());
+  CHECK(arm_factors("slow-node node#0 short").magnitude == "short");
+  std::map<std::string, ArmStats> arms{{"slow-node node#0 long early", {2, 1}},
+                                       {"slow-node node#0 short late", {3, 0}},
+                                       {"delay-flow node#0->node#1 long late", {1, 1}},
+                                       {"partition node#2 early", {4, 2}}};
+  const PooledStats pooled = pool_by_factor(arms);
+  CHECK(pooled.targets.at("slow-node node#0") == ArmStats{5, 1});
+  CHECK(pooled.targets.at("partition node#2") == ArmStats{4, 2});
+  CHECK(pooled.magnitudes.at("long") == ArmStats{3, 2});
+  CHECK(pooled.magnitudes.at("short") == ArmStats{3, 0});
+  CHECK(!pooled.magnitudes.contains("medium"));
+  CHECK(pooled.phases.at("early") == ArmStats{6, 3});
+  CHECK(pooled.phases.at("late") == ArmStats{4, 1});
+}
+
+TEST_CASE("plan generation: magnitude and phase learned on some targets serve all") {
+  ExploreSettings settings;
+  settings.max_faults = 1;
+  ExploreState state;
+  state.catalogue = {3, 0, 0, {}, 4s, {}};
+  // Ten runs: long late delays on node#0 showed something new, every other
+  // magnitude and phase did not.
+  for (int i = 0; i < 10; ++i) {
+    credit(state.arms, {"slow-node node#0 long late"}, 1.0);
+    credit(state.arms, {"slow-node node#0 short early"}, 0.0);
+    credit(state.arms, {"slow-node node#0 medium early"}, 0.0);
+  }
+  // node#2's flows were never tried, yet their delays are long and late.
+  int flows = 0;
+  int long_late = 0;
+  for (std::uint64_t seed = 0; seed < 300; ++seed) {
+    const Fault f = draw_plan(settings, state, seed).faults.at(0);
+    if (f.kind != FaultKind::delay_flow) continue;
+    ++flows;
+    long_late += f.arm().ends_with(" long late") ? 1 : 0;
+  }
+  REQUIRE(flows > 50);
+  CHECK(long_late > flows * 8 / 10);
+  // Without anything learned, each magnitude and phase is drawn about evenly.
+  std::map<std::string, int> magnitudes;
+  std::map<std::string, int> phases;
+  for (std::uint64_t seed = 0; seed < 600; ++seed) {
+    for (const Fault& g : draw_plan(settings, ExploreState{}, seed).faults) {
+      const ArmFactors factors = arm_factors(g.arm());
+      ++phases[factors.phase];
+      if (!factors.magnitude.empty()) ++magnitudes[factors.magnitude];
+    }
+  }
+  for (const char* m : {"short", "medium", "long"}) CHECK(magnitudes[m] > 120);
+  CHECK(phases["early"] > 250);
+  CHECK(phases["late"] > 250);
+  // startMax 0 leaves only early windows.
+  settings.start_max = 0ns;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) CHECK(draw_plan(settings, state, seed).faults.at(0).start == 0ns);
 }
 
 TEST_CASE("plan words and JSON") {
@@ -197,9 +281,9 @@ TEST_CASE("plan words and JSON") {
   CHECK(describe(plan, {{"node#2", "zk3"}, {"fsop#0", "pre-write"}}) ==
         "delayed node#2 (zk3) -> * by 420 ms from t=0.8 s to t=3.1 s; delayed node#0 -> node#1 by 50 ms from t=0.0 s "
         "to t=2.0 s; failed fsop#0 (pre-write) with ENOSPC from t=1.0 s to t=2.0 s");
-  CHECK(plan.faults[0].arm() == "slow-node node#2 long");
-  CHECK(plan.faults[1].arm() == "delay-flow node#0->node#1 short");
-  CHECK(plan.faults[2].arm() == "fail-fs fsop#0");
+  CHECK(plan.faults[0].arm() == "slow-node node#2 medium late");
+  CHECK(plan.faults[1].arm() == "delay-flow node#0->node#1 short early");
+  CHECK(plan.faults[2].arm() == "fail-fs fsop#0 late");
   auto back = plan_from_json(to_json(plan));
   REQUIRE(back);
   CHECK(*back == plan);
@@ -228,12 +312,15 @@ TEST_CASE("plan words and JSON") {
 }
 
 TEST_CASE("bandit: rewards, credit and Thompson draws") {
-  CHECK(run_reward({false, true, false}) == kRewardNewSignature);
-  CHECK(run_reward({true, true, false}) == kRewardNewSignature);
-  CHECK(run_reward({true, false, false}) == kRewardKnownFailure);
-  CHECK(run_reward({false, false, false}) == kRewardNothingNew);
-  CHECK(run_reward({false, false, true}) == kRewardNewCoverage);
-  CHECK(run_reward({true, false, true}) == kRewardNewCoverage);
+  CHECK(run_reward({false, true, false, true}) == kRewardNewFacet);
+  CHECK(run_reward({true, true, false, true}) == kRewardNewFacet);
+  CHECK(run_reward({false, true, false, false}) == kRewardNewCombination);
+  CHECK(run_reward({true, true, false, false}) == kRewardKnownFailure);
+  CHECK(run_reward({true, false, false, false}) == kRewardKnownFailure);
+  CHECK(run_reward({false, false, false, false}) == kRewardNothingNew);
+  CHECK(run_reward({false, false, true, false}) == kRewardNewCoverage);
+  CHECK(run_reward({true, false, true, false}) == kRewardNewCoverage);
+  CHECK(kRewardNewCombination < kRewardKnownFailure);
   std::map<std::string, ArmStats> arms;
   credit(arms, {"a", "b"}, 1.0);
   credit(arms, {"a"}, 0.5);
@@ -262,24 +349,24 @@ TEST_CASE("bandit: rewards, credit and Thompson draws") {
   CHECK(untried_wins < 1000);
 }
 
-TEST_CASE("bandit: a plan arm that keeps failing is drawn far more often") {
+TEST_CASE("bandit: a target that keeps failing is drawn far more often") {
   ExploreSettings settings;
   settings.max_faults = 1;
   ExploreState state;
   state.catalogue = {3, 0, 0, {}, 0ns, {}};
-  // Five runs each: one arm failed every time, the others showed nothing new.
-  for (const auto& f : candidate_arms(settings, state.catalogue)) {
-    const double reward = f.arm() == "slow-node node#1 long" ? kRewardKnownFailure : kRewardNothingNew;
-    for (int i = 0; i < 5; ++i) credit(state.arms, {f.arm()}, reward);
+  // Five runs each: one target failed every time, the others showed nothing new.
+  for (const auto& f : candidate_targets(settings, state.catalogue)) {
+    const double reward = f.target() == "slow-node node#1" ? kRewardKnownFailure : kRewardNothingNew;
+    for (int i = 0; i < 5; ++i) credit(state.arms, {f.target() + " long early"}, reward);
   }
   int chosen = 0;
-  for (std::uint64_t seed = 0; seed < 200; ++seed) chosen += draw_plan(settings, state, seed).faults[0].arm() == "slow-node node#1 long";
-  CHECK(chosen > 80);  // of 21 arms: uniform would be ~10
+  for (std::uint64_t seed = 0; seed < 200; ++seed) chosen += draw_plan(settings, state, seed).faults[0].target() == "slow-node node#1";
+  CHECK(chosen > 80);  // of 12 targets: uniform would be ~17
 }
 
 TEST_CASE("learning: new signatures reward, repeats do not, broken runs count as tried") {
   ExploreState state;
-  RunRecord r{"00000000", false, false, std::string("leader=1"), {"partition node#0"}, {3, 0, 0, {}, 0ns, {}}, {}, {}};
+  RunRecord r{"00000000", false, false, std::string("leader=1"), {}, {"partition node#0"}, {3, 0, 0, {}, 0ns, {}}, {}, {}};
   learn(state, r);
   CHECK(state.arms["partition node#0"] == ArmStats{1, 1});
   CHECK(state.catalogue == Catalogue{3, 0, 0, {}, 0ns, {}});
@@ -382,6 +469,7 @@ TEST_CASE("state file: round trip; torn or edited files are detected") {
   ExploreState state;
   state.arms["slow-node node#0 long"] = {3, 1.5};
   state.signatures["s1"] = 2;
+  state.facets = {"00000000000000aa"};
   state.learned_runs = {"00000000", "00000001"};
   state.catalogue = {3, 1, 2, {}, 0ns, {}};
   const std::string text = to_json(state).dump(1, '\t');
@@ -531,8 +619,8 @@ TEST_CASE("learning: the flows runs showed are kept by name") {
   state.catalogue.names = {{"node", {"c1", "server"}}};
   // This run ranked a new node c2 before its plan knew it... and another
   // run beside it ranked c3 there: flows follow the names.
-  RunRecord a{"00000000", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"c1", "server", "c3"}}}, 1s, {{2, 1}}}, {}, {}};
-  RunRecord b{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"c1", "server", "c2"}}}, 1s, {{0, 1}, {2, 1}}}, {}, {}};
+  RunRecord a{"00000000", false, false, std::string("s"), {}, {}, {3, 0, 0, {{"node", {"c1", "server", "c3"}}}, 1s, {{2, 1}}}, {}, {}};
+  RunRecord b{"00000001", false, false, std::string("s"), {}, {}, {3, 0, 0, {{"node", {"c1", "server", "c2"}}}, 1s, {{0, 1}, {2, 1}}}, {}, {}};
   learn(state, a);
   learn(state, b);
   CHECK(state.catalogue.names.at("node") == std::vector<std::string>{"c1", "server", "c3", "c2"});
@@ -584,14 +672,14 @@ TEST_CASE("executor: roles bind by the names earlier runs showed, not by who sen
 
 TEST_CASE("learning: names of roles accumulate in order of first appearance") {
   ExploreState state;
-  RunRecord first{"00000000", false, false, std::string("s"), {}, {2, 0, 0, {{"node", {"c1", "server"}}}, 2s, {}}, {}, {}};
-  RunRecord second{"00000001", false, false, std::string("s"), {}, {3, 0, 0, {{"node", {"server", "c2", "c1"}}}, 1500ms, {}}, {}, {}};
+  RunRecord first{"00000000", false, false, std::string("s"), {}, {}, {2, 0, 0, {{"node", {"c1", "server"}}}, 2s, {}}, {}, {}};
+  RunRecord second{"00000001", false, false, std::string("s"), {}, {}, {3, 0, 0, {{"node", {"server", "c2", "c1"}}}, 1500ms, {}}, {}, {}};
   learn(state, first);
   learn(state, second);
   CHECK(state.catalogue.names.at("node") == std::vector<std::string>{"c1", "server", "c2"});
   CHECK(state.catalogue.nodes == 3);
   CHECK(state.catalogue.span == 1500ms);  // the shortest run
-  RunRecord broken{"00000002", false, true, std::nullopt, {}, {3, 0, 0, {}, 100ms, {}}, {}, {}};
+  RunRecord broken{"00000002", false, true, std::nullopt, {}, {}, {3, 0, 0, {}, 100ms, {}}, {}, {}};
   learn(state, broken);
   CHECK(state.catalogue.span == 1500ms);  // a broken run's span says nothing
   auto back = state_from_json(to_json(state).dump());
@@ -618,6 +706,58 @@ TEST_CASE("learning: novelty is the target's behaviour, not the plan's own fault
         R"({"status":"passed","signature":"2222","signature_text":")" + base + R"(; held>=0.2s: server>c1"})");
   ExploreState state = refresh_state(storage.path, logger);
   CHECK(state.signatures == std::map<std::string, std::uint64_t>{{a, 2}});
+}
+
+TEST_CASE("learning: a new facet of behaviour rewards fully, a new combination of known facets a quarter") {
+  // Facets are words in their places; the policy's own parts are not behaviour.
+  const auto a = behaviour_facets("script: c1 c2 lost=0; recv server: c1 c2; faults: fault c1>server x2+");
+  CHECK(a.size() == 4 + 4);
+  CHECK(a == behaviour_facets("script: c1 c2 lost=0; recv server: c1 c2; held>=1s: c1>server"));
+  // The same words in other places are other facets: c2 wrote first.
+  const auto swapped = behaviour_facets("script: c2 c1 lost=0; recv server: c1 c2");
+  std::size_t shared = 0;
+  for (const auto& f : swapped) shared += a.contains(f) ? 1 : 0;
+  CHECK(shared == 6);
+  // The script's lines are places of their own.
+  CHECK(behaviour_facets("script: x / y").size() == 3);
+  CHECK(behaviour_facets("").empty());
+
+  ExploreState state;
+  RunRecord r;
+  r.arms = {"slow-node node#0 long late"};
+  auto run = [&](const char* id, const std::string& text) {
+    r.id = id;
+    r.signature = behaviour_signature(text);
+    r.facets = behaviour_facets(text);
+    const ArmStats before = state.arms["slow-node node#0 long late"];
+    learn(state, r);
+    return state.arms["slow-node node#0 long late"].reward - before.reward;
+  };
+  CHECK(run("00000000", "script: c1 c2 c1 c2 lost=0") == kRewardNewFacet);
+  CHECK(run("00000001", "script: c2 c1 c2 c1 lost=0") == kRewardNewFacet);       // c2 first: new in its place
+  CHECK(run("00000002", "script: c1 c2 c2 c1 lost=0") == kRewardNewCombination); // every word seen in its place
+  CHECK(run("00000003", "script: c1 c2 c2 c1 lost=0") == kRewardNothingNew);
+  CHECK(run("00000004", "script: c1 c2 c1 c2 lost=1") == kRewardNewFacet);
+  CHECK(state.facets.size() == 6 + 4 + 1);
+  // A signature without text is its own one facet.
+  r.facets.clear();
+  r.id = "00000005";
+  r.signature = "1234abcd";
+  learn(state, r);
+  CHECK(state.arms["slow-node node#0 long late"] == ArmStats{6, 4.25});
+  auto back = state_from_json(to_json(state).dump());
+  REQUIRE(back);
+  CHECK(*back == state);
+  // read from result.json's signature_text.
+  TempDir storage;
+  NullLogger logger;
+  write(storage.path / "00000000" / "result.json", R"({"status":"passed","signature":"1","signature_text":"script: e0:e1/2 acked=20"})");
+  write(storage.path / "00000001" / "result.json", R"({"status":"passed","signature":"2","signature_text":"script: e0:e2/2 acked=20"})");
+  write(storage.path / "00000002" / "result.json", R"({"status":"passed","signature":"3","signature_text":"script: e0:e1/2 acked=19"})");
+  for (const char* id : {"00000000", "00000001", "00000002"}) {
+    write(storage.path / id / "plan.json", R"({"forced":false,"arms":["partition node#1 late"],"applied":[3]})");
+  }
+  CHECK(refresh_state(storage.path, logger).arms["partition node#1 late"] == ArmStats{3, 3});
 }
 
 TEST_CASE("executor: flows, filesystem ops and processes") {

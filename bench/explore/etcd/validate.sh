@@ -24,8 +24,11 @@ for i in range(3):
         st = s["Status"]
         member = st["header"]["member_id"]
         names[member] = "e%d" % i
-        view["e%d" % i] = (st["leader"], st["raftTerm"])
-        if st["leader"] == member:
+        # A member that lost its leader (partitioned, or in an election)
+        # reports none: "leader" is absent and "errors" says "no leader".
+        leader = st.get("leader", 0)
+        view["e%d" % i] = (leader, st["raftTerm"])
+        if leader == member:
             leaders.setdefault(st["raftTerm"], set()).add(member)
 for term, who in leaders.items():
     if len(who) > 1:
@@ -47,7 +50,7 @@ term = max((t for _, t in view.values()), default=0)
 outcome = "leader=%s term=%d" % (leader, term)
 with open(os.path.join(w, "outcome"), "w") as out:
     out.write(outcome + "\n")
-views = " ".join("%s:%s/%d" % (m, names.get(l, "?"), t) for m, (l, t) in sorted(view.items()))
+views = " ".join("%s:%s/%d" % (m, names.get(l, "?") if l else "none", t) for m, (l, t) in sorted(view.items()))
 with open(os.path.join(w, "signature"), "w") as out:
     out.write("%s acked=%d lost=%d\n" % (views, len(acked), 1 if problems else 0))
 print(outcome, "formed in", formed, "ms;", len(acked), "acknowledged writes")
