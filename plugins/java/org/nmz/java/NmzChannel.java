@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +39,10 @@ public final class NmzChannel {
   private static final int RES_END = 3;
   private static final int MAX_RESPONSE_BYTES = 1 << 16;
   private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+  // About how many frames of the helper and byteman sit above the rule's
+  // method: the stack walker's first batch then holds every frame an event
+  // sends (by default the VM resolves 8, then 32 more: 40 for 16 frames).
+  private static final int HELPER_FRAMES = 12;
   private static final String[] PARAM_NAMES = new String[64];
 
   static {
@@ -99,33 +104,28 @@ public final class NmzChannel {
       this.in = socket.getInputStream();
     }
 
-    /** Queues a frame; the caller writes what is queued unless another thread is writing already. */
+    /**
+     * Writes a frame, straight from the caller's buffer when no other
+     * thread is writing; else queues a copy for the writing thread, which
+     * writes what is queued before it returns.
+     */
     void send(byte[] frame, int length) throws IOException {
       synchronized (sendLock) {
-        if (pending.length - pendingLength < length) {
-          byte[] grown = new byte[Math.max(pending.length * 2, pendingLength + length)];
-          System.arraycopy(pending, 0, grown, 0, pendingLength);
-          pending = grown;
+        if (writing) {
+          if (pending.length - pendingLength < length) {
+            byte[] grown = new byte[Math.max(pending.length * 2, pendingLength + length)];
+            System.arraycopy(pending, 0, grown, 0, pendingLength);
+            pending = grown;
+          }
+          System.arraycopy(frame, 0, pending, pendingLength, length);
+          pendingLength += length;
+          return;
         }
-        System.arraycopy(frame, 0, pending, pendingLength, length);
-        pendingLength += length;
-        if (writing) return;
         writing = true;
       }
+      byte[] chunk = frame;
+      int size = length;
       for (;;) {
-        byte[] chunk;
-        int size;
-        synchronized (sendLock) {
-          if (pendingLength == 0) {
-            writing = false;
-            return;
-          }
-          chunk = pending;
-          size = pendingLength;
-          pending = spare != null ? spare : new byte[chunk.length];
-          spare = null;
-          pendingLength = 0;
-        }
         try {
           out.write(chunk, 0, size);
         } catch (IOException e) {
@@ -135,7 +135,16 @@ public final class NmzChannel {
           throw e;
         }
         synchronized (sendLock) {
-          spare = chunk;
+          if (chunk != frame) spare = chunk;
+          if (pendingLength == 0) {
+            writing = false;
+            return;
+          }
+          chunk = pending;
+          size = pendingLength;
+          pending = spare != null ? spare : new byte[chunk.length];
+          spare = null;
+          pendingLength = 0;
         }
       }
     }
@@ -200,6 +209,7 @@ public final class NmzChannel {
   private final String entity;
   private final long timeoutMs;
   private final int stackDepth;
+  private final StackWalker stackWalker;
   private final boolean sendInitiation;
   private volatile boolean disabled;
   private final Map<Integer, Waiter> waiters = new ConcurrentHashMap<>();
@@ -217,6 +227,8 @@ public final class NmzChannel {
     entity = setting("nmz.entity", "NMZ_ENV_ENTITY_ID", "_namazu_java_inspector");
     timeoutMs = Long.parseLong(System.getProperty("nmz.timeout.ms", "30000"));
     stackDepth = Integer.parseInt(System.getProperty("nmz.stack.depth", "16"));
+    stackWalker = StackWalker.getInstance(Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE),
+        Math.max(1, stackDepth + HELPER_FRAMES));
     sendInitiation = System.getenv("NMZ_NO_INITIATION") == null;
     String disable = System.getenv("NMZ_DISABLE");
     disabled = disable != null && !disable.isEmpty();
@@ -307,7 +319,7 @@ public final class NmzChannel {
     if (stackDepth <= 0) return 0;
     if (s.frames.length < stackDepth) s.frames = new byte[stackDepth][];
     byte[][] into = s.frames;
-    return WALKER.walk(frames -> {
+    return stackWalker.walk(frames -> {
       int n = 0;
       for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext() && n < into.length; ) {
         StackWalker.StackFrame f = it.next();
