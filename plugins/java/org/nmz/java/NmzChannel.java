@@ -8,7 +8,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,10 +38,6 @@ public final class NmzChannel {
   private static final int RES_END = 3;
   private static final int MAX_RESPONSE_BYTES = 1 << 16;
   private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
-  // About how many frames of the helper and byteman sit above the rule's
-  // method: the stack walker's first batch then holds every frame an event
-  // sends (by default the VM resolves 8, then 32 more: 40 for 16 frames).
-  private static final int HELPER_FRAMES = 12;
   private static final String[] PARAM_NAMES = new String[64];
 
   static {
@@ -209,7 +204,6 @@ public final class NmzChannel {
   private final String entity;
   private final long timeoutMs;
   private final int stackDepth;
-  private final StackWalker stackWalker;
   private final boolean sendInitiation;
   private volatile boolean disabled;
   private final Map<Integer, Waiter> waiters = new ConcurrentHashMap<>();
@@ -227,8 +221,6 @@ public final class NmzChannel {
     entity = setting("nmz.entity", "NMZ_ENV_ENTITY_ID", "_namazu_java_inspector");
     timeoutMs = Long.parseLong(System.getProperty("nmz.timeout.ms", "30000"));
     stackDepth = Integer.parseInt(System.getProperty("nmz.stack.depth", "16"));
-    stackWalker = StackWalker.getInstance(Set.of(StackWalker.Option.RETAIN_CLASS_REFERENCE),
-        Math.max(1, stackDepth + HELPER_FRAMES));
     sendInitiation = System.getenv("NMZ_NO_INITIATION") == null;
     String disable = System.getenv("NMZ_DISABLE");
     disabled = disable != null && !disable.isEmpty();
@@ -319,7 +311,7 @@ public final class NmzChannel {
     if (stackDepth <= 0) return 0;
     if (s.frames.length < stackDepth) s.frames = new byte[stackDepth][];
     byte[][] into = s.frames;
-    return stackWalker.walk(frames -> {
+    return WALKER.walk(frames -> {
       int n = 0;
       for (Iterator<StackWalker.StackFrame> it = frames.iterator(); it.hasNext() && n < into.length; ) {
         StackWalker.StackFrame f = it.next();
