@@ -5,7 +5,8 @@
 # Builds into BUILD_DIR (default build/) first. fs, ethernet, repro, native
 # explore and zookeeper need root; scale's Slurm part needs root and the Slurm packages.
 # NMZ_BENCH_BASELINE=/path/to/an/older/nmz adds, in repro, rows timing that
-# nmz too (one nmz per run), for a before/after comparison.
+# nmz too (one nmz per run), and in ethernet a "before" cell, for a
+# before/after comparison.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}

@@ -13,18 +13,23 @@
 #   noproc   nmz with -name-by-process=false: endpoints named by address
 #            and port as before; nmz/noproc is what naming the endpoints of
 #            flows on one address after their processes costs
+#   before   with NMZ_BENCH_BASELINE=/path/to/an/older/nmz (run from its own
+#            build tree, which has its plugins), that nmz as nmz runs: nmz/before
+#            is a change's effect, measured in the same run
 # plus new connections per second (one request each, p50 of a whole
-# connection in µs), where that naming reads /proc once per connection,
-# printed side by side with ratios. The six are measured in turn, ROUNDS
-# times over (so that a slow spell of the machine hits all of them), and
-# each cell is the median of its rounds. Needs root.
-#   bench/ethernet/run.sh [BUILD_DIR] [SECONDS] [ROUNDS]
+# connection in µs), where that naming looks up each new connection's
+# socket, printed side by side with ratios. The cells are measured in turn,
+# ROUNDS times over (so that a slow spell of the machine hits all of them),
+# and each cell is the median of its rounds. Needs root.
+#   [NMZ_BENCH_BASELINE=OLD_NMZ] bench/ethernet/run.sh [BUILD_DIR] [SECONDS] [ROUNDS]
 set -euo pipefail
 build=$(realpath "${1:-build}")
 seconds=${2:-3}
 rounds=${3:-5}
 nmz="$build/core/nmz"
 [ -x "$nmz" ] || nmz="$build/nmz"
+baseline=${NMZ_BENCH_BASELINE:-}
+[ -z "$baseline" ] || [ -x "$baseline" ] || { echo "NMZ_BENCH_BASELINE: $baseline is not an executable" >&2; exit 2; }
 load="$build/bench/ethernet/tcp_load"
 minimal="$build/bench/ethernet/minimal_nfq"
 for f in "$nmz" "$load" "$minimal"; do [ -x "$f" ] || { echo "missing $f: build first" >&2; exit 1; }; done
@@ -79,9 +84,9 @@ run_minimal() {  # label queue [flags]
   in_ns iptables -w -D OUTPUT -p tcp -m multiport --ports $port -j NFQUEUE --queue-num "$queue" --queue-bypass
 }
 
-run_nmz() {  # label queue [flags]
-  local label=$1 queue=$2; shift 2
-  ip netns exec "$ns" "$nmz" inspectors ethernet -autopilot "$tmp/dumb.toml" -nfq-number "$queue" \
+run_nmz() {  # label queue nmz [flags]
+  local label=$1 queue=$2 binary=$3; shift 3
+  ip netns exec "$ns" "$binary" inspectors ethernet -autopilot "$tmp/dumb.toml" -nfq-number "$queue" \
     -rule-tcp-ports $port "$@" 2> "$tmp/nmz.log" & nmz_pid=$!; pids+=($nmz_pid)
   wait_for_queue "$queue"
   measure "$label"
@@ -92,9 +97,10 @@ for _ in $(seq "$rounds"); do
   measure none
   run_minimal minimal 11
   run_minimal batched 14 --batch
-  run_nmz nmz 12
-  run_nmz nmz/128 13 -payload-bytes 128
-  run_nmz noproc 15 -name-by-process=false
+  run_nmz nmz 12 "$nmz"
+  run_nmz nmz/128 13 "$nmz" -payload-bytes 128
+  run_nmz noproc 15 "$nmz" -name-by-process=false
+  [ -z "$baseline" ] || run_nmz before 16 "$baseline"
 done
 
 python3 - "$tmp/results" "$seconds" "$rounds" <<'PY'
@@ -109,12 +115,18 @@ names = ["rr x1 msgs/s", "rr x1 p50 us", "rr x1 p99 us", "rr x8 msgs/s", "rr x8 
          "conns/s", "conn p50 us"]
 print(f"ethernet inspector bench (median of {sys.argv[3]} rounds of {sys.argv[2]} s per measurement, "
       "loopback in a private netns, 64-byte messages)")
+before = "before" in rows
 print(f"{'':14}{'none':>10}{'minimal':>10}{'batched':>10}{'nmz':>10}{'nmz/128':>10}{'noproc':>10}"
-      f"{'nmz/minimal':>13}{'nmz/batched':>13}{'nmz128/min':>12}{'minimal/none':>14}{'nmz/noproc':>12}")
+      + (f"{'before':>10}" if before else "")
+      + f"{'nmz/minimal':>13}{'nmz/batched':>13}{'nmz128/min':>12}{'minimal/none':>14}{'nmz/noproc':>12}"
+      + (f"{'nmz/before':>12}{'before/noproc':>15}" if before else ""))
 for i, name in enumerate(names):
     n, m, b, z, t, p = (rows[label][i] for label in ("none", "minimal", "batched", "nmz", "nmz/128", "noproc"))
+    o = rows["before"][i] if before else 0
     print(f"{name:14}{n:10.1f}{m:10.1f}{b:10.1f}{z:10.1f}{t:10.1f}{p:10.1f}"
-          f"{z / m:13.2f}{z / b:13.2f}{t / m:12.2f}{m / n:14.2f}{z / p:12.2f}")
+          + (f"{o:10.1f}" if before else "")
+          + f"{z / m:13.2f}{z / b:13.2f}{t / m:12.2f}{m / n:14.2f}{z / p:12.2f}"
+          + (f"{z / o:12.2f}{o / p:15.2f}" if before else ""))
 # The issue's target: at least 80 % of the minimal loop's packet rate, p50
 # latency within 2x of it.
 ratio = {name: rows["nmz"][i] / rows["minimal"][i] for i, name in enumerate(names)}

@@ -87,7 +87,15 @@ class EthernetInspector final : public sdk::Inspector {
     }
     ProcessNodeLookup process_nodes;
     if (options_.name_by_process) {
-      process_namer_.emplace(read_ephemeral_port_low());
+      // Opened here, in the namespace of the traffic the queue sees.
+      auto sockets = SockDiag::open();
+      if (!sockets) {
+        return {sdk::Status::error(sockets.status().code(),
+                                   "naming endpoints after their processes: " + sockets.status().message() +
+                                       " (-name-by-process=false names them by address)"),
+                1};
+      }
+      process_namer_.emplace(read_ephemeral_port_low(), std::move(*sockets));
       process_nodes = [this](Transport transport, const Endpoint& local, const Endpoint& remote) {
         return process_namer_->name(transport, local, remote);
       };

@@ -2,21 +2,25 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "ip_packet.hpp"
+#include "sock_diag.hpp"
 #include "socket_owners.hpp"
 
 namespace nmz::plugins::ethernet {
 
 // Names a packet endpoint after the process that owns its socket
 // (process_node_name), so that processes sharing one address (a cluster on
-// 127.0.0.1) are told apart, a client's ephemeral port included. Reads the
-// sockets of the network namespace it runs in (/proc/self/net) and the
-// open files of the processes of that namespace (/proc/PID/fd).
+// 127.0.0.1) are told apart, a client's ephemeral port included. Asks the
+// kernel for the socket of the flow (SockDiag, in the network namespace it
+// runs in) and finds its owner among the socket inodes the processes of
+// that namespace hold open (/proc/PID/fd), which it reads again only when
+// a socket's inode is new to it.
 //
 // A process keeps the name it first got for the rest of the run, so that
 // one process is one node even if it opens more listening sockets later.
@@ -24,29 +28,38 @@ namespace nmz::plugins::ethernet {
 // flow (FlowNameCache), not per packet.
 class ProcessNamer {
  public:
-  explicit ProcessNamer(std::uint16_t ephemeral_low, std::string proc_root = "/proc");
+  ProcessNamer(std::uint16_t ephemeral_low, SockDiag sockets, std::string proc_root = "/proc");
 
   // Nothing when no process of this namespace owns the socket (it is gone,
   // or it lives in another namespace): the caller names it as before.
   std::optional<std::string> name(Transport transport, const Endpoint& local, const Endpoint& remote);
 
-  // How many times the sockets and processes were read again: the cost
-  // that new flows pay.
+  // How many times the processes' open files were read again: the cost
+  // that a new socket pays.
   [[nodiscard]] std::uint64_t scans() const noexcept { return scans_; }
 
  private:
-  // Reads the socket tables and every socket inode the namespace's
-  // processes hold. `foreign_pids_` spares the check of each other
-  // namespace's process in every scan (most of a host's processes); a
-  // full scan forgets it, in case such a pid was reused in this namespace.
-  void scan(bool full);
+  // The widening reads of the processes' open files, cheapest first, until
+  // a socket's owner is found: the processes already seen in this
+  // namespace (a new connection of a running process, the usual case),
+  // then every process of it (one started since), then every process again
+  // with `foreign_pids_` forgotten (in case such a pid was reused in this
+  // namespace).
+  enum class Scan { known_processes, new_processes, all_processes };
+  void scan(Scan scope);
+  // False when the process is gone or its files are not ours to read.
+  bool read_sockets_of(int pid);
+  [[nodiscard]] std::optional<int> first_owner(std::initializer_list<std::uint64_t> inodes) const;
+  [[nodiscard]] std::string node_name(int pid, const std::string& address);
   [[nodiscard]] std::string read_comm(int pid) const;
 
   std::uint16_t ephemeral_low_;
+  SockDiag sockets_;
   std::string proc_root_;
   std::optional<std::uint64_t> own_netns_;
   SocketOwners owners_;
   std::unordered_map<int, std::string> names_;  // by pid, for the run
+  std::unordered_set<int> namespace_pids_;      // this namespace's processes at the last scan
   std::unordered_set<int> foreign_pids_;        // seen in another namespace
   std::uint64_t scans_ = 0;
 };

@@ -2,32 +2,36 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ip_packet.hpp"
 
 namespace nmz::plugins::ethernet {
 
-// One row of /proc/net/{tcp,tcp6,udp,udp6}: a socket of the network
-// namespace that reads the file.
+// One TCP or UDP socket of a network namespace, as the kernel reports it
+// (sock_diag.hpp).
 struct SocketRow {
   Transport transport = Transport::tcp;
   Endpoint local;
   Endpoint remote;
   std::uint8_t state = 0;  // the kernel's TCP_* state number
-  std::uint64_t inode = 0;  // 0 for sockets no file refers to (SYN_RECV, TIME_WAIT)
+  // 0 for sockets no file refers to: SYN_RECV, TIME_WAIT, and connections
+  // the server has not accept()ed yet
+  std::uint64_t inode = 0;
 };
 
 inline constexpr std::uint8_t kTcpListen = 0x0a;
+inline constexpr std::uint8_t kTcpClose = 0x07;  // also an unconnected UDP socket's state
 
-// The rows of one /proc/net/{tcp,tcp6,udp,udp6} file (header skipped,
-// malformed lines ignored). Addresses come out as inet_ntop writes them,
-// like packet addresses.
-std::vector<SocketRow> parse_proc_net_sockets(std::string_view text, Transport transport);
+// A listening TCP socket or an unconnected UDP one: the socket that takes
+// a peer's first packet.
+inline bool waits_for_peers(const SocketRow& socket) {
+  return socket.transport == Transport::tcp ? socket.state == kTcpListen : socket.remote.port == 0;
+}
 
 // The inode of a /proc/PID/fd link's target "socket:[12345]"; nothing for
 // other files.
@@ -41,30 +45,22 @@ std::optional<std::uint64_t> socket_inode_of_link(std::string_view link);
 std::string process_node_name(const std::string& address, const std::vector<SocketRow>& sockets,
                               std::string_view comm, std::uint16_t ephemeral_low);
 
-// Which process owns which socket of a network namespace, at one moment:
-// the sockets and the socket inodes each process holds open.
+// Which process owns which socket, as last read from the processes' open
+// files (/proc/PID/fd).
 class SocketOwners {
  public:
-  void set_sockets(std::vector<SocketRow> sockets) { sockets_ = std::move(sockets); }
-  // Cleared with the sockets: each scan finds every process again.
-  void clear_owners() { owner_of_inode_.clear(); }
+  // Each reading of the processes starts over: sockets close, fds move.
+  void clear() { owner_of_inode_.clear(); }
   // A socket shared by several processes (inherited across fork) belongs
   // to the lowest pid: the parent.
   void add_owner(std::uint64_t inode, int pid);
 
-  // The pid that owns `local`'s side of its conversation with `remote`:
-  // the connected socket of the 4-tuple, else (a TCP SYN not yet accepted,
-  // an unconnected UDP socket) the socket listening on or bound to
-  // `local`'s port at its address or at the wildcard address.
-  [[nodiscard]] std::optional<int> owner(Transport transport, const Endpoint& local, const Endpoint& remote) const;
-  // The sockets `pid` owns, for process_node_name.
-  [[nodiscard]] std::vector<SocketRow> sockets_of(int pid) const;
+  [[nodiscard]] std::optional<int> owner_of(std::uint64_t inode) const;
+  // The ones among `sockets` that `pid` owns, for process_node_name.
+  [[nodiscard]] std::vector<SocketRow> owned_by(int pid, const std::vector<SocketRow>& sockets) const;
 
  private:
-  [[nodiscard]] std::optional<int> owner_of(std::uint64_t inode) const;
-
-  std::vector<SocketRow> sockets_;
-  std::map<std::uint64_t, int> owner_of_inode_;
+  std::unordered_map<std::uint64_t, int> owner_of_inode_;
 };
 
 }  // namespace nmz::plugins::ethernet
