@@ -28,25 +28,13 @@
 #include <nmz/sdk/flags.hpp>
 #include <nmz/sdk/plugin.hpp>
 
+#include "deliberate_crashes.hpp"
+
 namespace {
 
 using nmz::sdk::Status;
-
-// Read at run time, so the compiler cannot see the null dereference coming.
-int* volatile nowhere = nullptr;
-
-// Uninstrumented: in a UBSan build the store must still be the SIGSEGV the
-// tests are about, not UBSan's own report and abort.
-__attribute__((noinline, no_sanitize("null"))) void store_to_nowhere() { *nowhere = 1; }
-
-// Each level keeps a buffer the compiler cannot drop, and the call is not a
-// tail call: the stack runs out, as with unbounded recursion in a plugin.
-__attribute__((noinline)) int recurse_without_end(int depth) {
-  if (nowhere != nullptr) return 0;  // never: only hides the endlessness from the compiler
-  volatile char frame[256];
-  frame[0] = static_cast<char>(depth);
-  return recurse_without_end(depth + 1) + frame[0];
-}
+using nmz::test::recurse_without_end;
+using nmz::test::store_to_nowhere;
 
 // Out of line: the throw escapes queue_event as a third-party bug would.
 [[noreturn]] __attribute__((noinline)) void fail_decision(const std::string& uuid) {

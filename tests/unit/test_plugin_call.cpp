@@ -13,24 +13,15 @@
 
 #include <doctest/doctest.h>
 
+#include "../plugins/deliberate_crashes.hpp"
 #include "plugin/plugin_call.hpp"
 
 using namespace nmz;
 
 namespace {
 
-// Read at run time, so the compiler cannot see the null dereference coming.
-int* volatile nowhere = nullptr;
-
-// Uninstrumented by UBSan: the store must be a SIGSEGV in a sanitizer build too.
-__attribute__((noinline, no_sanitize("null"))) void store_to_nowhere() { *nowhere = 1; }
-
-__attribute__((noinline)) int recurse_without_end(int depth) {
-  if (nowhere != nullptr) return 0;  // never: only hides the endlessness from the compiler
-  volatile char frame[256];
-  frame[0] = static_cast<char>(depth);
-  return recurse_without_end(depth + 1) + frame[0];
-}
+using test::recurse_without_end;
+using test::store_to_nowhere;
 
 const core::PluginCallLabel crashing("policy", "crashing", "/test/crashing.so", "queue_event");
 const core::PluginCallLabel outer("inspector", "outer", "/test/outer.so", "run");
