@@ -14,9 +14,9 @@
 // are highest. Thompson rather than UCB1 because (1) runs of one experiment
 // start side by side (--parallel) from the same state, and UCB1, being
 // deterministic, would give them all the same plan, while Thompson draws
-// differ with each run's seed; (2) rewards drift (a signature is new only
-// once), and a posterior draw keeps exploring arms whose novelty dried up
-// less than an optimistic bound that is only ever widened.
+// differ with each run's seed; (2) rewards drift (a facet's rarity fades
+// as runs repeat it), and a posterior draw keeps exploring arms whose
+// rewards dried up less than an optimistic bound that is only ever widened.
 namespace nmz::plugins::explore {
 
 struct ArmStats {
