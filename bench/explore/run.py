@@ -216,12 +216,15 @@ def report(target, results, baseline_label):
     r, e = summary.get("random"), summary.get("explore")
     if r and e:
         ratio = e["distinct"] / r["distinct"] if r["distinct"] else float("inf")
-        invalid = sum(summary[label]["broken"] + summary[label]["unexplained"] for label in summary)
+        # Plain runs have no inspector: one that formed late shows the
+        # machine's own spread (the yardstick's), not a run nmz broke.
+        invalid = sum(summary[label]["broken"] + summary[label]["unexplained"] for label in summary
+                      if label != baseline_label)
         verdicts = [("explore/random distinct signatures %d/%d = %.2fx" % (e["distinct"], r["distinct"], ratio),
                      ratio >= 2, "target >= 2x, short by %.2fx" % (2 - ratio)),
                     ("explore changed plain's majority outcome in %.0f%% of runs" % (100 * e["changed"]),
                      e["changed"] >= 0.4, "target >= 40%%, short by %.0f points" % (100 * (0.4 - e["changed"]))),
-                    ("invalid runs (broken under any policy, or formed late with no fault to explain it): %d" % invalid,
+                    ("invalid runs under nmz (broken, or formed late with no fault to explain it): %d" % invalid,
                      invalid == 0, "target 0")]
         for text, met, short in verdicts:
             print("%s: %s" % (text, "target met" if met else "NOT met (%s)" % short))

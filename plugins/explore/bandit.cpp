@@ -19,10 +19,15 @@ double standard_normal(SeededRandom& random) {
 
 }  // namespace
 
+double facet_rarity(std::uint64_t runs_showing, std::uint64_t runs_before) {
+  if (runs_showing == 0 || runs_before == 0) return 1.0;
+  const double share = std::min(1.0, static_cast<double>(runs_showing) / static_cast<double>(runs_before));
+  return std::pow(1.0 - share, kRarityHorizon);
+}
+
 double run_reward(const RunNovelty& run) {
-  double reward = run.failed ? kRewardKnownFailure : kRewardNothingNew;
-  if (run.new_signature) reward = std::max(reward, kRewardNewCombination);
-  if (run.new_facet) reward = std::max(reward, kRewardNewFacet);
+  double reward = std::clamp(run.rarity, 0.0, 1.0);
+  if (run.failed) reward = std::max(reward, kRewardKnownFailure);
   if (run.new_coverage) reward = std::max(reward, kRewardNewCoverage);
   return reward;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,9 +14,9 @@
 // are highest. Thompson rather than UCB1 because (1) runs of one experiment
 // start side by side (--parallel) from the same state, and UCB1, being
 // deterministic, would give them all the same plan, while Thompson draws
-// differ with each run's seed; (2) rewards drift (a signature is new only
-// once), and a posterior draw keeps exploring arms whose novelty dried up
-// less than an optimistic bound that is only ever widened.
+// differ with each run's seed; (2) rewards drift (a facet's rarity fades
+// as runs repeat it), and a posterior draw keeps exploring arms whose
+// rewards dried up less than an optimistic bound that is only ever widened.
 namespace nmz::plugins::explore {
 
 struct ArmStats {
@@ -25,27 +26,35 @@ struct ArmStats {
 };
 
 // Rewards of one finished run, credited to every arm of its plan.
-inline constexpr double kRewardNewFacet = 1.0;         // a part of the behaviour no earlier run showed
-inline constexpr double kRewardNewCoverage = 1.0;      // a line or branch no earlier run covered
-inline constexpr double kRewardKnownFailure = 0.5;     // a failure seen before: still worth aiming at
-inline constexpr double kRewardNewCombination = 0.25;  // a new signature made of parts seen before
+inline constexpr double kRewardNewCoverage = 1.0;   // a line or branch no earlier run covered
+inline constexpr double kRewardKnownFailure = 0.5;  // a failure: worth aiming at again
 inline constexpr double kRewardNothingNew = 0.0;
 
-// What one finished run showed that earlier runs had not.
+// How many past runs a facet's rarity is judged over: a facet earns
+// (1 - share of learned runs that showed it) ^ kRarityHorizon, the chance
+// that this many runs drawn like the past ones would all lack it.
+inline constexpr double kRarityHorizon = 8;
+
+// The reward of showing a facet of behaviour (explore_state.hpp) that
+// `runs_showing` of `runs_before` learned runs showed: 1 for a facet no run
+// showed, 0.58 for one shown by 1 run in 15, 0.1 for 1 in 4, below 0.01 for
+// one shown by half the runs. Rarity rather than novelty, because on a
+// target whose signature is fine-grained (the order of 40 writes) nearly
+// every early run shows some word in some place for the first time by
+// chance, whatever its plan did; a facet that keeps coming back (a middle
+// writer's place, which varies at random) then earns little, one that came
+// once in many runs (c2 writing first) a lot, however many runs it took.
+double facet_rarity(std::uint64_t runs_showing, std::uint64_t runs_before);
+
+// What one finished run showed.
 struct RunNovelty {
   bool failed = false;
-  bool new_signature = false;  // false for a run without a signature
   bool new_coverage = false;   // false for a run without recorded coverage
-  bool new_facet = false;      // a facet of its behaviour (explore_state.hpp) is new
+  double rarity = 0;           // facet_rarity of its rarest facet; 0 without a signature
 };
 
-// The largest reward the run earned: a new facet of behaviour and new
-// coverage each earn the most, a known failure half of it, a signature that
-// is new only as a combination of known facets a quarter. On targets whose
-// signature is fine-grained (an interleaving of 40 writes), nearly every run
-// is a new signature: rewarding each alike would teach nothing, while a new
-// facet (a writer where none wrote before, a term never reached) says the
-// plan changed what the target did.
+// The largest reward the run earned: the rarity of its rarest facet of
+// behaviour, new coverage 1, a failure at least half.
 double run_reward(const RunNovelty& run);
 
 void credit(std::map<std::string, ArmStats>& arms, const std::vector<std::string>& pulled, double reward);

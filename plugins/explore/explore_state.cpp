@@ -21,7 +21,9 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 constexpr const char* kFormat = "nmz-explore-state";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;
+// Version 1 kept `facets` as a set, without how many runs showed each.
+constexpr int kVersionFacetSet = 1;
 
 std::string hex64(std::uint64_t value) {
   char text[17];
@@ -237,14 +239,22 @@ void learn(ExploreState& state, const RunRecord& record) {
   state.catalogue.fs_ops = std::max(state.catalogue.fs_ops, record.observed.fs_ops);
   // A broken run says nothing about the target's behaviour; its plan is
   // still counted as tried, so that plans that break runs fade.
-  RunNovelty novelty{record.failed, false, false};
-  if (record.signature && !record.broken) novelty.new_signature = state.signatures[*record.signature]++ == 0;
+  RunNovelty novelty{record.failed, false, 0.0};
   if (!record.broken) {
     for (const auto& point : record.coverage) novelty.new_coverage = state.covered.insert(point).second || novelty.new_coverage;
+  }
+  if (record.signature && !record.broken) {
+    std::uint64_t runs_before = 0;
+    for (const auto& [signature, runs] : state.signatures) runs_before += runs;
+    ++state.signatures[*record.signature];
     // A signature without text (a digest only) is its own one facet.
     std::set<std::string> facets = record.facets;
-    if (facets.empty() && record.signature) facets.insert(hex64(sdk::fnv1a64(*record.signature)));
-    for (const auto& facet : facets) novelty.new_facet = state.facets.insert(facet).second || novelty.new_facet;
+    if (facets.empty()) facets.insert(hex64(sdk::fnv1a64(*record.signature)));
+    for (const auto& facet : facets) {
+      std::uint64_t& runs_showing = state.facets[facet];
+      novelty.rarity = std::max(novelty.rarity, facet_rarity(runs_showing, runs_before));
+      ++runs_showing;
+    }
   }
   const double reward = record.broken ? kRewardNothingNew : run_reward(novelty);
   std::vector<std::string> acting;
@@ -270,7 +280,8 @@ sdk::Result<ExploreState> state_from_json(std::string_view text) {
   if (!object.is_object() || object.value("format", "") != kFormat) {
     return sdk::Status::invalid(std::string("not an explore state (no \"format\": \"") + kFormat + "\")");
   }
-  if (object.value("version", 0) != kVersion) {
+  const int version = object.value("version", 0);
+  if (version != kVersion && version != kVersionFacetSet) {
     return sdk::Status::invalid("unknown version " + object.value("version", json()).dump() + " (expected " +
                                 std::to_string(kVersion) + ")");
   }
@@ -282,10 +293,16 @@ sdk::Result<ExploreState> state_from_json(std::string_view text) {
     state.signatures = object.at("signatures").get<std::map<std::string, std::uint64_t>>();
     state.learned_runs = object.at("learned_runs").get<std::set<std::string>>();
     if (object.contains("covered")) state.covered = object.at("covered").get<std::set<std::string>>();
-    if (object.contains("facets")) state.facets = object.at("facets").get<std::set<std::string>>();
+    if (object.contains("facets") && version == kVersionFacetSet) {
+      for (const auto& facet : object.at("facets").get<std::set<std::string>>()) state.facets[facet] = 1;
+    } else if (object.contains("facets")) {
+      state.facets = object.at("facets").get<std::map<std::string, std::uint64_t>>();
+    }
     state.catalogue = catalogue_from(object.at("catalogue"));
+    // The checksum covers the file as written, whichever version wrote it.
     const std::string checksum = object.value("checksum", "");
-    if (checksum != state_digest(state)) {
+    object.erase("checksum");
+    if (checksum != hex64(sdk::fnv1a64(object.dump()))) {
       return sdk::Status::invalid("checksum mismatch (the file was changed or damaged after nmz wrote it)");
     }
     return state;

@@ -51,9 +51,11 @@ struct ExploreState {
   // the FNV-1a 64 of its name in hex: what makes a run's coverage new.
   std::set<std::string> covered;
   // Every facet of behaviour a learned run showed (behaviour_facets), each
-  // as the FNV-1a 64 of its text in hex: what makes a run's behaviour new
-  // in part, not only as a whole.
-  std::set<std::string> facets;
+  // as the FNV-1a 64 of its text in hex, with how many learned runs showed
+  // it: how rare each part of a run's behaviour was (facet_rarity), not
+  // only whether the whole was new. Out of how many runs: the sum of
+  // `signatures`, since every run with a signature counts its facets.
+  std::map<std::string, std::uint64_t> facets;
   Catalogue catalogue;
   bool operator==(const ExploreState&) const = default;
 };
@@ -100,12 +102,15 @@ std::string behaviour_signature(std::string_view signature_text);
 // lines at " / "): "leader=2" in the place where the script prints the
 // leader, the k-th sender a receiver heard from. A run that shows a word
 // where no earlier run showed it (a leader, a term, a writer last) did
-// something new; one that only recombines known facets less so
-// (run_reward). Digested as ExploreState::facets keeps them.
+// something new; one that shows only facets most runs showed, nothing
+// (facet_rarity). Digested as ExploreState::facets keeps them.
 std::set<std::string> behaviour_facets(std::string_view signature_text);
 
 nlohmann::json to_json(const ExploreState& state);
 // Checks the embedded checksum: a torn or edited file is an error saying so.
+// Reads version 1 files too, whose `facets` were a set without counts: each
+// counts as shown by one run (their rarity is then overestimated until the
+// state is rebuilt from the runs' records, e.g. by deleting it).
 sdk::Result<ExploreState> state_from_json(std::string_view text);
 // A stable digest of the state, recorded with each plan.
 std::string state_digest(const ExploreState& state);

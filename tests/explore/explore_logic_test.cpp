@@ -312,15 +312,14 @@ TEST_CASE("plan words and JSON") {
 }
 
 TEST_CASE("bandit: rewards, credit and Thompson draws") {
-  CHECK(run_reward({false, true, false, true}) == kRewardNewFacet);
-  CHECK(run_reward({true, true, false, true}) == kRewardNewFacet);
-  CHECK(run_reward({false, true, false, false}) == kRewardNewCombination);
-  CHECK(run_reward({true, true, false, false}) == kRewardKnownFailure);
-  CHECK(run_reward({true, false, false, false}) == kRewardKnownFailure);
-  CHECK(run_reward({false, false, false, false}) == kRewardNothingNew);
-  CHECK(run_reward({false, false, true, false}) == kRewardNewCoverage);
-  CHECK(run_reward({true, false, true, false}) == kRewardNewCoverage);
-  CHECK(kRewardNewCombination < kRewardKnownFailure);
+  CHECK(run_reward({false, false, 1.0}) == 1.0);
+  CHECK(run_reward({true, false, 1.0}) == 1.0);
+  CHECK(run_reward({false, false, 0.3}) == 0.3);
+  CHECK(run_reward({true, false, 0.3}) == kRewardKnownFailure);
+  CHECK(run_reward({true, false, 0.0}) == kRewardKnownFailure);
+  CHECK(run_reward({false, false, 0.0}) == kRewardNothingNew);
+  CHECK(run_reward({false, true, 0.0}) == kRewardNewCoverage);
+  CHECK(run_reward({true, true, 0.3}) == kRewardNewCoverage);
   std::map<std::string, ArmStats> arms;
   credit(arms, {"a", "b"}, 1.0);
   credit(arms, {"a"}, 0.5);
@@ -469,7 +468,7 @@ TEST_CASE("state file: round trip; torn or edited files are detected") {
   ExploreState state;
   state.arms["slow-node node#0 long"] = {3, 1.5};
   state.signatures["s1"] = 2;
-  state.facets = {"00000000000000aa"};
+  state.facets = {{"00000000000000aa", 2}, {"00000000000000bb", 1}};
   state.learned_runs = {"00000000", "00000001"};
   state.catalogue = {3, 1, 2, {}, 0ns, {}};
   const std::string text = to_json(state).dump(1, '\t');
@@ -482,6 +481,34 @@ TEST_CASE("state file: round trip; torn or edited files are detected") {
   CHECK(state_from_json(edited).status().message() ==
         "checksum mismatch (the file was changed or damaged after nmz wrote it)");
   CHECK(state_from_json("{\"format\":\"other\"}").status().message().starts_with("not an explore state"));
+}
+
+TEST_CASE("state file: version 1, whose facets had no counts, still loads") {
+  // Written by the policy before facets were counted (checksum included).
+  const std::string version1 =
+      R"({"arms":{"delay-flow node#0->node#1 short":{"pulls":1.0,"reward":0.0},"slow-node node#0 short":{"pulls":1.0,"reward":1.0}},)"
+      R"("catalogue":{"flows":[[0,1],[1,0],[1,2],[2,1]],"fs_ops":0,"names":{"node":["c1","server","c2"]},"nodes":3,"processes":0,"span_ns":3533193708},)"
+      R"("checksum":"722eb6ea350dd476","facets":["00000000000000aa","00000000000000bb"],"format":"nmz-explore-state",)"
+      R"("learned_runs":["00000000","00000001"],"signatures":{"behaviour:d462195bd331fc35":2},"version":1})";
+  auto loaded = state_from_json(version1);
+  REQUIRE(loaded);
+  CHECK(loaded->facets == std::map<std::string, std::uint64_t>{{"00000000000000aa", 1}, {"00000000000000bb", 1}});
+  CHECK(loaded->arms["slow-node node#0 short"] == ArmStats{1, 1});
+  CHECK(loaded->signatures == std::map<std::string, std::uint64_t>{{"behaviour:d462195bd331fc35", 2}});
+  CHECK(loaded->catalogue.span == 3533193708ns);
+  // Written back as the current version, with counts.
+  const nlohmann::json rewritten = to_json(*loaded);
+  CHECK(rewritten["version"] == 2);
+  CHECK(rewritten["facets"]["00000000000000aa"] == 1);
+  auto again = state_from_json(rewritten.dump());
+  REQUIRE(again);
+  CHECK(*again == *loaded);
+  // Its checksum still guards it.
+  std::string edited = version1;
+  edited.replace(edited.find("\"00000000000000bb\""), 18, "\"00000000000000cc\"");
+  CHECK(state_from_json(edited).status().message() ==
+        "checksum mismatch (the file was changed or damaged after nmz wrote it)");
+  CHECK(state_from_json(R"({"format":"nmz-explore-state","version":3})").status().message() == "unknown version 3 (expected 2)");
 }
 
 TEST_CASE("state file: refreshed from the runs' records, rebuilt when damaged") {
@@ -508,10 +535,11 @@ TEST_CASE("state file: refreshed from the runs' records, rebuilt when damaged") 
   const std::string saved = read(storage.path / kStateFile);
   // Refreshing again learns nothing twice.
   CHECK(refresh_state(storage.path, logger) == state);
-  // A run that finishes later is learned then.
-  run("00000002", "passed", "a", "partition node#0");
+  // A run that finishes later is learned then (a behaviour no run showed,
+  // which earns 1 in any order of learning: the rebuilt state below is equal).
+  run("00000002", "passed", "d", "partition node#0");
   state = refresh_state(storage.path, logger);
-  CHECK(state.arms["partition node#0"] == ArmStats{2, 1});
+  CHECK(state.arms["partition node#0"] == ArmStats{2, 2});
   // A torn state file: a warning, and the same state rebuilt from the runs.
   write(storage.path / kStateFile, saved.substr(0, saved.size() - 40));
   ExploreState rebuilt = refresh_state(storage.path, logger);
@@ -524,7 +552,7 @@ TEST_CASE("state file: refreshed from the runs' records, rebuilt when damaged") 
   write(storage.path / "00000003" / "result.json", R"({"successful":true,"status":"passed"})");
   write(storage.path / "00000003" / "plan.json", R"({"forced":true,"arms":["partition node#0"],"observed":{"digest":"xyz"}})");
   state = refresh_state(storage.path, logger);
-  CHECK(state.arms["partition node#0"] == ArmStats{2, 1});
+  CHECK(state.arms["partition node#0"] == ArmStats{2, 2});
   CHECK(state.signatures.contains("observed:xyz"));
 }
 
@@ -708,7 +736,18 @@ TEST_CASE("learning: novelty is the target's behaviour, not the plan's own fault
   CHECK(state.signatures == std::map<std::string, std::uint64_t>{{a, 2}});
 }
 
-TEST_CASE("learning: a new facet of behaviour rewards fully, a new combination of known facets a quarter") {
+TEST_CASE("rarity: a facet shown by few past runs earns much, one shown by most earns little") {
+  CHECK(facet_rarity(0, 0) == 1.0);
+  CHECK(facet_rarity(0, 15) == 1.0);                 // no run showed it
+  CHECK(facet_rarity(1, 15) == doctest::Approx(std::pow(14.0 / 15.0, 8)));  // c2 first, once in 15 runs
+  CHECK(facet_rarity(1, 15) > 0.5);
+  CHECK(facet_rarity(1, 4) < 0.11);                  // 1 run in 4 is not rare
+  CHECK(facet_rarity(7, 15) < 0.01);                 // a middle writer's place: about half the runs
+  CHECK(facet_rarity(15, 15) == 0.0);
+  for (std::uint64_t runs = 1; runs < 20; ++runs) CHECK(facet_rarity(runs, 20) < facet_rarity(runs - 1, 20));
+}
+
+TEST_CASE("learning: a run earns the rarity of its rarest facet of behaviour") {
   // Facets are words in their places; the policy's own parts are not behaviour.
   const auto a = behaviour_facets("script: c1 c2 lost=0; recv server: c1 c2; faults: fault c1>server x2+");
   CHECK(a.size() == 4 + 4);
@@ -725,7 +764,7 @@ TEST_CASE("learning: a new facet of behaviour rewards fully, a new combination o
   ExploreState state;
   RunRecord r;
   r.arms = {"slow-node node#0 long late"};
-  auto run = [&](const char* id, const std::string& text) {
+  auto run = [&](const std::string& id, const std::string& text) {
     r.id = id;
     r.signature = behaviour_signature(text);
     r.facets = behaviour_facets(text);
@@ -733,18 +772,48 @@ TEST_CASE("learning: a new facet of behaviour rewards fully, a new combination o
     learn(state, r);
     return state.arms["slow-node node#0 long late"].reward - before.reward;
   };
-  CHECK(run("00000000", "script: c1 c2 c1 c2 lost=0") == kRewardNewFacet);
-  CHECK(run("00000001", "script: c2 c1 c2 c1 lost=0") == kRewardNewFacet);       // c2 first: new in its place
-  CHECK(run("00000002", "script: c1 c2 c2 c1 lost=0") == kRewardNewCombination); // every word seen in its place
-  CHECK(run("00000003", "script: c1 c2 c2 c1 lost=0") == kRewardNothingNew);
-  CHECK(run("00000004", "script: c1 c2 c1 c2 lost=1") == kRewardNewFacet);
+  CHECK(run("00000000", "script: c1 c2 c1 c2 lost=0") == 1.0);
+  CHECK(run("00000001", "script: c2 c1 c2 c1 lost=0") == 1.0);  // c2 first: no run showed it
+  // Every word seen in its place, each by 1 of 2 runs: a new combination of
+  // common facets earns next to nothing.
+  CHECK(run("00000002", "script: c1 c2 c2 c1 lost=0") == doctest::Approx(std::pow(0.5, 8)));
+  CHECK(run("00000003", "script: c1 c2 c2 c1 lost=0") == doctest::Approx(std::pow(1.0 / 3.0, 8)));
+  CHECK(run("00000004", "script: c1 c2 c1 c2 lost=1") == 1.0);
   CHECK(state.facets.size() == 6 + 4 + 1);
+  CHECK(state.facets[*behaviour_facets("script:").begin()] == 5);
+
+  // 14 runs where c1 writes first and the middle writer varies at random,
+  // then one where c2 writes first.
+  ExploreState many;
+  std::map<std::string, double> earned;
+  auto learn_text = [&](const std::string& id, const std::string& text) {
+    RunRecord record;
+    record.id = id;
+    record.signature = behaviour_signature(text);
+    record.facets = behaviour_facets(text);
+    record.arms = {id};
+    learn(many, record);
+    return many.arms[id].reward;
+  };
+  for (int i = 0; i < 14; ++i) learn_text("a" + std::to_string(i), i % 2 ? "script: c1 c1 c2 lost=0" : "script: c1 c2 c1 lost=0");
+  learn_text("c2-first", "script: c2 c1 c2 lost=0");
+  // c2 first again, seen in 1 of 15 runs: much; a middle writer seen in
+  // about half the runs, in an order no run showed: little.
+  const double rare = learn_text("rare", "script: c2 c2 c1 lost=0");
+  const double common = learn_text("common", "script: c1 c2 c2 lost=0");
+  CHECK(rare == doctest::Approx(std::pow(14.0 / 15.0, 8)));
+  CHECK(common == doctest::Approx(std::pow(8.0 / 16.0, 8)));
+  CHECK(rare > 0.5);
+  CHECK(common < 0.01);
+
   // A signature without text is its own one facet.
   r.facets.clear();
   r.id = "00000005";
   r.signature = "1234abcd";
   learn(state, r);
-  CHECK(state.arms["slow-node node#0 long late"] == ArmStats{6, 4.25});
+  CHECK(state.arms["slow-node node#0 long late"].pulls == 6);
+  CHECK(state.arms["slow-node node#0 long late"].reward ==
+        doctest::Approx(4 + std::pow(0.5, 8) + std::pow(1.0 / 3.0, 8)));
   auto back = state_from_json(to_json(state).dump());
   REQUIRE(back);
   CHECK(*back == state);
