@@ -94,8 +94,10 @@ public final class NmzChannel {
     private byte[] spare;
     private int pendingLength;
     private boolean writing;
-    // Held by the one waiting thread that reads the socket (the leader).
+    // Held by the one thread that reads the socket (a caller, or `reader`).
     final AtomicBoolean readingTurn = new AtomicBoolean();
+    // Reads while calls wait, when a caller that read passed the turn on.
+    final Thread reader = new Thread(this::readWhileCallsWait, "nmz-java-inspector-reader");
     // The leader's: input[inputStart, inputEnd) is read and not handed over yet.
     private final byte[] input = new byte[64 * 1024 + 4];
     private int inputStart;
@@ -186,6 +188,22 @@ public final class NmzChannel {
       }
     }
 
+    /** The reader thread: when woken, reads for as long as calls wait and nobody else reads. */
+    private void readWhileCallsWait() {
+      while (!closed) {
+        while (!closed && !waiters.isEmpty() && readingTurn.compareAndSet(false, true)) {
+          try {
+            while (!closed && !waiters.isEmpty()) readSome((int) TimeUnit.NANOSECONDS.toMillis(READ_SLICE_NANOS));
+          } catch (IOException e) {
+            close(closed ? null : e.getMessage());
+          } finally {
+            readingTurn.set(false);
+          }
+        }
+        LockSupport.park(this);
+      }
+    }
+
     private void dispatch(byte[] body, int offset, int size) throws IOException {
       int[] resAndId = parseResponse(body, offset, offset + size);
       if (resAndId[0] == RES_END) {
@@ -210,6 +228,7 @@ public final class NmzChannel {
       }
       // After `closed` is set: a thread that registers later sees it before it waits.
       for (Waiter w : waiters.values()) w.complete(RES_ACK);
+      LockSupport.unpark(reader);
       if (why != null) warn("connection to nmz lost (" + why + "): calls proceed uninspected");
     }
   }
@@ -376,17 +395,7 @@ public final class NmzChannel {
       }
     } finally {
       // Also when leaving unanswered (deadline, interrupt): the turn may have been passed to it.
-      if (justLed || waiter.result == 0) passTurn(waiter);
-    }
-  }
-
-  /** Wakes one other waiting thread, to take the reading turn. */
-  private void passTurn(Waiter leaving) {
-    for (Waiter w : waiters.values()) {
-      if (w != leaving && w.result == 0) {
-        LockSupport.unpark(w.thread);
-        return;
-      }
+      if ((justLed || waiter.result == 0) && waiters.size() > 1) LockSupport.unpark(c.reader);
     }
   }
 
@@ -420,6 +429,8 @@ public final class NmzChannel {
       }
       warnedUnreachable = false;
       connection = c;
+      c.reader.setDaemon(true);
+      c.reader.start();
       return c;
     }
   }
