@@ -25,15 +25,15 @@ import java.util.concurrent.locks.LockSupport;
  * variables as fallbacks. Used by NmzHelper and by Namazu's helper name,
  * net.osrg.namazu.PBEQHelper.
  *
- * <p>No reader thread: the waiting callers read their own answers (leader
- * and followers). A thread that calls while no other call is outstanding
- * takes the reading turn and reads its own answer, saving the hop through a
- * reader thread (a wake-up and a futex per call); while others wait, the one
- * holding the turn hands every answer it reads to its waiter, and when its
- * own has come it wakes another waiter to take the turn. The leader reads in
- * 100 ms slices (SO_TIMEOUT), so deadlines and a dead nmz are still seen.
- * Threads that call at once have their requests written together by
- * whichever of them writes first.
+ * <p>A thread that calls while nobody reads the socket takes the reading
+ * turn and reads its own answer, which saves the hop through a reader thread
+ * (a wake-up and a futex per call) when calls come one at a time. While it
+ * reads, it hands every answer it reads to its waiter; when its own has come
+ * and other calls still wait, it wakes the reader thread, which reads for as
+ * long as calls wait (so under contention the turn does not change hands per
+ * answer). Reads are 100 ms slices (SO_TIMEOUT), so deadlines and a dead nmz
+ * are still seen. Threads that call at once have their requests written
+ * together by whichever of them writes first.
  */
 public final class NmzChannel {
   public static final int FUNC_CALL = 1;
@@ -364,10 +364,10 @@ public final class NmzChannel {
    * The answer for `waiter`, or ACK when the connection closed or the deadline
    * passed first. The waiting thread that takes the reading turn reads (in
    * slices, so that it sees its deadline, interrupts and the close) and hands
-   * every answer over; the others park until theirs comes or the turn passes
-   * to them. A leader that leaves with the turn just released wakes another
-   * waiter to take it (a follower also retries after a slice, so a wake-up
-   * lost to a race costs at most one slice).
+   * every answer over; the others park until theirs comes. A caller that
+   * leaves with the turn just released while others wait wakes the reader
+   * thread to take it (a waiter also retries after a slice, so a wake-up lost
+   * to a race costs at most one slice).
    */
   private int await(Connection c, Waiter waiter, long deadlineNanos) {
     boolean justLed = false;
