@@ -394,8 +394,8 @@ public final class NmzChannel {
         LockSupport.parkNanos(this, slice);
       }
     } finally {
-      // Also when leaving unanswered (deadline, interrupt): the turn may have been passed to it.
-      if ((justLed || waiter.result == 0) && waiters.size() > 1) LockSupport.unpark(c.reader);
+      // Checked after the turn is released: a caller that registers later takes the turn itself.
+      if (justLed && waiters.size() > 1) LockSupport.unpark(c.reader);
     }
   }
 
