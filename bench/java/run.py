@@ -110,6 +110,7 @@ def main():
         variants = {"baseline": os.path.abspath(args.baseline), **variants}
 
     samples = {(v, shape[0]): [] for v in variants for shape in SHAPES}
+    load_before = os.getloadavg()[0]
     plain = {shape[0]: call_bench(java, bench_jar, shape[1], shape[2] * 10, shape[3] * 10) for shape in SHAPES}
     with tempfile.TemporaryDirectory(prefix="nmz-bench-java-") as tmp:
         for _ in range(args.repeat):
@@ -126,13 +127,15 @@ def main():
         return statistics.median(r[key] for r in samples[(variant, label)])
 
     print(f"PB round trips (dumb policy, each call an event out and an action back; median of {args.repeat} "
-          f"interleaved runs; load average {os.getloadavg()[0]:.0f} on {os.cpu_count()} CPUs):")
-    print(f"  {'variant':<11} {'threads':<10} {'round trips/s':>13} {'median us':>10} {'p90 us':>9} "
-          f"{'CPU us/trip: JVM':>17} {'nmz':>6}")
+          f"interleaved runs; load average {load_before:.0f} before, {os.getloadavg()[0]:.0f} after, "
+          f"on {os.cpu_count()} CPUs):")
+    print(f"  {'variant':<11} {'threads':<10} {'round trips/s':>13} {'median us':>10} {'p90 us':>9} {'p99 us':>9} "
+          f"{'>1 ms':>6} {'CPU us/trip: JVM':>17} {'nmz':>6}")
     for variant in variants:
         for label, *_ in SHAPES:
             print(f"  {variant:<11} {label:<10} {median(variant, label, 'calls_per_s'):>13,.0f} "
                   f"{median(variant, label, 'median_us'):>10.1f} {median(variant, label, 'p90_us'):>9.1f} "
+                  f"{median(variant, label, 'p99_us'):>9.1f} {median(variant, label, 'over_1ms'):>6.1%} "
                   f"{median(variant, label, 'jvm_cpu_us'):>17.1f} {median(variant, label, 'nmz_cpu_us'):>6.1f}")
     for label, *_ in SHAPES:
         print(f"  no agent    {label:<10} {plain[label]['calls_per_s']:>13,.0f} {plain[label]['median_us']:>10.3f}")

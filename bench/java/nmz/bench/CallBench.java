@@ -9,7 +9,8 @@ import java.util.concurrent.CountDownLatch;
 /**
  * THREADS threads each call tick() CALLS times (after a warm-up of WARMUP
  * calls each); prints one JSON line: total measured calls, seconds, calls
- * per second, the median and 90th percentile of one call in microseconds,
+ * per second, the median, 90th and 99th percentile of one call in
+ * microseconds, the share of calls that took more than a millisecond,
  * and the CPU seconds the whole JVM spent while they ran (start-up, class
  * transformation and warm-up left out). With bench.btm every tick() is a
  * full round trip to nmz.
@@ -60,9 +61,11 @@ public final class CallBench {
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpuSeconds = (os.getProcessCpuTime() - cpuStart) / 1e9;
     long[] all = Arrays.stream(durations).flatMapToLong(Arrays::stream).sorted().toArray();
+    long overOneMs = Arrays.stream(all).filter(d -> d > 1_000_000).count();
     System.out.printf("{\"calls\": %d, \"warmup_calls\": %d, \"seconds\": %.6f, \"calls_per_s\": %.1f, "
-        + "\"median_us\": %.3f, \"p90_us\": %.3f, \"cpu_s\": %.6f}%n",
+        + "\"median_us\": %.3f, \"p90_us\": %.3f, \"p99_us\": %.3f, \"over_1ms\": %.5f, \"cpu_s\": %.6f}%n",
         all.length, (long) warmup * threads, seconds, all.length / seconds, all[all.length / 2] / 1e3,
-        all[all.length * 9 / 10] / 1e3, cpuSeconds);
+        all[all.length * 9 / 10] / 1e3, all[all.length * 99 / 100] / 1e3, (double) overOneMs / all.length,
+        cpuSeconds);
   }
 }

@@ -6,10 +6,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
@@ -23,12 +25,15 @@ import java.util.concurrent.locks.LockSupport;
  * variables as fallbacks. Used by NmzHelper and by Namazu's helper name,
  * net.osrg.namazu.PBEQHelper.
  *
- * <p>A reader thread hands each answer to its waiting thread, reading as
- * many answers as one read returns; threads that call at once have their
- * requests written together by whichever of them writes first. (A waiting
- * thread reading its own answer saves a wake-up, but measured with the JVM
- * and nmz in different sessions, as nmz run starts them, its round trips
- * had a long tail: a tenth took milliseconds.)
+ * <p>A thread that calls while nobody reads the socket takes the reading
+ * turn and reads its own answer, which saves the hop through a reader thread
+ * (a wake-up and a futex per call) when calls come one at a time. While it
+ * reads, it hands every answer it reads to its waiter; when its own has come
+ * and other calls still wait, it wakes the reader thread, which reads for as
+ * long as calls wait (so under contention the turn does not change hands per
+ * answer). Reads are 100 ms slices (SO_TIMEOUT), so deadlines and a dead nmz
+ * are still seen. Threads that call at once have their requests written
+ * together by whichever of them writes first.
  */
 public final class NmzChannel {
   public static final int FUNC_CALL = 1;
@@ -37,6 +42,7 @@ public final class NmzChannel {
   private static final int RES_ERROR = 2;
   private static final int RES_END = 3;
   private static final int MAX_RESPONSE_BYTES = 1 << 16;
+  private static final long READ_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final StackWalker WALKER = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
   private static final String[] PARAM_NAMES = new String[64];
 
@@ -88,10 +94,15 @@ public final class NmzChannel {
     private byte[] spare;
     private int pendingLength;
     private boolean writing;
-    // The reader thread's: input[inputStart, inputEnd) is read and not handed over yet.
+    // Held by the one thread that reads the socket (a caller, or `reader`).
+    final AtomicBoolean readingTurn = new AtomicBoolean();
+    // Reads while calls wait, when a caller that read passed the turn on.
+    final Thread reader = new Thread(this::readWhileCallsWait, "nmz-java-inspector-reader");
+    // The leader's: input[inputStart, inputEnd) is read and not handed over yet.
     private final byte[] input = new byte[64 * 1024 + 4];
     private int inputStart;
     private int inputEnd;
+    private int soTimeoutMs;
 
     Connection(Socket socket) throws IOException {
       this.socket = socket;
@@ -144,30 +155,52 @@ public final class NmzChannel {
       }
     }
 
-    /** The reader thread: hands each answer to its waiter until the connection closes. */
-    void readAnswers() {
+    /**
+     * Reads once (for at most sliceMs) and hands every complete answer to its
+     * waiter; only the thread holding readingTurn calls it.
+     */
+    void readSome(int sliceMs) throws IOException {
+      if (inputStart > 0) {
+        System.arraycopy(input, inputStart, input, 0, inputEnd - inputStart);
+        inputEnd -= inputStart;
+        inputStart = 0;
+      }
+      int got;
       try {
-        for (;;) {
-          while (inputEnd - inputStart >= 4) {
-            int size = (input[inputStart] & 0xFF) | (input[inputStart + 1] & 0xFF) << 8
-                | (input[inputStart + 2] & 0xFF) << 16 | (input[inputStart + 3] & 0xFF) << 24;
-            if (size < 0 || size > MAX_RESPONSE_BYTES) throw new IOException("a response of " + size + " bytes");
-            if (inputEnd - inputStart < 4 + size) break;
-            dispatch(input, inputStart + 4, size);
-            inputStart += 4 + size;
-            if (closed) return;
-          }
-          if (inputStart > 0) {
-            System.arraycopy(input, inputStart, input, 0, inputEnd - inputStart);
-            inputEnd -= inputStart;
-            inputStart = 0;
-          }
-          int got = in.read(input, inputEnd, input.length - inputEnd);
-          if (got < 0) throw new IOException("nmz closed the connection");
-          inputEnd += got;
+        if (sliceMs != soTimeoutMs) {
+          socket.setSoTimeout(sliceMs);
+          soTimeoutMs = sliceMs;
         }
-      } catch (IOException e) {
-        close(closed ? null : e.getMessage());
+        got = in.read(input, inputEnd, input.length - inputEnd);
+      } catch (SocketTimeoutException e) {
+        return;
+      }
+      if (got < 0) throw new IOException("nmz closed the connection");
+      inputEnd += got;
+      while (inputEnd - inputStart >= 4) {
+        int size = (input[inputStart] & 0xFF) | (input[inputStart + 1] & 0xFF) << 8
+            | (input[inputStart + 2] & 0xFF) << 16 | (input[inputStart + 3] & 0xFF) << 24;
+        if (size < 0 || size > MAX_RESPONSE_BYTES) throw new IOException("a response of " + size + " bytes");
+        if (inputEnd - inputStart < 4 + size) break;
+        dispatch(input, inputStart + 4, size);
+        inputStart += 4 + size;
+        if (closed) return;
+      }
+    }
+
+    /** The reader thread: when woken, reads for as long as calls wait and nobody else reads. */
+    private void readWhileCallsWait() {
+      while (!closed) {
+        while (!closed && !waiters.isEmpty() && readingTurn.compareAndSet(false, true)) {
+          try {
+            while (!closed && !waiters.isEmpty()) readSome((int) TimeUnit.NANOSECONDS.toMillis(READ_SLICE_NANOS));
+          } catch (IOException e) {
+            close(closed ? null : e.getMessage());
+          } finally {
+            readingTurn.set(false);
+          }
+        }
+        LockSupport.park(this);
       }
     }
 
@@ -195,6 +228,7 @@ public final class NmzChannel {
       }
       // After `closed` is set: a thread that registers later sees it before it waits.
       for (Waiter w : waiters.values()) w.complete(RES_ACK);
+      LockSupport.unpark(reader);
       if (why != null) warn("connection to nmz lost (" + why + "): calls proceed uninspected");
     }
   }
@@ -326,15 +360,42 @@ public final class NmzChannel {
     });
   }
 
-  /** The answer for `waiter`, or ACK when the connection closed or the deadline passed first. */
+  /**
+   * The answer for `waiter`, or ACK when the connection closed or the deadline
+   * passed first. The waiting thread that takes the reading turn reads (in
+   * slices, so that it sees its deadline, interrupts and the close) and hands
+   * every answer over; the others park until theirs comes. A caller that
+   * leaves with the turn just released while others wait wakes the reader
+   * thread to take it (a waiter also retries after a slice, so a wake-up lost
+   * to a race costs at most one slice).
+   */
   private int await(Connection c, Waiter waiter, long deadlineNanos) {
-    for (;;) {
-      int result = waiter.result;
-      if (result != 0) return result;
-      if (c.closed || Thread.currentThread().isInterrupted()) return RES_ACK;
-      long left = deadlineNanos - System.nanoTime();
-      if (left <= 0) return RES_ACK;
-      LockSupport.parkNanos(this, left);
+    boolean justLed = false;
+    try {
+      for (;;) {
+        int result = waiter.result;
+        if (result != 0) return result;
+        if (c.closed || Thread.currentThread().isInterrupted()) return RES_ACK;
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) return RES_ACK;
+        long slice = Math.min(left, READ_SLICE_NANOS);
+        if (c.readingTurn.compareAndSet(false, true)) {
+          try {
+            c.readSome((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(slice)));
+          } catch (IOException e) {
+            c.close(c.closed ? null : e.getMessage());
+          } finally {
+            c.readingTurn.set(false);
+          }
+          justLed = true;
+          continue;
+        }
+        justLed = false;
+        LockSupport.parkNanos(this, slice);
+      }
+    } finally {
+      // Checked after the turn is released: a caller that registers later takes the turn itself.
+      if (justLed && waiters.size() > 1) LockSupport.unpark(c.reader);
     }
   }
 
@@ -368,9 +429,8 @@ public final class NmzChannel {
       }
       warnedUnreachable = false;
       connection = c;
-      Thread reader = new Thread(c::readAnswers, "nmz-java-inspector-reader");
-      reader.setDaemon(true);
-      reader.start();
+      c.reader.setDaemon(true);
+      c.reader.start();
       return c;
     }
   }
