@@ -33,6 +33,13 @@ class Env:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="nmz-proc-test-")
         self.procs = []
+        # The restore records of the nmz this test starts are its own: in the
+        # machine-wide /run/nmz (or <temp>/nmz-restore for a user who cannot
+        # write /run) another nmz starting meanwhile would apply them.
+        restore = os.path.join(self.dir, "restore")
+        os.mkdir(restore)
+        os.chmod(restore, 0o1777)  # case_no_permission's nmz runs as nobody
+        self.environ = dict(os.environ, NMZ_PLUGIN_PATH=TEST_PLUGIN_DIR, NMZ_RESTORE_DIR=restore)
 
     def config(self, text, name="config.toml"):
         path = os.path.join(self.dir, name)
@@ -47,7 +54,7 @@ class Env:
         return self.config("\n".join(lines) + "\n", "fixed.toml")
 
     def start(self, args, env=None, **kwargs):
-        env = env or dict(os.environ, NMZ_PLUGIN_PATH=TEST_PLUGIN_DIR)
+        env = env or self.environ
         p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kwargs)
         self.procs.append(p)
         return p
@@ -56,9 +63,8 @@ class Env:
         """Starts `args` with stderr in a file, so that a test can wait for a
         line while the process runs; returns the process and a reader."""
         path = os.path.join(self.dir, f"stderr-{len(self.procs)}.log")
-        env = dict(os.environ, NMZ_PLUGIN_PATH=TEST_PLUGIN_DIR)
         with open(path, "w") as err:
-            p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, text=True, env=env)
+            p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err, text=True, env=self.environ)
         self.procs.append(p)
         return p, lambda: open(path).read()
 
@@ -158,15 +164,14 @@ def case_restore_after_sigkill(env):
     holder = start_holder(env)
     before = {t: sched_of(t) for t in tids_of(holder.pid)}
     config = env.fixed(schedPolicy=SCHED_RR, priority=1, cpus="0")
-    restore = dict(os.environ, NMZ_RESTORE_DIR=os.path.join(env.dir, "restore"))
     nmz = env.start([NMZ, "inspectors", "proc", "-autopilot", config, "-watch-interval", "20ms",
-                     "-pid", str(holder.pid)], env=dict(restore, NMZ_PLUGIN_PATH=TEST_PLUGIN_DIR))
+                     "-pid", str(holder.pid)])
     wait_until(lambda: all_threads(holder.pid, lambda s: s[0] == SCHED_RR and s[2] == {0}), 10,
                "all threads to get SCHED_RR on CPU 0")
     nmz.kill()
     nmz.wait()
     check(all_threads(holder.pid, lambda s: s[0] == SCHED_RR), "SIGKILL restored the threads (test premise)")
-    cleanup = subprocess.run([NMZ, "tools", "cleanup"], capture_output=True, text=True, env=restore, timeout=60)
+    cleanup = subprocess.run([NMZ, "tools", "cleanup"], capture_output=True, text=True, env=env.environ, timeout=60)
     check(cleanup.returncode == 0, f"nmz tools cleanup failed:\n{cleanup.stdout}{cleanup.stderr}")
     after = {t: sched_of(t) for t in tids_of(holder.pid)}
     check(after == before, f"not restored: before {before}, after {after}\n{cleanup.stdout}{cleanup.stderr}")
