@@ -266,13 +266,20 @@ void learn(ExploreState& state, const RunRecord& record) {
   credit(state.arms, idle, kRewardNothingNew);
 }
 
+namespace {
+
+// A state file's checksum: of its body, everything but "checksum".
+std::string body_checksum(const json& body) { return hex64(sdk::fnv1a64(body.dump())); }
+
+}  // namespace
+
 json to_json(const ExploreState& state) {
   json body = body_of(state);
-  body["checksum"] = hex64(sdk::fnv1a64(body_of(state).dump()));
+  body["checksum"] = body_checksum(body);
   return body;
 }
 
-std::string state_digest(const ExploreState& state) { return hex64(sdk::fnv1a64(body_of(state).dump())); }
+std::string state_digest(const ExploreState& state) { return body_checksum(body_of(state)); }
 
 sdk::Result<ExploreState> state_from_json(std::string_view text) {
   json object = json::parse(text, nullptr, false);
@@ -302,7 +309,7 @@ sdk::Result<ExploreState> state_from_json(std::string_view text) {
     // The checksum covers the file as written, whichever version wrote it.
     const std::string checksum = object.value("checksum", "");
     object.erase("checksum");
-    if (checksum != hex64(sdk::fnv1a64(object.dump()))) {
+    if (checksum != body_checksum(object)) {
       return sdk::Status::invalid("checksum mismatch (the file was changed or damaged after nmz wrote it)");
     }
     return state;
