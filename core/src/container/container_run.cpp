@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -73,15 +74,23 @@ nlohmann::json state_of(const nlohmann::json& inspected) {
   return it != inspected.end() && it->is_object() ? *it : nlohmann::json::object();
 }
 
-// Whether the process `pid` has ended: gone, or a zombie its parent (the
-// engine's monitor) has not reaped yet.
+// Whether the process `pid` has ended: gone, a zombie its parent (the
+// engine's monitor) has not reaped yet, or on its way there. An exiting
+// task drops its namespaces before it turns zombie, so for a moment its
+// /proc/PID/ns/net is gone while /proc/PID/stat still says running.
 bool process_ended(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const std::string dir = "/proc/" + std::to_string(pid);
+  std::ifstream stat(dir + "/stat");
   std::string line;
   if (!std::getline(stat, line)) return true;
   const std::size_t after_name = line.rfind(')');
-  return after_name == std::string::npos || line.size() < after_name + 3 || line[after_name + 2] == 'Z' ||
-         line[after_name + 2] == 'X';
+  if (after_name == std::string::npos || line.size() < after_name + 3 || line[after_name + 2] == 'Z' ||
+      line[after_name + 2] == 'X') {
+    return true;
+  }
+  // The link itself stays; reading it fails once the namespace is dropped.
+  char target[64];
+  return ::readlink((dir + "/ns/net").c_str(), target, sizeof target) < 0 && errno == ENOENT;
 }
 
 std::string bind_of(const std::string& source, const VolumeSpec& volume) {
