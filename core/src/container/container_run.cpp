@@ -287,16 +287,24 @@ sdk::Result<int> ContainerRun::run_to_exit() {
 
   // The init PID appears with the start; poll briefly, as an engine may
   // report the container started a moment before its process exists.
+  // An inspect may also fail outright when it catches the container mid-exit
+  // (podman reads the process's /proc/PID/cgroup): the next one says exited.
   int pid = 0;
+  Status inspect_error = Status::ok();
   const auto deadline = std::chrono::steady_clock::now() + kStartedTimeout;
   while (pid == 0 && std::chrono::steady_clock::now() < deadline) {
     auto inspected = engine_.inspect_container(*created);
-    if (!inspected) return inspected.status();
+    inspect_error = inspected.status();
+    if (!inspected) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
     const nlohmann::json state = state_of(*inspected);
     pid = std::max(state.value("Pid", 0), 0);
     if (!state.value("Running", false) && state.value("Status", "") == "exited") break;
     if (pid == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  if (!inspect_error) return inspect_error;
   if (pid > 0) {
     if (auto status = attach_post_start_inspectors(pid); !status) {
       // A short container may end while its inspectors attach: it just ran
